@@ -1,0 +1,1 @@
+"""Access keys and what each role may do."""

@@ -1,0 +1,139 @@
+"""Access keys: created, listed and deleted by the operator; looked up by the gateway on every request."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import enum
+import os
+import secrets
+import string
+import threading
+from pathlib import Path
+
+from sqlalchemy import delete, insert, select
+
+from altostratus.core.clock import Clock
+from altostratus.core.errors import InvalidArgument, NotFound
+from altostratus.storage.metadata import MetadataStore
+from altostratus.storage.schema import access_keys
+
+# A deleted key stops working within this many seconds on every gateway process.
+CACHE_SECONDS = 5.0
+_KEY_ALPHABET = string.ascii_uppercase + string.digits
+
+
+class Role(enum.StrEnum):
+    """What a key may do: everything, or only reads."""
+
+    ADMIN = "admin"
+    READ_ONLY = "read-only"
+
+
+class AccessKeyNotFound(NotFound):
+    """The access key does not exist."""
+
+    code = "NoSuchEntity"
+
+
+@dataclasses.dataclass(frozen=True)
+class AccessKey:
+    """An access key id, its secret and its role."""
+
+    access_key_id: str
+    secret_access_key: str
+    role: Role
+    description: str
+    created_at: dt.datetime
+
+
+def parse_role(value: str) -> Role:
+    """The Role named by value; InvalidArgument naming the allowed roles otherwise."""
+    try:
+        return Role(value)
+    except ValueError:
+        raise InvalidArgument(f"role={value!r}; expected one of {[r.value for r in Role]}") from None
+
+
+class KeyStore:
+    """Access keys kept in the metadata store, with a short read cache for the request path."""
+
+    def __init__(self, store: MetadataStore, clock: Clock) -> None:
+        self._store = store
+        self._clock = clock
+        self._cache: dict[str, tuple[float, AccessKey | None]] = {}
+        self._lock = threading.Lock()
+
+    def create(self, role: Role = Role.ADMIN, description: str = "") -> AccessKey:
+        """A new key pair with the given role."""
+        key = AccessKey(
+            access_key_id="AKIA" + "".join(secrets.choice(_KEY_ALPHABET) for _ in range(16)),
+            secret_access_key=secrets.token_urlsafe(30)[:40],
+            role=role,
+            description=description,
+            created_at=self._clock.now(),
+        )
+        with self._store.begin() as db:
+            db.execute(insert(access_keys).values(**dataclasses.asdict(key)))
+        return key
+
+    def get(self, access_key_id: str) -> AccessKey | None:
+        """The key with this id, or None."""
+        now = self._clock.monotonic()
+        with self._lock:
+            hit = self._cache.get(access_key_id)
+        if hit is not None and now - hit[0] < CACHE_SECONDS:
+            return hit[1]
+        with self._store.begin() as db:
+            row = db.execute(select(access_keys).where(access_keys.c.access_key_id == access_key_id)).first()
+        key = _to_key(row._mapping) if row is not None else None
+        with self._lock:
+            self._cache[access_key_id] = (now, key)
+        return key
+
+    def list(self) -> list[AccessKey]:
+        """Every key, oldest first."""
+        with self._store.begin() as db:
+            rows = db.execute(select(access_keys).order_by(access_keys.c.created_at)).all()
+        return [_to_key(row._mapping) for row in rows]
+
+    def delete(self, access_key_id: str) -> None:
+        """Remove a key; AccessKeyNotFound when there is none."""
+        with self._store.begin() as db:
+            result = db.execute(delete(access_keys).where(access_keys.c.access_key_id == access_key_id))
+        if result.rowcount == 0:
+            raise AccessKeyNotFound(f"access key {access_key_id!r} does not exist")
+        with self._lock:
+            self._cache.pop(access_key_id, None)
+
+    def ensure_initial_key(self, credentials_file: Path) -> AccessKey | None:
+        """On first start, create an admin key and write it as an AWS credentials file; None if keys exist."""
+        if self.list():
+            return None
+        key = self.create(Role.ADMIN, description="created on first start")
+        write_credentials_file(credentials_file, key)
+        return key
+
+
+def write_credentials_file(path: Path, key: AccessKey) -> None:
+    """Write key as an AWS shared-credentials file (profile 'default'), readable by its owner only."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = (
+        "[default]\n"
+        f"aws_access_key_id = {key.access_key_id}\n"
+        f"aws_secret_access_key = {key.secret_access_key}\n"
+    )
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
+
+
+def _to_key(row: object) -> AccessKey:
+    m = dict(row)  # type: ignore[call-overload]
+    return AccessKey(
+        access_key_id=m["access_key_id"],
+        secret_access_key=m["secret_access_key"],
+        role=Role(m["role"]),
+        description=m["description"],
+        created_at=m["created_at"],
+    )

@@ -1,0 +1,140 @@
+"""One frozen settings object, built from an injected environment mapping and an optional alto.toml."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from altostratus.core.errors import ConfigurationError
+
+# 8340 is free of the ports the AWS emulators use (LocalStack 4566, moto 5000, MinIO 9000),
+# so Altostratus can run beside any of them.
+DEFAULT_PORT = 8340
+ENV_PREFIX = "ALTO_"
+
+
+def default_data_dir(environ: Mapping[str, str]) -> Path:
+    """Where data lives when nothing says otherwise: $XDG_DATA_HOME/altostratus, as desktop tools do."""
+    base = environ.get("XDG_DATA_HOME") or str(Path(environ.get("HOME", "~")).expanduser() / ".local/share")
+    return Path(base) / "altostratus"
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Settings:
+    """Everything the platform can be told; immutable once built."""
+
+    data_dir: Path
+    host: str = "127.0.0.1"
+    port: int = DEFAULT_PORT
+    region: str = "us-east-1"
+    database_url: str = ""
+    lake_backend: str = "file"
+    lake_s3_endpoint: str = ""
+    lake_s3_access_key: str = ""
+    lake_s3_secret_key: str = ""
+    lake_s3_region: str = "us-east-1"
+    auth: bool = True
+    max_request_bytes: int = 5 * 1024**3
+    max_clock_skew_seconds: int = 900
+    job_workers: int = 2
+    job_lease_seconds: int = 60
+    public_url: str = ""
+
+    def __post_init__(self) -> None:
+        if not 0 < self.port < 65536:
+            raise ConfigurationError(f"port={self.port}; expected 1..65535")
+        if self.job_workers < 0:
+            raise ConfigurationError(f"job_workers={self.job_workers}; expected 0 or more")
+        if self.lake_backend != "file" and not self.lake_backend.startswith("s3://"):
+            raise ConfigurationError(
+                f"lake_backend={self.lake_backend!r}; expected one of ['file', 's3://bucket[/prefix]']"
+            )
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to a SQLite file in the data directory."""
+        return self.database_url or f"sqlite:///{self.data_dir / 'metadata.db'}"
+
+    @property
+    def endpoint_url(self) -> str:
+        """The URL clients use to reach this server."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
+        return f"http://{host}:{self.port}"
+
+    @classmethod
+    def load(
+        cls,
+        environ: Mapping[str, str] | None = None,
+        *,
+        config_file: Path | None = None,
+        **overrides: Any,
+    ) -> Settings:
+        """Build settings: defaults, then alto.toml, then ALTO_* variables, then explicit overrides."""
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        path = config_file or Path(env.get("ALTO_CONFIG", "alto.toml"))
+        if path.is_file():
+            values.update(_read_toml(path))
+        values.update(_from_env(env))
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        values.setdefault("data_dir", default_data_dir(env))
+        return cls(**_coerce(values))
+
+
+_FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigurationError(f"{path}: not valid TOML: {exc}") from exc
+    unknown = sorted(set(data) - set(_FIELDS))
+    if unknown:
+        raise ConfigurationError(f"{path}: unknown settings {unknown}; expected some of {sorted(_FIELDS)}")
+    return dict(data)
+
+
+def _from_env(environ: Mapping[str, str]) -> dict[str, Any]:
+    return {
+        name: environ[ENV_PREFIX + name.upper()]
+        for name in _FIELDS
+        if ENV_PREFIX + name.upper() in environ
+    }
+
+
+def _coerce(values: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, raw in values.items():
+        if name not in _FIELDS:
+            raise ConfigurationError(f"unknown setting {name!r}; expected one of {sorted(_FIELDS)}")
+        kind = _FIELDS[name].type
+        out[name] = _coerce_one(name, raw, str(kind))
+    return out
+
+
+def _coerce_one(name: str, raw: Any, kind: str) -> Any:
+    if kind == "Path":
+        return Path(raw).expanduser()
+    if kind == "int":
+        try:
+            return int(raw)
+        except (TypeError, ValueError):
+            raise ConfigurationError(f"{name}={raw!r}; expected a whole number") from None
+    if kind == "bool":
+        if isinstance(raw, bool):
+            return raw
+        text = str(raw).strip().lower()
+        if text in ("1", "true", "yes", "on"):
+            return True
+        if text in ("0", "false", "no", "off"):
+            return False
+        raise ConfigurationError(f"{name}={raw!r}; expected true or false")
+    return str(raw)

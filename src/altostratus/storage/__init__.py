@@ -1,0 +1,1 @@
+"""Bytes (BlobStore: local filesystem or S3) and state (MetadataStore: SQLite or PostgreSQL)."""
