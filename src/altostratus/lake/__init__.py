@@ -1,0 +1,1 @@
+"""The data lake: buckets, objects, multipart uploads and notifications that become events."""

@@ -1,0 +1,104 @@
+"""The lake's errors, each with the S3 error code and status AWS sends."""
+
+from __future__ import annotations
+
+from altostratus.core.errors import AltoError, BadRequest, Conflict, NotFound
+
+
+class NoSuchBucket(NotFound):
+    """The specified bucket does not exist."""
+
+    code = "NoSuchBucket"
+
+
+class NoSuchKey(NotFound):
+    """The specified key does not exist."""
+
+    code = "NoSuchKey"
+
+
+class NoSuchUpload(NotFound):
+    """The specified multipart upload does not exist."""
+
+    code = "NoSuchUpload"
+
+
+class BucketAlreadyOwnedByYou(Conflict):
+    """Your previous request to create the named bucket succeeded and you already own it."""
+
+    code = "BucketAlreadyOwnedByYou"
+
+
+class BucketNotEmpty(Conflict):
+    """The bucket you tried to delete is not empty."""
+
+    code = "BucketNotEmpty"
+
+
+class InvalidBucketName(BadRequest):
+    """The specified bucket is not valid."""
+
+    code = "InvalidBucketName"
+
+
+class KeyTooLong(BadRequest):
+    """Your key is too long."""
+
+    code = "KeyTooLongError"
+
+
+class InvalidKey(BadRequest):
+    """The key is not valid."""
+
+    code = "InvalidArgument"
+
+
+class BadDigest(BadRequest):
+    """The digest you specified did not match what we received."""
+
+    code = "BadDigest"
+
+
+class InvalidDigest(BadRequest):
+    """The Content-MD5 or checksum value you specified is not valid."""
+
+    code = "InvalidDigest"
+
+
+class InvalidPart(BadRequest):
+    """One or more of the specified parts could not be found."""
+
+    code = "InvalidPart"
+
+
+class InvalidPartOrder(BadRequest):
+    """The list of parts was not in ascending order."""
+
+    code = "InvalidPartOrder"
+
+
+class EntityTooSmall(BadRequest):
+    """Your proposed upload is smaller than the minimum allowed object size."""
+
+    code = "EntityTooSmall"
+
+
+class InvalidRange(AltoError):
+    """The requested range is not satisfiable."""
+
+    code = "InvalidRange"
+    status = 416
+
+
+class PreconditionFailed(AltoError):
+    """At least one of the preconditions you specified did not hold."""
+
+    code = "PreconditionFailed"
+    status = 412
+
+
+class NotModified(AltoError):
+    """The object was not modified since the given time or still has the given ETag."""
+
+    code = "NotModified"
+    status = 304

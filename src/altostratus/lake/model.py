@@ -1,0 +1,92 @@
+"""The lake's nouns: buckets, objects, listings, uploads, parts and notification rules."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Mapping
+
+
+@dataclasses.dataclass(frozen=True)
+class Caller:
+    """Who asked, for event records: the principal, their address and the request id."""
+
+    principal_id: str = "anonymous"
+    source_ip: str = "127.0.0.1"
+    request_id: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class Bucket:
+    """A bucket."""
+
+    name: str
+    region: str
+    created_at: dt.datetime
+
+
+@dataclasses.dataclass(frozen=True)
+class ObjectMeta:
+    """What the writer says about an object besides its bytes."""
+
+    content_type: str = "binary/octet-stream"
+    headers: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    user_metadata: Mapping[str, str] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass(frozen=True)
+class ObjectInfo:
+    """A stored object: where its bytes are and what is known of them."""
+
+    bucket: str
+    key: str
+    size: int
+    etag: str
+    last_modified: dt.datetime
+    meta: ObjectMeta
+    checksums: Mapping[str, str]
+    blob_key: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Listing:
+    """One page of a listing: objects, common prefixes and where the next page starts."""
+
+    objects: list[ObjectInfo]
+    common_prefixes: list[str]
+    is_truncated: bool
+    next_marker: str
+    last_item: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Upload:
+    """A multipart upload in progress."""
+
+    upload_id: str
+    bucket: str
+    key: str
+    meta: ObjectMeta
+    created_at: dt.datetime
+
+
+@dataclasses.dataclass(frozen=True)
+class Part:
+    """One uploaded part of a multipart upload."""
+
+    number: int
+    size: int
+    etag: str
+    last_modified: dt.datetime
+    blob_key: str
+
+
+@dataclasses.dataclass(frozen=True)
+class NotificationRule:
+    """Send events of these kinds, for keys with this prefix and suffix, to a function."""
+
+    rule_id: str
+    function_arn: str
+    events: tuple[str, ...]
+    prefix: str = ""
+    suffix: str = ""
