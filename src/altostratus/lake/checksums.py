@@ -51,6 +51,12 @@ class Checksums:
         for digest in self._digests.values():
             digest.update(chunk)
 
+    def expect(self, algorithm: str, value: str) -> None:
+        """Check the running checksum of `algorithm` against value at the end (a trailer sent it late)."""
+        if algorithm not in self._digests:
+            raise InvalidDigest(f"trailer checksum {algorithm} was not announced in x-amz-trailer")
+        self._expected[algorithm] = value
+
     def values(self) -> dict[str, str]:
         """The base64 checksums, by algorithm."""
         return {name: base64.b64encode(d.digest()).decode() for name, d in self._digests.items()}

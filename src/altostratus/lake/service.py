@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator, Mapping
 from types import TracebackType
@@ -22,11 +23,25 @@ from altostratus.storage.blobs import BlobInfo, BlobStore, BlobWriter
 from altostratus.storage.metadata import MetadataStore
 from altostratus.storage.schema import buckets, objects, parts, uploads
 
+# Blobs younger than this are never collected: another process may be about to commit them.
+GARBAGE_GRACE_SECONDS = 3600
+
 
 def new_blob_key(kind: str, bucket: str) -> str:
-    """A fresh, never-reused blob key: every write gets its own blob, so replacing an object is atomic."""
+    """A fresh, never-reused blob key: every write gets its own blob, so replacing an object is atomic.
+
+    The name starts with the creation time, so garbage collection can tell in-flight blobs from orphans.
+    """
     name = uuid.uuid4().hex
-    return f"{kind}/{bucket}/{name[:2]}/{name}"
+    return f"{kind}/{bucket}/{name[:2]}/{int(time.time()):x}-{name}"
+
+
+def _blob_age_seconds(key: str, now: float) -> float:
+    stamp = key.rsplit("/", 1)[-1].split("-", 1)[0]
+    try:
+        return now - int(stamp, 16)
+    except ValueError:
+        return 0.0
 
 
 class LakeService:
@@ -176,15 +191,16 @@ class LakeService:
 
     # Housekeeping
 
-    def collect_garbage(self) -> int:
-        """Delete blobs that no object or part refers to (left by a crash between write and commit)."""
+    def collect_garbage(self, grace_seconds: float = GARBAGE_GRACE_SECONDS) -> int:
+        """Delete blobs older than grace_seconds that no object or part refers to (left by a crash)."""
         with self.store.begin() as db:
             live = set(db.execute(select(objects.c.blob_key)).scalars())
             live |= set(db.execute(select(parts.c.blob_key)).scalars())
         removed = 0
+        now = time.time()
         for prefix in ("objects/", "parts/"):
             for key in list(self.blobs.keys(prefix)):
-                if key not in live:
+                if key not in live and _blob_age_seconds(key, now) >= grace_seconds:
                     self.blobs.delete(key)
                     removed += 1
         return removed
@@ -214,6 +230,10 @@ class StreamingWriter:
         self._blob.write(chunk)
         self._digests.update(chunk)
         self.size += len(chunk)
+
+    def expect_checksum(self, algorithm: str, value: str) -> None:
+        """Require that the bytes written hash to value under algorithm (sent as a trailer)."""
+        self._digests.expect(algorithm, value)
 
     def _store_blob(self) -> tuple[BlobInfo, dict[str, str]]:
         try:

@@ -1,0 +1,1 @@
+"""The HTTP gateway: AWS wire protocols in, calls on the domain services out."""

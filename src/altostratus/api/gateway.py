@@ -1,0 +1,184 @@
+"""The gateway: one ASGI app on one port for every service, telling them apart as AWS clients address them."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
+from urllib.parse import parse_qsl
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.types import Receive, Scope, Send
+
+from altostratus.api import sigv4
+from altostratus.api.context import Body, Call
+from altostratus.api.errors import error_response
+from altostratus.api.routing import RouteMatch
+from altostratus.auth.keys import Role
+from altostratus.core.clock import Clock
+from altostratus.core.errors import AccessDenied, AltoError, MethodNotAllowed, RequestTooLarge, UnknownOperation
+from altostratus.core.ids import request_id
+from altostratus.lake.model import Caller
+
+log = logging.getLogger(__name__)
+READ_OPERATION_PREFIXES = ("Get", "Head", "List", "Describe", "Select")
+HEALTH_PATH = "/_alto/health"
+
+
+class ServiceAdapter(Protocol):
+    """One AWS service behind the gateway."""
+
+    protocol: str
+    signing_name: str
+
+    def route(self, method: str, raw_path: str, query: Mapping[str, str], headers: Mapping[str, str]) -> RouteMatch:
+        """The operation the request names; UnknownOperation or MethodNotAllowed if none."""
+        ...
+
+    async def handle(self, call: Call) -> Response:
+        """Run the operation."""
+        ...
+
+
+def is_read_operation(operation: str) -> bool:
+    """Whether a read-only key may call this operation."""
+    return operation.startswith(READ_OPERATION_PREFIXES)
+
+
+class Gateway:
+    """Routes each request to its service and operation, checks its signature and role, serializes errors."""
+
+    def __init__(
+        self,
+        adapters: Sequence[ServiceAdapter],
+        *,
+        verifier: sigv4.Verifier | None,
+        clock: Clock,
+        max_request_bytes: int,
+    ) -> None:
+        if not adapters:
+            raise ValueError("the gateway needs at least one service adapter")
+        self._adapters = list(adapters)
+        self._verifier = verifier
+        self._clock = clock
+        self._limit = max_request_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await _lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        request = Request(scope, receive)
+        response = await self._respond(request)
+        await response(scope, receive, send)
+
+    async def _respond(self, request: Request) -> Response:
+        rid = request_id()
+        protocol = "rest-xml"
+        head = request.method == "HEAD"
+        try:
+            if request.url.path == HEALTH_PATH:
+                return JSONResponse({"status": "ok"})
+            raw_path = request.scope.get("raw_path", b"").decode("latin-1") or request.url.path
+            query_text = request.scope.get("query_string", b"").decode("latin-1")
+            headers = {k.lower(): v for k, v in request.headers.items()}
+            http = sigv4.HttpRequest(request.method, raw_path, _raw_pairs(query_text), headers)
+            protocol = _guess_protocol(headers, sigv4.signing_service(http))
+            query = dict(parse_qsl(query_text, keep_blank_values=True))
+            adapter, match = self._pick(sigv4.signing_service(http), request.method, raw_path, query, headers)
+            protocol = adapter.protocol
+            preloaded = await self._preload(request, adapter, headers)
+            verified = self._authenticate(http, match.operation, preloaded)
+            key = verified.key if verified else None
+            call = Call(
+                request=request,
+                request_id=rid,
+                operation=match.operation,
+                path_params=match.path_params,
+                query=query,
+                headers=headers,
+                body=Body(request, verified, self._limit, preloaded),
+                key=key,
+                caller=Caller(key.access_key_id if key else "anonymous", _client(request), rid),
+            )
+            response = await adapter.handle(call)
+        except AltoError as error:
+            response = error_response(protocol, error, rid, resource=request.url.path, head=head)
+        except Exception:
+            log.exception("internal error on %s %s", request.method, request.url.path)
+            internal = AltoError("We encountered an internal error. Please try again.")
+            response = error_response(protocol, internal, rid, resource=request.url.path, head=head)
+        response.headers["x-amz-request-id"] = rid
+        response.headers["x-amzn-RequestId"] = rid
+        return response
+
+    def _pick(
+        self, signing: str | None, method: str, raw_path: str, query: Mapping[str, str], headers: Mapping[str, str]
+    ) -> tuple[ServiceAdapter, RouteMatch]:
+        candidates = [a for a in self._adapters if a.signing_name == signing] if signing else self._adapters
+        if not candidates:
+            raise UnknownOperation(f"This server does not offer the service {signing!r}")
+        failure: AltoError | None = None
+        for adapter in candidates:
+            try:
+                return adapter, adapter.route(method, raw_path, query, headers)
+            except (UnknownOperation, MethodNotAllowed) as error:
+                failure = failure if isinstance(failure, MethodNotAllowed) else error
+        assert failure is not None
+        raise failure
+
+    async def _preload(self, request: Request, adapter: ServiceAdapter, headers: Mapping[str, str]) -> bytes | None:
+        # Only S3 streams bodies (signed by the x-amz-content-sha256 header); other services' bodies are
+        # small documents whose hash must be known before the signature can be checked.
+        if adapter.protocol == "rest-xml":
+            return None
+        length = headers.get("content-length", "")
+        if length.isdigit() and int(length) > self._limit:
+            raise RequestTooLarge(f"Request body of {length} bytes exceeds the limit of {self._limit} bytes")
+        data = bytearray()
+        async for chunk in request.stream():
+            data.extend(chunk)
+            if len(data) > self._limit:
+                raise RequestTooLarge(f"Request body exceeds the limit of {self._limit} bytes")
+        return bytes(data)
+
+    def _authenticate(self, http: sigv4.HttpRequest, operation: str, preloaded: bytes | None) -> sigv4.Verified | None:
+        if self._verifier is None:
+            return None
+        body_sha = hashlib.sha256(preloaded).hexdigest() if preloaded is not None else None
+        verified = self._verifier.verify(http, self._clock.now(), body_sha)
+        if verified.key.role == Role.READ_ONLY and not is_read_operation(operation):
+            raise AccessDenied(f"Access Denied: key {verified.key.access_key_id} is read-only and {operation} writes")
+        return verified
+
+
+def _raw_pairs(query_text: str) -> list[tuple[str, str]]:
+    pairs = []
+    for item in query_text.split("&"):
+        if item:
+            name, _, value = item.partition("=")
+            pairs.append((name, value))
+    return pairs
+
+
+def _guess_protocol(headers: Mapping[str, str], signing: str | None) -> str:
+    if "x-amz-target" in headers:
+        return "json"
+    return "rest-xml" if signing in (None, "s3") else "rest-json"
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "127.0.0.1"
+
+
+async def _lifespan(receive: Receive, send: Send) -> None:
+    while True:
+        message: dict[str, Any] = dict(await receive())
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return

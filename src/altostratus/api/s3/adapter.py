@@ -1,0 +1,63 @@
+"""The S3 service as the gateway sees it: how to route, which operations read, which handler runs."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+
+from starlette.responses import Response
+
+from altostratus.api.context import Call
+from altostratus.api.routing import RestRouter, RouteMatch, service_model
+from altostratus.api.s3 import buckets, multipart, objects
+from altostratus.api.s3.services import S3Services
+from altostratus.core.errors import NotImplementedOperation
+
+Handler = Callable[[Call, S3Services], Awaitable[Response]]
+
+HANDLERS: Mapping[str, Handler] = {
+    "ListBuckets": buckets.list_buckets,
+    "CreateBucket": buckets.create_bucket,
+    "HeadBucket": buckets.head_bucket,
+    "DeleteBucket": buckets.delete_bucket,
+    "GetBucketLocation": buckets.get_bucket_location,
+    "ListObjects": buckets.list_objects,
+    "ListObjectsV2": buckets.list_objects_v2,
+    "PutBucketNotificationConfiguration": buckets.put_notification,
+    "PutBucketNotification": buckets.put_notification,
+    "GetBucketNotificationConfiguration": buckets.get_notification,
+    "GetBucketNotification": buckets.get_notification,
+    "ListMultipartUploads": buckets.list_multipart_uploads,
+    "PutObject": objects.put_object,
+    "GetObject": objects.get_object,
+    "HeadObject": objects.head_object,
+    "DeleteObject": objects.delete_object,
+    "DeleteObjects": objects.delete_objects,
+    "CopyObject": objects.copy_object,
+    "CreateMultipartUpload": multipart.create_upload,
+    "UploadPart": multipart.upload_part,
+    "CompleteMultipartUpload": multipart.complete_upload,
+    "AbortMultipartUpload": multipart.abort_upload,
+    "ListParts": multipart.list_parts,
+}
+
+
+class S3Adapter:
+    """Routes S3 requests (path-style) to the lake."""
+
+    protocol = "rest-xml"
+    signing_name = "s3"
+
+    def __init__(self, services: S3Services) -> None:
+        self._services = services
+        self._router = RestRouter(service_model("s3"))
+
+    def route(self, method: str, raw_path: str, query: Mapping[str, str], headers: Mapping[str, str]) -> RouteMatch:
+        """The S3 operation the request names."""
+        return self._router.match(method, raw_path, query, headers)
+
+    async def handle(self, call: Call) -> Response:
+        """Run the operation's handler; NotImplemented for S3 operations the lake does not offer."""
+        handler = HANDLERS.get(call.operation)
+        if handler is None:
+            raise NotImplementedOperation(f"S3 operation {call.operation} is not implemented by this server")
+        return await handler(call, self._services)

@@ -1,0 +1,104 @@
+"""Object metadata carried in HTTP headers, byte ranges and conditional requests."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+from email.utils import parsedate_to_datetime
+
+from altostratus.api.s3.xml import http_date
+from altostratus.lake.errors import InvalidRange, NotModified, PreconditionFailed
+from altostratus.lake.model import ObjectInfo, ObjectMeta
+
+STORED_HEADERS = ("cache-control", "content-disposition", "content-encoding", "content-language", "expires")
+META_PREFIX = "x-amz-meta-"
+# Response headers a GET may override with response-* query parameters.
+OVERRIDES = {
+    "response-content-type": "content-type",
+    "response-content-language": "content-language",
+    "response-expires": "expires",
+    "response-cache-control": "cache-control",
+    "response-content-disposition": "content-disposition",
+    "response-content-encoding": "content-encoding",
+}
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+def meta_from_headers(headers: Mapping[str, str]) -> ObjectMeta:
+    """The metadata a PUT or CreateMultipartUpload carries in its headers."""
+    stored = {name: headers[name] for name in STORED_HEADERS if name in headers}
+    encoding = ",".join(p for p in stored.get("content-encoding", "").split(",") if p.strip() != "aws-chunked")
+    if encoding:
+        stored["content-encoding"] = encoding
+    else:
+        stored.pop("content-encoding", None)
+    user = {name[len(META_PREFIX) :]: value for name, value in headers.items() if name.startswith(META_PREFIX)}
+    return ObjectMeta(headers.get("content-type") or "binary/octet-stream", stored, user)
+
+
+def object_headers(info: ObjectInfo, query: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The headers GET and HEAD answer with for this object."""
+    out = {
+        "etag": info.etag,
+        "last-modified": http_date(info.last_modified),
+        "content-type": info.meta.content_type,
+        "accept-ranges": "bytes",
+        **info.meta.headers,
+    }
+    out.update({META_PREFIX + name: value for name, value in info.meta.user_metadata.items()})
+    for param, header in OVERRIDES.items():
+        if query and param in query:
+            out[header] = query[param]
+    return out
+
+
+def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
+    """The [start, end) a Range header asks for; None for the whole object; InvalidRange if unsatisfiable."""
+    if not header:
+        return None
+    found = _RANGE.match(header.strip())
+    if found is None or found.groups() == ("", ""):
+        return None  # S3 ignores a Range it cannot parse and sends the whole object
+    first, last = found.groups()
+    if first == "":
+        length = int(last)
+        if length == 0:
+            raise InvalidRange(f"Range={header!r} asks for no bytes of an object of {size} bytes")
+        return max(0, size - length), size
+    start = int(first)
+    end = size if last == "" else min(int(last) + 1, size)
+    if start >= size or (last != "" and int(last) < start):
+        raise InvalidRange(f"Range={header!r} is not satisfiable for an object of {size} bytes")
+    return start, end
+
+
+def check_conditions(headers: Mapping[str, str], info: ObjectInfo) -> None:
+    """Apply If-Match, If-None-Match, If-Modified-Since and If-Unmodified-Since as S3 does."""
+    etag = info.etag.strip('"')
+    if "if-match" in headers and etag not in _etags(headers["if-match"]):
+        raise PreconditionFailed("At least one of the pre-conditions you specified did not hold: If-Match")
+    if "if-unmodified-since" in headers and "if-match" not in headers:
+        since = _date(headers["if-unmodified-since"])
+        if since is not None and info.last_modified.replace(microsecond=0) > since:
+            raise PreconditionFailed(
+                "At least one of the pre-conditions you specified did not hold: If-Unmodified-Since"
+            )
+    if "if-none-match" in headers and (etag in _etags(headers["if-none-match"]) or headers["if-none-match"] == "*"):
+        raise NotModified("Not Modified")
+    if "if-modified-since" in headers and "if-none-match" not in headers:
+        since = _date(headers["if-modified-since"])
+        if since is not None and info.last_modified.replace(microsecond=0) <= since:
+            raise NotModified("Not Modified")
+
+
+def _etags(value: str) -> set[str]:
+    return {part.strip().strip('"') for part in value.split(",")}
+
+
+def _date(value: str) -> dt.datetime | None:
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)

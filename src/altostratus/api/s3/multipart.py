@@ -1,0 +1,91 @@
+"""S3 multipart upload operations."""
+
+from __future__ import annotations
+
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from altostratus.api.context import Call
+from altostratus.api.s3.headers import meta_from_headers
+from altostratus.api.s3.objects import claimed_checksums, require_length, stream_into
+from altostratus.api.s3.services import S3Services
+from altostratus.api.s3.xml import MalformedXML, children, element, fields, iso, parse, text, xml_response
+from altostratus.core.errors import InvalidArgument
+
+
+async def create_upload(call: Call, s3: S3Services) -> Response:
+    """CreateMultipartUpload."""
+    bucket, key = call.path_params["Bucket"], call.path_params["Key"]
+    upload = await run_in_threadpool(s3.multipart.create, bucket, key, meta_from_headers(call.headers))
+    return xml_response("InitiateMultipartUploadResult", fields(Bucket=bucket, Key=key, UploadId=upload.upload_id))
+
+
+async def upload_part(call: Call, s3: S3Services) -> Response:
+    """UploadPart."""
+    require_length(call.headers, s3.max_object_bytes)
+    number = _int(call.query["partNumber"], "partNumber")
+    claimed, _ = claimed_checksums(call.headers)
+    writer = await run_in_threadpool(
+        lambda: s3.multipart.part_writer(
+            call.path_params["Bucket"], call.path_params["Key"], call.query["uploadId"], number, checksums=claimed
+        )
+    )
+    await stream_into(writer, call.body)
+    part = await run_in_threadpool(writer.commit_part, call.headers.get("content-md5"))
+    return Response(status_code=200, headers={"etag": part.etag})
+
+
+async def complete_upload(call: Call, s3: S3Services) -> Response:
+    """CompleteMultipartUpload: the parts named in the body, in order, become the object."""
+    root = parse(await call.body.read(), "CompleteMultipartUpload")
+    chosen = [(_int(text(node, "PartNumber"), "PartNumber"), text(node, "ETag")) for node in children(root, "Part")]
+    if not chosen:
+        raise MalformedXML("<CompleteMultipartUpload> must name at least one <Part>")
+    bucket, key = call.path_params["Bucket"], call.path_params["Key"]
+    info = await run_in_threadpool(s3.multipart.complete, bucket, key, call.query["uploadId"], chosen, call.caller)
+    location = f"{call.request.base_url}{bucket}/{key}"
+    return xml_response(
+        "CompleteMultipartUploadResult", fields(Location=location, Bucket=bucket, Key=key, ETag=info.etag)
+    )
+
+
+async def abort_upload(call: Call, s3: S3Services) -> Response:
+    """AbortMultipartUpload."""
+    await run_in_threadpool(
+        s3.multipart.abort, call.path_params["Bucket"], call.path_params["Key"], call.query["uploadId"]
+    )
+    return Response(status_code=204)
+
+
+async def list_parts(call: Call, s3: S3Services) -> Response:
+    """ListParts, paged by part-number-marker and max-parts."""
+    bucket, key, upload_id = call.path_params["Bucket"], call.path_params["Key"], call.query["uploadId"]
+    after = _int(call.query.get("part-number-marker", "0"), "part-number-marker")
+    max_parts = min(_int(call.query.get("max-parts", "1000"), "max-parts"), 1000)
+    found = await run_in_threadpool(
+        lambda: s3.multipart.list_parts(bucket, key, upload_id, after=after, max_parts=max_parts)
+    )
+    truncated = len(found) > max_parts
+    shown = found[:max_parts]
+    head = fields(
+        Bucket=bucket,
+        Key=key,
+        UploadId=upload_id,
+        PartNumberMarker=after,
+        NextPartNumberMarker=shown[-1].number if shown else 0,
+        MaxParts=max_parts,
+        IsTruncated=truncated,
+        StorageClass="STANDARD",
+    )
+    parts = [
+        element("Part", *fields(PartNumber=p.number, LastModified=iso(p.last_modified), ETag=p.etag, Size=p.size))
+        for p in shown
+    ]
+    return xml_response("ListPartsResult", [*head, *parts])
+
+
+def _int(value: str, name: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise InvalidArgument(f"{name}={value!r}; expected an integer") from None

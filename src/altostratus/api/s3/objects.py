@@ -1,0 +1,195 @@
+"""S3 object operations: put, get, head, delete (one or many) and copy."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from urllib.parse import unquote
+
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response, StreamingResponse
+
+from altostratus.api.context import Body, Call
+from altostratus.api.s3.headers import byte_range, check_conditions, meta_from_headers, object_headers
+from altostratus.api.s3.services import S3Services
+from altostratus.api.s3.xml import MalformedXML, children, element, fields, iso, parse, text, xml_response
+from altostratus.core.errors import AltoError, BadRequest, InvalidArgument, RequestTooLarge
+from altostratus.lake.errors import NotModified, PreconditionFailed
+from altostratus.lake.model import ObjectInfo
+from altostratus.lake.service import StreamingWriter
+
+CHECKSUM_PREFIX = "x-amz-checksum-"
+MAX_DELETE_KEYS = 1000
+
+
+class MissingContentLength(AltoError):
+    """You must provide the Content-Length HTTP header."""
+
+    code = "MissingContentLength"
+    status = 411
+
+
+def require_length(headers: Mapping[str, str], limit: int) -> None:
+    """MissingContentLength or EntityTooLarge for a PUT body, as S3 checks before reading it."""
+    length = headers.get("x-amz-decoded-content-length") or headers.get("content-length")
+    if length is None:
+        if "chunked" in headers.get("transfer-encoding", ""):
+            return
+        raise MissingContentLength("You must provide the Content-Length HTTP header.")
+    try:
+        size = int(length)
+    except ValueError:
+        raise BadRequest(f"Content-Length={length!r} is not a whole number") from None
+    if size > limit:
+        raise RequestTooLarge(f"Your proposed upload of {size} bytes exceeds the maximum allowed size of {limit} bytes")
+
+
+def claimed_checksums(headers: Mapping[str, str]) -> tuple[dict[str, str], set[str]]:
+    """Checksums the writer sent in headers, and the algorithms whose values come later in trailers."""
+    claimed = {
+        name[len(CHECKSUM_PREFIX) :].upper(): value
+        for name, value in headers.items()
+        if name.startswith(CHECKSUM_PREFIX) and name != "x-amz-checksum-type"
+    }
+    trailing = {
+        name.strip()[len(CHECKSUM_PREFIX) :].upper()
+        for name in headers.get("x-amz-trailer", "").split(",")
+        if name.strip().startswith(CHECKSUM_PREFIX)
+    }
+    return claimed, trailing
+
+
+async def stream_into(writer: StreamingWriter, body: Body) -> None:
+    """Copy the request body into the writer; the writer is aborted if anything goes wrong."""
+    try:
+        async for chunk in body:
+            writer.write(chunk)
+        for name, value in body.trailers.values.items():
+            if name.startswith(CHECKSUM_PREFIX):
+                writer.expect_checksum(name[len(CHECKSUM_PREFIX) :].upper(), value)
+    except BaseException:
+        writer.abort()
+        raise
+
+
+async def put_object(call: Call, s3: S3Services) -> Response:
+    """PutObject, streamed to a new blob; the object appears only when all of it arrived intact."""
+    require_length(call.headers, s3.max_object_bytes)
+    claimed, trailing = claimed_checksums(call.headers)
+    bucket, key = call.path_params["Bucket"], call.path_params["Key"]
+    writer = await run_in_threadpool(
+        lambda: s3.lake.object_writer(
+            bucket,
+            key,
+            meta_from_headers(call.headers),
+            content_md5=call.headers.get("content-md5"),
+            checksums=claimed,
+            checksum_algorithms=trailing,
+        )
+    )
+    await stream_into(writer, call.body)
+    info = await run_in_threadpool(writer.commit, call.caller)
+    return Response(status_code=200, headers=_write_headers(info))
+
+
+async def get_object(call: Call, s3: S3Services) -> Response:
+    """GetObject, whole or a byte range, streamed from the blob."""
+    info = await _head(call, s3)
+    span = byte_range(call.headers.get("range"), info.size)
+    headers = object_headers(info, call.query)
+    if call.headers.get("x-amz-checksum-mode", "").upper() == "ENABLED" and span is None:
+        headers.update(_checksum_headers(info))
+    if span is None:
+        headers["content-length"] = str(info.size)
+        return StreamingResponse(s3.lake.read(info), 200, headers, media_type=None)
+    start, end = span
+    headers["content-length"] = str(end - start)
+    headers["content-range"] = f"bytes {start}-{end - 1}/{info.size}"
+    return StreamingResponse(s3.lake.read(info, start, end), 206, headers, media_type=None)
+
+
+async def head_object(call: Call, s3: S3Services) -> Response:
+    """HeadObject."""
+    info = await _head(call, s3)
+    headers = object_headers(info, call.query)
+    span = byte_range(call.headers.get("range"), info.size)
+    if call.headers.get("x-amz-checksum-mode", "").upper() == "ENABLED":
+        headers.update(_checksum_headers(info))
+    length = info.size if span is None else span[1] - span[0]
+    headers["content-length"] = str(length)
+    return Response(status_code=200 if span is None else 206, headers=headers)
+
+
+async def delete_object(call: Call, s3: S3Services) -> Response:
+    """DeleteObject: 204 whether or not the key existed, as S3 answers."""
+    await run_in_threadpool(s3.lake.delete_object, call.path_params["Bucket"], call.path_params["Key"], call.caller)
+    return Response(status_code=204)
+
+
+async def delete_objects(call: Call, s3: S3Services) -> Response:
+    """DeleteObjects: up to 1,000 keys, each deleted or reported as an error."""
+    root = parse(await call.body.read(), "Delete")
+    keys = [text(node, "Key") for node in children(root, "Object")]
+    if not keys or len(keys) > MAX_DELETE_KEYS:
+        raise MalformedXML(f"<Delete> names {len(keys)} objects; expected 1 to {MAX_DELETE_KEYS}")
+    quiet = text(root, "Quiet", "false").strip().lower() == "true"
+    bucket = call.path_params["Bucket"]
+    await run_in_threadpool(s3.lake.get_bucket, bucket)
+    results = []
+    for key in keys:
+        try:
+            await run_in_threadpool(s3.lake.delete_object, bucket, key, call.caller)
+            if not quiet:
+                results.append(element("Deleted", *fields(Key=key)))
+        except AltoError as error:
+            results.append(element("Error", *fields(Key=key, Code=error.code, Message=error.message)))
+    return xml_response("DeleteResult", results)
+
+
+async def copy_object(call: Call, s3: S3Services) -> Response:
+    """CopyObject: metadata copied from the source, or replaced with x-amz-metadata-directive: REPLACE."""
+    source_bucket, source_key = parse_copy_source(call.headers["x-amz-copy-source"])
+    directive = call.headers.get("x-amz-metadata-directive", "COPY").upper()
+    if directive not in ("COPY", "REPLACE"):
+        raise InvalidArgument(f"x-amz-metadata-directive={directive!r}; expected COPY or REPLACE")
+    source = await run_in_threadpool(s3.lake.head, source_bucket, source_key)
+    _check_copy_conditions(call.headers, source)
+    meta = meta_from_headers(call.headers) if directive == "REPLACE" else None
+    info = await run_in_threadpool(
+        s3.lake.copy_object, source, call.path_params["Bucket"], call.path_params["Key"], meta, call.caller
+    )
+    return xml_response("CopyObjectResult", fields(LastModified=iso(info.last_modified), ETag=info.etag))
+
+
+def parse_copy_source(value: str) -> tuple[str, str]:
+    """(bucket, key) from x-amz-copy-source: "bucket/key" or "/bucket/key", URL-encoded, maybe ?versionId=."""
+    path = unquote(value.split("?", 1)[0]).lstrip("/")
+    bucket, _, key = path.partition("/")
+    if not bucket or not key:
+        raise InvalidArgument(f"x-amz-copy-source={value!r}; expected '<bucket>/<key>'")
+    return bucket, key
+
+
+async def _head(call: Call, s3: S3Services) -> ObjectInfo:
+    info = await run_in_threadpool(s3.lake.head, call.path_params["Bucket"], call.path_params["Key"])
+    check_conditions(call.headers, info)
+    return info
+
+
+def _check_copy_conditions(headers: Mapping[str, str], source: ObjectInfo) -> None:
+    renamed = {
+        name.replace("x-amz-copy-source-", ""): value
+        for name, value in headers.items()
+        if name.startswith("x-amz-copy-source-if-")
+    }
+    try:
+        check_conditions(renamed, source)
+    except NotModified:
+        raise PreconditionFailed("At least one of the pre-conditions you specified did not hold") from None
+
+
+def _write_headers(info: ObjectInfo) -> dict[str, str]:
+    return {"etag": info.etag, **_checksum_headers(info)}
+
+
+def _checksum_headers(info: ObjectInfo) -> dict[str, str]:
+    return {CHECKSUM_PREFIX + name.lower(): value for name, value in info.checksums.items()}

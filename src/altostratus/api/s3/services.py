@@ -1,0 +1,17 @@
+"""What the S3 handlers work on."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from altostratus.lake.multipart import MultipartUploads
+from altostratus.lake.service import LakeService
+
+
+@dataclasses.dataclass(frozen=True)
+class S3Services:
+    """The lake and its multipart uploads, plus the largest body a PUT may carry."""
+
+    lake: LakeService
+    multipart: MultipartUploads
+    max_object_bytes: int
