@@ -118,11 +118,7 @@ class KeyStore:
 def write_credentials_file(path: Path, key: AccessKey) -> None:
     """Write key as an AWS shared-credentials file (profile 'default'), readable by its owner only."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = (
-        "[default]\n"
-        f"aws_access_key_id = {key.access_key_id}\n"
-        f"aws_secret_access_key = {key.secret_access_key}\n"
-    )
+    text = f"[default]\naws_access_key_id = {key.access_key_id}\naws_secret_access_key = {key.secret_access_key}\n"
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:
         handle.write(text)

@@ -103,11 +103,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
 
 def _from_env(environ: Mapping[str, str]) -> dict[str, Any]:
-    return {
-        name: environ[ENV_PREFIX + name.upper()]
-        for name in _FIELDS
-        if ENV_PREFIX + name.upper() in environ
-    }
+    return {name: environ[ENV_PREFIX + name.upper()] for name in _FIELDS if ENV_PREFIX + name.upper() in environ}
 
 
 def _coerce(values: dict[str, Any]) -> dict[str, Any]:

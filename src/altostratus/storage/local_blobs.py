@@ -59,9 +59,7 @@ class LocalBlobWriter:
     def __enter__(self) -> LocalBlobWriter:
         return self
 
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         self.abort()
 
 
