@@ -46,7 +46,7 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
 
 def binary_ordered_string(length: int) -> String:
     """A string compared byte by byte, as S3 orders keys (PostgreSQL needs the "C" collation for that)."""
-    return String(length).with_variant(String(length, collation="C"), "postgresql")  # type: ignore[return-value]
+    return String(length).with_variant(String(length, collation="C"), "postgresql")
 
 
 metadata = MetaData()

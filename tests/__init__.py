@@ -1,0 +1,1 @@
+"""Altostratus tests; a package so that benchmarks can import `tests.servers`."""
