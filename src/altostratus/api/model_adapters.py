@@ -1,0 +1,192 @@
+"""Adapters for json and rest-json services: requests parsed and responses built from botocore's models.
+
+A service plugs in as a table of handlers, one per operation, each taking the operation's input as a dict
+(exactly the shape boto3 documents) and returning its output dict. Handlers never see HTTP.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response, StreamingResponse
+
+from altostratus.api.context import Call
+from altostratus.api.routing import RestRouter, RouteMatch, json_operation, service_model
+from altostratus.api.shapes import ShapeCodec, decode_scalar
+from altostratus.core.errors import (
+    AltoError,
+    MethodNotAllowed,
+    NotImplementedOperation,
+    UnknownOperation,
+    ValidationError,
+)
+
+Handler = Callable[[dict[str, Any], Call], "dict[str, Any] | Awaitable[dict[str, Any]]"]
+
+
+class SerializationError(ValidationError):
+    """The request body is not a JSON object."""
+
+    code = "SerializationException"
+
+
+class _ModelAdapter:
+    """What json and rest-json adapters share: the model, the codec and the handler table."""
+
+    protocol = ""
+
+    def __init__(
+        self, service: str, handlers: Mapping[str, Handler], *, validation_error: type[AltoError] = ValidationError
+    ) -> None:
+        self.model = service_model(service)
+        metadata = self.model["metadata"]
+        self.signing_name: str = metadata.get("signingName") or metadata["endpointPrefix"]
+        unknown = sorted(set(handlers) - set(self.model["operations"]))
+        if unknown:
+            raise ValueError(f"{service} has no operations {unknown}")
+        self._handlers = dict(handlers)
+        self.codec = ShapeCodec(self.model, validation_error)
+
+    async def _run(self, call: Call, params: dict[str, Any]) -> dict[str, Any]:
+        handler = self._handlers.get(call.operation)
+        if handler is None:
+            raise NotImplementedOperation(f"{call.operation} is not implemented by this server")
+        op = self.model["operations"][call.operation]
+        if "input" in op:
+            params = self.codec.decode(op["input"]["shape"], params, "")
+        if inspect.iscoroutinefunction(handler):
+            result = await handler(params, call)
+        else:
+            result = await run_in_threadpool(handler, params, call)
+        assert isinstance(result, dict)
+        return result
+
+
+def _json_object(body: bytes) -> dict[str, Any]:
+    if not body.strip():
+        return {}
+    try:
+        value = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise SerializationError("The request body is not valid JSON") from None
+    if not isinstance(value, dict):
+        raise SerializationError("The request body must be a JSON object")
+    return value
+
+
+class JsonAdapter(_ModelAdapter):
+    """AWS json protocol: POST / with X-Amz-Target naming the operation, JSON in and out."""
+
+    protocol = "json"
+
+    def route(self, method: str, raw_path: str, query: Mapping[str, str], headers: Mapping[str, str]) -> RouteMatch:
+        """The operation X-Amz-Target names."""
+        target = headers.get("x-amz-target")
+        if target is None:
+            raise UnknownOperation("json protocol requests must name the operation in X-Amz-Target")
+        operation = json_operation(target, self.model)
+        if method != "POST":
+            raise MethodNotAllowed(f"json protocol operations take POST, not {method}")
+        return RouteMatch(operation, {})
+
+    async def handle(self, call: Call) -> Response:
+        """Decode the JSON body, run the handler, encode its output."""
+        result = await self._run(call, _json_object(await call.body.read()))
+        op = self.model["operations"][call.operation]
+        body = self.codec.encode(op["output"]["shape"], result) if "output" in op else {}
+        version = self.model["metadata"].get("jsonVersion", "1.1")
+        return Response(json.dumps(body).encode(), 200, media_type=f"application/x-amz-json-{version}")
+
+
+class RestJsonAdapter(_ModelAdapter):
+    """AWS rest-json protocol: the operation named by method and URI; members in path, query, headers, body."""
+
+    protocol = "rest-json"
+
+    def __init__(self, service: str, handlers: Mapping[str, Handler], **kwargs: Any) -> None:
+        super().__init__(service, handlers, **kwargs)
+        self._router = RestRouter(self.model)
+
+    def route(self, method: str, raw_path: str, query: Mapping[str, str], headers: Mapping[str, str]) -> RouteMatch:
+        """The operation whose requestUri matches."""
+        return self._router.match(method, raw_path, query, headers)
+
+    async def handle(self, call: Call) -> Response:
+        """Gather the input from every location, run the handler, spread its output over status, headers, body."""
+        op = self.model["operations"][call.operation]
+        params = await self._params(call, op) if "input" in op else {}
+        result = await self._run(call, params)
+        status = int(op["http"].get("responseCode", 200))
+        if "output" not in op:
+            return Response(status_code=status)
+        return self._response(self.codec.shape(op["output"]["shape"]), result, status)
+
+    async def _params(self, call: Call, op: Mapping[str, Any]) -> dict[str, Any]:
+        shape = self.codec.shape(op["input"]["shape"])
+        payload = shape.get("payload")
+        params: dict[str, Any] = {}
+        body_members = {}
+        for name, member in shape.get("members", {}).items():
+            location, wire = member.get("location"), member.get("locationName", name)
+            text = {"uri": call.path_params, "querystring": call.query, "header": call.headers}.get(location or "")
+            if location == "header":
+                wire = wire.lower()
+            if text is not None:
+                if wire in text:
+                    params[name] = decode_scalar(self.codec, member["shape"], text[wire], name)
+            elif location == "headers":
+                prefix = wire.lower()
+                params[name] = {k[len(prefix) :]: v for k, v in call.headers.items() if k.startswith(prefix)}
+            elif name != payload:
+                body_members[name] = member
+        body = await call.body.read()
+        if payload is not None:
+            kind = self.codec.shape(shape["members"][payload]["shape"])["type"]
+            if kind in ("blob", "string"):
+                params[payload] = body if kind == "blob" else body.decode("utf-8", "replace")
+            elif body.strip():
+                params[payload] = _json_object(body)
+        elif body_members:
+            params.update({k: v for k, v in _json_object(body).items() if k in body_members})
+        return params
+
+    def _response(self, shape: Mapping[str, Any], result: Mapping[str, Any], status: int) -> Response:
+        headers: dict[str, str] = {}
+        body: dict[str, Any] = {}
+        payload_name = shape.get("payload")
+        for name, member in shape.get("members", {}).items():
+            value = result.get(name)
+            if value is None:
+                continue
+            location = member.get("location")
+            if location == "statusCode":
+                status = int(value)
+            elif location == "header":
+                headers[member.get("locationName", name)] = str(value)
+            elif location == "headers":
+                headers.update({member.get("locationName", "") + k: str(v) for k, v in value.items()})
+            elif name != payload_name:
+                body[name] = self.codec.encode(member["shape"], value)
+        if payload_name is None:
+            return Response(json.dumps(body).encode(), status, headers, media_type="application/json")
+        return _payload_response(self.codec, shape["members"][payload_name], result.get(payload_name), status, headers)
+
+
+def _payload_response(
+    codec: ShapeCodec, member: Mapping[str, Any], value: Any, status: int, headers: dict[str, str]
+) -> Response:
+    kind = codec.shape(member["shape"])["type"]
+    media = headers.pop("Content-Type", None) or ("application/octet-stream" if kind == "blob" else "application/json")
+    if value is None:
+        return Response(b"", status, headers, media_type=media)
+    if kind == "blob" and isinstance(value, Iterator):
+        return StreamingResponse(value, status, headers, media_type=media)
+    if kind == "blob":
+        return Response(bytes(value), status, headers, media_type=media)
+    if kind == "string":
+        return Response(str(value).encode(), status, headers, media_type=media)
+    return Response(json.dumps(codec.encode(member["shape"], value)).encode(), status, headers, media_type=media)

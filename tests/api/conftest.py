@@ -1,0 +1,36 @@
+"""Fixtures for tests that drive a real server with real boto3."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.live_server import LiveServer, live_server
+
+_names = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """One `alto serve` for the API tests of this session."""
+    with live_server(Path(tmp_path_factory.mktemp("alto")) / "data") as running:
+        yield running
+
+
+@pytest.fixture
+def s3(server: LiveServer) -> Any:
+    """A boto3 S3 client signed with the server's admin key."""
+    return server.client("s3")
+
+
+@pytest.fixture
+def bucket(s3: Any, request: pytest.FixtureRequest) -> str:
+    """A fresh, empty bucket for one test."""
+    name = f"t{next(_names)}-{request.node.name.lower().replace('_', '-')}"[:63].strip("-.[]")
+    name = "".join(c if c.isalnum() or c in "-." else "-" for c in name)
+    s3.create_bucket(Bucket=name)
+    return name

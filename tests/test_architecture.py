@@ -1,0 +1,55 @@
+"""House rules that keep the layers apart: services -> storage -> core, and no domain package sees the wire."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parents[1] / "src" / "altostratus"
+WIRE = ("altostratus.api", "altostratus.console", "altostratus.cli", "starlette", "uvicorn", "click")
+ADAPTERS = {"api", "console", "cli"}
+# What each layer may import from inside the package (beyond itself).
+LAYERS = {
+    "core": set(),
+    "storage": {"core"},
+    "auth": {"core", "storage"},
+    "jobs": {"core", "storage"},
+}
+
+
+def imported_modules(path: Path) -> set[str]:
+    """Every module a file imports."""
+    tree = ast.parse(path.read_text(), str(path))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+    return found
+
+
+def domain_files() -> list[Path]:
+    return [p for p in SRC.rglob("*.py") if p.relative_to(SRC).parts[0] not in ADAPTERS and p.name != "app.py"]
+
+
+@pytest.mark.parametrize("path", domain_files(), ids=lambda p: str(p.relative_to(SRC)))
+def test_domain_never_imports_the_wire(path: Path) -> None:
+    wire = sorted(m for m in imported_modules(path) if m.startswith(WIRE))
+    assert not wire, f"{path.relative_to(SRC)} imports {wire}; only api/, console/, cli/ and app.py may"
+
+
+@pytest.mark.parametrize("layer", sorted(LAYERS))
+def test_lower_layers_do_not_import_higher_ones(layer: str) -> None:
+    allowed = {f"altostratus.{name}" for name in LAYERS[layer] | {layer}} | {"altostratus"}
+    for path in (SRC / layer).rglob("*.py"):
+        inner = {m for m in imported_modules(path) if m.startswith("altostratus.")}
+        bad = sorted(m for m in inner if not any(m == a or m.startswith(a + ".") for a in allowed))
+        assert not bad, f"{path.relative_to(SRC)} imports {bad}; {layer} may import only {sorted(allowed)}"
+
+
+def test_no_module_is_too_long() -> None:
+    long = [f"{p.relative_to(SRC)} ({n})" for p in SRC.rglob("*.py") if (n := len(p.read_text().splitlines())) > 600]
+    assert not long, f"modules past 600 lines, asking to be split: {long}"
