@@ -5,10 +5,14 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
+import shlex
+from collections.abc import Iterator
 
 from starlette.types import ASGIApp
 
-from altostratus.api.gateway import Gateway
+from altostratus.api.gateway import Gateway, ServiceAdapter
+from altostratus.api.lambda_api import LambdaApi
+from altostratus.api.logs_api import LogsApi
 from altostratus.api.s3.adapter import S3Adapter
 from altostratus.api.s3.services import S3Services
 from altostratus.api.sigv4 import Verifier
@@ -16,6 +20,12 @@ from altostratus.auth.keys import KeyStore
 from altostratus.core.clock import Clock, SystemClock
 from altostratus.core.events import EventBus
 from altostratus.core.settings import Settings
+from altostratus.functions.dependencies import DependencyInstaller
+from altostratus.functions.deployment import DEPENDENCIES_JOB, CodeDeployment
+from altostratus.functions.packaging import CodeStore
+from altostratus.functions.registry import FunctionRegistry
+from altostratus.functions.runtime import ProcessRuntime
+from altostratus.functions.service import FunctionsService
 from altostratus.jobs.queue import JobQueue
 from altostratus.jobs.runner import JobContext, WorkerPool
 from altostratus.lake.multipart import MultipartUploads
@@ -42,6 +52,8 @@ class Platform:
     multipart: MultipartUploads
     jobs: JobQueue
     workers: WorkerPool
+    runtime: ProcessRuntime
+    functions: FunctionsService
 
     def start(self) -> None:
         """Start the background workers and queue the lake's garbage collection."""
@@ -49,8 +61,9 @@ class Platform:
         self.jobs.submit(LAKE_GC_JOB, {}, max_attempts=1)
 
     def close(self) -> None:
-        """Stop the workers and release the database."""
+        """Stop the workers and the functions' processes, and release the database."""
         self.workers.stop(timeout=10)
+        self.runtime.shutdown()
         self.metadata.close()
 
 
@@ -64,13 +77,19 @@ def build_platform(settings: Settings, *, clock: Clock | None = None) -> Platfor
     bus = EventBus()
     lake = LakeService(metadata, blobs, bus, clock, settings.region)
     jobs = JobQueue(metadata, clock)
+    keys = KeyStore(metadata, clock)
+    runtime = ProcessRuntime()
+    functions = build_functions(settings, metadata, blobs, lake, keys, jobs, runtime, clock)
 
     def collect_lake_garbage(context: JobContext) -> dict[str, int]:
         return {"removed": lake.collect_garbage()}
 
+    def install_function_dependencies(context: JobContext) -> dict[str, object]:
+        return functions.install_dependencies(context.payload)
+
     workers = WorkerPool(
         jobs,
-        {LAKE_GC_JOB: collect_lake_garbage},
+        {LAKE_GC_JOB: collect_lake_garbage, DEPENDENCIES_JOB: install_function_dependencies},
         workers=settings.job_workers,
         lease_seconds=settings.job_lease_seconds,
         clock=clock,
@@ -81,11 +100,46 @@ def build_platform(settings: Settings, *, clock: Clock | None = None) -> Platfor
         metadata=metadata,
         blobs=blobs,
         bus=bus,
-        keys=KeyStore(metadata, clock),
+        keys=keys,
         lake=lake,
         multipart=MultipartUploads(lake),
         jobs=jobs,
         workers=workers,
+        runtime=runtime,
+        functions=functions,
+    )
+
+
+def build_functions(
+    settings: Settings,
+    metadata: MetadataStore,
+    blobs: BlobStore,
+    lake: LakeService,
+    keys: KeyStore,
+    jobs: JobQueue,
+    runtime: ProcessRuntime,
+    clock: Clock,
+) -> FunctionsService:
+    """The functions service: code in the lake's blob store, unpacked and installed under the data directory."""
+    root = settings.data_dir / "functions"
+
+    def read_lake_object(bucket: str, key: str) -> Iterator[bytes]:
+        return lake.read(lake.head(bucket, key))
+
+    deployment = CodeDeployment(
+        CodeStore(blobs, root / "code"),
+        DependencyInstaller(root / "deps", pip_args=shlex.split(settings.functions_pip_args)),
+        jobs,
+        read_lake_object,
+    )
+    return FunctionsService(
+        FunctionRegistry(metadata),
+        deployment,
+        runtime,
+        keys,
+        clock,
+        region=settings.region,
+        endpoint_url=settings.endpoint_url,
     )
 
 
@@ -98,4 +152,10 @@ def create_asgi_app(platform: Platform) -> ASGIApp:
         else None
     )
     s3 = S3Adapter(S3Services(platform.lake, platform.multipart, settings.max_request_bytes))
-    return Gateway([s3], verifier=verifier, clock=platform.clock, max_request_bytes=settings.max_request_bytes)
+    # S3 goes last: its routes match any path.
+    adapters: list[ServiceAdapter] = [
+        LambdaApi(platform.functions).adapter(),
+        LogsApi(platform.functions).adapter(),
+        s3,
+    ]
+    return Gateway(adapters, verifier=verifier, clock=platform.clock, max_request_bytes=settings.max_request_bytes)

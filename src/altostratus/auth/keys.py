@@ -24,10 +24,44 @@ _KEY_ALPHABET = string.ascii_uppercase + string.digits
 
 
 class Role(enum.StrEnum):
-    """What a key may do: everything, or only reads."""
+    """What a key may do: everything, only reads, or what a function may do (see FUNCTION_OPERATIONS)."""
 
     ADMIN = "admin"
     READ_ONLY = "read-only"
+    FUNCTION = "function"
+
+
+# A function's own key reads and writes objects in the lake and reads buckets; it cannot create, delete or
+# reconfigure buckets (so it cannot change the notifications that trigger it) nor call any other service.
+FUNCTION_OPERATIONS = frozenset(
+    ("s3", operation)
+    for operation in (
+        "ListBuckets",
+        "HeadBucket",
+        "GetBucketLocation",
+        "ListObjects",
+        "ListObjectsV2",
+        "ListMultipartUploads",
+        "HeadObject",
+        "GetObject",
+        "GetObjectAttributes",
+        "PutObject",
+        "CopyObject",
+        "DeleteObject",
+        "DeleteObjects",
+        "CreateMultipartUpload",
+        "UploadPart",
+        "UploadPartCopy",
+        "CompleteMultipartUpload",
+        "AbortMultipartUpload",
+        "ListParts",
+    )
+)
+
+
+def function_may_call(service: str | None, operation: str) -> bool:
+    """Whether a key of Role.FUNCTION may call this operation of this service (its signing name)."""
+    return (service, operation) in FUNCTION_OPERATIONS
 
 
 class AccessKeyNotFound(NotFound):
@@ -84,7 +118,7 @@ class KeyStore:
             hit = self._cache.get(access_key_id)
         if hit is not None and now - hit[0] < CACHE_SECONDS:
             return hit[1]
-        with self._store.begin() as db:
+        with self._store.read() as db:
             row = db.execute(select(access_keys).where(access_keys.c.access_key_id == access_key_id)).first()
         key = _to_key(row._mapping) if row is not None else None
         with self._lock:

@@ -7,6 +7,7 @@ from typing import Any
 import click
 from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError, NoCredentialsError
 
+from altostratus.cli.functions import functions
 from altostratus.cli.keys import keys
 from altostratus.cli.lake import lake
 from altostratus.cli.output import CommandFailed
@@ -73,6 +74,7 @@ def cli() -> None:
 cli.add_command(serve)
 cli.add_command(keys)
 cli.add_command(lake)
+cli.add_command(functions)
 
 
 def main() -> None:

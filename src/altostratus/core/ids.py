@@ -20,8 +20,10 @@ def short_id(length: int = 10) -> str:
 
 
 def token(nbytes: int = 24) -> str:
-    """A URL-safe random token (upload ids, continuation tokens)."""
-    return secrets.token_urlsafe(nbytes)
+    """A URL-safe random token (upload ids, continuation tokens) that starts with a letter."""
+    # One in 64 URL-safe tokens starts with '-', which command lines read as an option:
+    # `aws s3api upload-part --upload-id -Xb...` fails with "expected one argument".
+    return secrets.choice(string.ascii_letters) + secrets.token_urlsafe(nbytes)
 
 
 def arn(service: str, region: str, resource: str, account: str = "000000000000") -> str:

@@ -43,6 +43,9 @@ class Settings:
     job_workers: int = 2
     job_lease_seconds: int = 60
     public_url: str = ""
+    # Extra `pip install` options for functions' requirements.txt, split as a shell would: for example
+    # "--no-index --find-links /srv/wheelhouse" on a machine without network.
+    functions_pip_args: str = ""
 
     def __post_init__(self) -> None:
         if not 0 < self.port < 65536:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,8 @@ from altostratus.core.errors import ConfigurationError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 SCHEMES = ("sqlite", "postgresql", "postgresql+psycopg")
+# Execution option that marks a connection's transactions as read-only (see MetadataStore.read).
+READ_ONLY = "alto_read_only"
 
 
 class MetadataStore:
@@ -28,6 +31,11 @@ class MetadataStore:
             url = "postgresql+psycopg" + url[len("postgresql") :]
         self.url = url
         self.engine: Engine = _create_engine(url)
+        # SQLite runs one writer at a time, and a writer that finds the lock taken polls for it with
+        # sleeps of up to 100 ms; queueing this process's writers on a lock wakes each one at once.
+        self._write_lock: AbstractContextManager[object] = (
+            threading.Lock() if self.dialect == "sqlite" else nullcontext()
+        )
 
     @property
     def dialect(self) -> str:
@@ -45,7 +53,13 @@ class MetadataStore:
     @contextmanager
     def begin(self) -> Iterator[Connection]:
         """A connection inside a transaction, committed on success, rolled back on error."""
-        with self.engine.begin() as connection:
+        with self._write_lock, self.engine.begin() as connection:
+            yield connection
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A connection inside a transaction that only reads: on SQLite it runs beside the writer."""
+        with self.engine.connect() as connection, connection.execution_options(**{READ_ONLY: True}).begin():
             yield connection
 
     def close(self) -> None:
@@ -79,5 +93,6 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 def _sqlite_begin_immediate(connection: Connection) -> None:
     # Take the write lock at BEGIN so two writers queue on busy_timeout instead of one failing
-    # with "database is locked" when it upgrades a read transaction.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # with "database is locked" when it upgrades a read transaction. Readers (WAL) need no lock.
+    read_only = connection.get_execution_options().get(READ_ONLY, False)
+    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")

@@ -1,0 +1,137 @@
+"""The functions service's nouns: function configurations, code packages, invocations and their outcomes."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import enum
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from altostratus.core.errors import AltoError, BadRequest, Conflict, NotFound
+
+RUNTIME = "python3.11"
+MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
+MAX_ASYNC_PAYLOAD_BYTES = 256 * 1024
+DEFAULT_TIMEOUT = 3
+DEFAULT_MEMORY = 128
+MAX_TIMEOUT = 900
+MIN_MEMORY, MAX_MEMORY = 128, 10240
+LATEST = "$LATEST"
+
+
+class FunctionNotFound(NotFound):
+    """The function does not exist."""
+
+    code = "ResourceNotFoundException"
+
+
+class FunctionExists(Conflict):
+    """A function of that name exists already."""
+
+    code = "ResourceConflictException"
+
+
+class InvalidFunctionParameter(BadRequest):
+    """A parameter of the function is not valid."""
+
+    code = "InvalidParameterValueException"
+
+
+class PayloadTooLarge(AltoError):
+    """The request payload exceeded the Invoke request body JSON input quota."""
+
+    code = "RequestTooLargeException"
+    status = 413
+
+
+class InvalidCode(BadRequest):
+    """The code package is not a valid zip file or lacks the handler's module."""
+
+    code = "InvalidParameterValueException"
+
+
+class InvocationType(enum.StrEnum):
+    """How Invoke runs a function."""
+
+    REQUEST_RESPONSE = "RequestResponse"
+    EVENT = "Event"
+    DRY_RUN = "DryRun"
+
+
+@dataclasses.dataclass(frozen=True)
+class FunctionConfig:
+    """One version of a function: its code and how to run it ($LATEST is the editable one)."""
+
+    name: str
+    version: str
+    handler: str
+    code_sha256: str
+    code_size: int
+    code_blob_key: str
+    timeout: int = DEFAULT_TIMEOUT
+    memory: int = DEFAULT_MEMORY
+    environment: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    description: str = ""
+    role: str = ""
+    dead_letter_target: str = ""
+    revision_id: str = ""
+    last_modified: dt.datetime = dataclasses.field(default_factory=lambda: dt.datetime.now(dt.UTC))
+    state: str = "Active"
+    state_reason: str = ""
+    state_reason_code: str = ""
+    runtime: str = RUNTIME
+    # The hash that names the installed requirements.txt in the dependency cache; "" when there is none.
+    requirements_key: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class RunSpec:
+    """Everything a worker process needs to run one function version."""
+
+    function_name: str
+    version: str
+    handler: str
+    code_dir: Path
+    deps_dir: Path | None
+    environment: Mapping[str, str]
+    timeout: float
+    memory_mb: int
+
+    @property
+    def pool_key(self) -> tuple[str, str, str]:
+        """Workers are shared by invocations of the same function, version and code."""
+        return (self.function_name, self.version, str(self.code_dir))
+
+
+@dataclasses.dataclass(frozen=True)
+class Invocation:
+    """One call of a function: the event and the identity the handler's context reports."""
+
+    request_id: str
+    payload: bytes
+    client_context: str | None = None
+    trace_id: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class Outcome:
+    """What a run produced: the response payload or Lambda's error document, and the captured log."""
+
+    payload: bytes
+    function_error: str | None
+    log: str
+    duration_ms: float
+    cold_start: bool
+    max_memory_mb: int = 0
+
+    @property
+    def ok(self) -> bool:
+        """Whether the handler returned normally."""
+        return self.function_error is None
+
+
+def error_document(message: str, error_type: str, stack: list[str] | None = None) -> dict[str, Any]:
+    """Lambda's error payload shape: errorMessage, errorType, stackTrace (and requestId where known)."""
+    return {"errorMessage": message, "errorType": error_type, "stackTrace": stack or []}

@@ -1,0 +1,119 @@
+"""Checks of a function's settings, with Lambda's limits and messages that name the field and what is allowed."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from altostratus.functions.model import (
+    LATEST,
+    MAX_MEMORY,
+    MAX_TIMEOUT,
+    MIN_MEMORY,
+    RUNTIME,
+    InvalidFunctionParameter,
+)
+from altostratus.functions.packaging import check_handler
+
+# Handlers run on this server's Python; any python3.x Lambda names is accepted so existing templates deploy.
+RUNTIMES = tuple(f"python3.{minor}" for minor in range(8, 16))
+ENVIRONMENT_NAME = re.compile(r"[a-zA-Z][a-zA-Z0-9_]+")
+MAX_ENVIRONMENT_BYTES = 4 * 1024
+# Set by the platform for every invocation, so a function may not set them itself (as in Lambda).
+RESERVED_ENVIRONMENT = frozenset(
+    {
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_DEFAULT_REGION",
+        "AWS_REGION",
+        "AWS_EXECUTION_ENV",
+        "AWS_LAMBDA_FUNCTION_NAME",
+        "AWS_LAMBDA_FUNCTION_VERSION",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+        "AWS_LAMBDA_LOG_GROUP_NAME",
+        "AWS_LAMBDA_LOG_STREAM_NAME",
+        "AWS_LAMBDA_RUNTIME_API",
+        "LAMBDA_TASK_ROOT",
+        "LAMBDA_RUNTIME_DIR",
+        "_HANDLER",
+    }
+)
+
+
+def runtime(value: str) -> str:
+    """value when it names a Python 3 runtime."""
+    if value not in RUNTIMES:
+        raise InvalidFunctionParameter(
+            f"Runtime={value!r}; this server runs Python handlers: expected one of {list(RUNTIMES)} "
+            f"(handlers run on the server's Python; {RUNTIME} matches it)"
+        )
+    return value
+
+
+def handler(value: str) -> str:
+    """value when it has the MODULE.FUNCTION form."""
+    check_handler(value)
+    return value
+
+
+def timeout(value: int) -> int:
+    """value when it is 1 to 900 seconds."""
+    if not 1 <= value <= MAX_TIMEOUT:
+        raise InvalidFunctionParameter(f"Timeout={value}; expected 1 to {MAX_TIMEOUT} seconds")
+    return value
+
+
+def memory(value: int) -> int:
+    """value when it is 128 to 10240 MB."""
+    if not MIN_MEMORY <= value <= MAX_MEMORY:
+        raise InvalidFunctionParameter(f"MemorySize={value}; expected {MIN_MEMORY} to {MAX_MEMORY} MB")
+    return value
+
+
+def environment(variables: Mapping[str, str]) -> dict[str, str]:
+    """The variables when their names are valid, none is reserved and all fit in 4 KB."""
+    bad = sorted(k for k in variables if not ENVIRONMENT_NAME.fullmatch(k))
+    if bad:
+        raise InvalidFunctionParameter(
+            f"Environment.Variables has names {bad}; expected a letter then letters, digits and underscores"
+        )
+    reserved = sorted(RESERVED_ENVIRONMENT & set(variables))
+    if reserved:
+        raise InvalidFunctionParameter(
+            "Lambda was unable to configure your environment variables because the environment variables "
+            "you have provided contains reserved keys that are currently not supported for modification. "
+            f"Reserved keys used in this request: {', '.join(reserved)}"
+        )
+    size = sum(len(k.encode()) + len(str(v).encode()) for k, v in variables.items())
+    if size > MAX_ENVIRONMENT_BYTES:
+        raise InvalidFunctionParameter(
+            "Lambda was unable to configure your environment variables because the environment variables "
+            f"you have provided exceeded the 4KB limit. String measured: {size} bytes"
+        )
+    return {k: str(v) for k, v in variables.items()}
+
+
+def routing(primary: str, weights: Mapping[str, float]) -> dict[str, float]:
+    """An alias's AdditionalVersionWeights: one other published version, with a weight from 0 to 1."""
+    if not weights:
+        return {}
+    if len(weights) > 1:
+        raise InvalidFunctionParameter(
+            f"RoutingConfig.AdditionalVersionWeights has {len(weights)} versions; expected at most 1"
+        )
+    ((version, weight),) = weights.items()
+    if LATEST in (primary, version):
+        raise InvalidFunctionParameter(
+            "RoutingConfig is only allowed between published versions; $LATEST may not take part"
+        )
+    if version == primary:
+        raise InvalidFunctionParameter(
+            f"RoutingConfig.AdditionalVersionWeights names version {version}, which is the alias's own "
+            "FunctionVersion; expected another version"
+        )
+    if not 0.0 <= weight <= 1.0:
+        raise InvalidFunctionParameter(
+            f"RoutingConfig.AdditionalVersionWeights[{version!r}]={weight}; expected a weight from 0.0 to 1.0"
+        )
+    return {version: float(weight)}
