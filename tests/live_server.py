@@ -48,13 +48,15 @@ class LiveServer:
 
     def start(self, timeout: float = 60) -> LiveServer:
         """Start the process and wait until it answers its health check."""
-        log = (self.data_dir.parent / f"{self.data_dir.name}.log").open("ab")
+        log = self.data_dir.parent / f"{self.data_dir.name}.log"
         cmd = [ALTO, "serve", "--data-dir", str(self.data_dir), "--port", str(self.port), *self.args]
-        self.process = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **self.env})
+        # The child keeps its own copy of the log's descriptor; the parent's is closed at once.
+        with log.open("ab") as sink:
+            self.process = subprocess.Popen(cmd, stdout=sink, stderr=subprocess.STDOUT, env={**os.environ, **self.env})
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"alto serve exited with {self.process.returncode}; see {log.name}")
+                raise RuntimeError(f"alto serve exited with {self.process.returncode}; see {log}")
             try:
                 with urllib.request.urlopen(f"{self.endpoint}/_alto/health", timeout=1):
                     break
@@ -62,7 +64,7 @@ class LiveServer:
                 time.sleep(0.1)
         else:
             self.stop()
-            raise RuntimeError(f"alto serve did not answer within {timeout} s; see {log.name}")
+            raise RuntimeError(f"alto serve did not answer within {timeout} s; see {log}")
         self._read_credentials()
         return self
 

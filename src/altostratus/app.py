@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
+import functools
 import logging
 import shlex
 from collections.abc import Iterator
@@ -11,6 +13,7 @@ from collections.abc import Iterator
 from starlette.types import ASGIApp
 
 from altostratus.api.gateway import Gateway, ServiceAdapter
+from altostratus.api.http_routes import RouteHandler
 from altostratus.api.lambda_api import LambdaApi
 from altostratus.api.logs_api import LogsApi
 from altostratus.api.s3.adapter import S3Adapter
@@ -20,14 +23,21 @@ from altostratus.auth.keys import KeyStore
 from altostratus.core.clock import Clock, SystemClock
 from altostratus.core.events import EventBus
 from altostratus.core.settings import Settings
+from altostratus.functions.dead_letters import DeadLetters
 from altostratus.functions.dependencies import DependencyInstaller
 from altostratus.functions.deployment import DEPENDENCIES_JOB, CodeDeployment
+from altostratus.functions.events import INVOKE_ASYNC_JOB, EventInvocations
 from altostratus.functions.packaging import CodeStore
 from altostratus.functions.registry import FunctionRegistry
+from altostratus.functions.routes import RoutesService, RouteStore
 from altostratus.functions.runtime import ProcessRuntime
 from altostratus.functions.service import FunctionsService
+from altostratus.functions.triggers import Triggers, destination_problem
 from altostratus.jobs.queue import JobQueue
 from altostratus.jobs.runner import JobContext, WorkerPool
+from altostratus.lake import notifications
+from altostratus.lake.errors import BucketAlreadyOwnedByYou
+from altostratus.lake.model import Caller, ObjectMeta
 from altostratus.lake.multipart import MultipartUploads
 from altostratus.lake.service import LakeService
 from altostratus.storage.blobs import BlobStore
@@ -54,15 +64,20 @@ class Platform:
     workers: WorkerPool
     runtime: ProcessRuntime
     functions: FunctionsService
+    events: EventInvocations
+    event_workers: WorkerPool
+    routes: RoutesService
 
     def start(self) -> None:
         """Start the background workers and queue the lake's garbage collection."""
         self.workers.start()
+        self.event_workers.start()
         self.jobs.submit(LAKE_GC_JOB, {}, max_attempts=1)
 
     def close(self) -> None:
         """Stop the workers and the functions' processes, and release the database."""
         self.workers.stop(timeout=10)
+        self.event_workers.stop(timeout=10)
         self.runtime.shutdown()
         self.metadata.close()
 
@@ -75,7 +90,14 @@ def build_platform(settings: Settings, *, clock: Clock | None = None) -> Platfor
     metadata.migrate()
     blobs = blob_store_from_settings(settings)
     bus = EventBus()
-    lake = LakeService(metadata, blobs, bus, clock, settings.region)
+    lake = LakeService(
+        metadata,
+        blobs,
+        bus,
+        clock,
+        settings.region,
+        check_destination=functools.partial(destination_problem, region=settings.region),
+    )
     jobs = JobQueue(metadata, clock)
     keys = KeyStore(metadata, clock)
     runtime = ProcessRuntime()
@@ -94,6 +116,17 @@ def build_platform(settings: Settings, *, clock: Clock | None = None) -> Platfor
         lease_seconds=settings.job_lease_seconds,
         clock=clock,
     )
+    # Event invocations have a queue (with their own retry delays) and workers of their own.
+    event_jobs = JobQueue(metadata, clock, retry_backoff_seconds=settings.functions_event_retry_seconds)
+    events = EventInvocations(functions, event_jobs, DeadLetters(LakeLetterBox(lake)), clock)
+    bus.subscribe(notifications.TOPIC, Triggers(functions, events).deliver)
+    event_workers = WorkerPool(
+        event_jobs,
+        {INVOKE_ASYNC_JOB: events.run},
+        workers=settings.functions_event_workers,
+        lease_seconds=settings.job_lease_seconds,
+        clock=clock,
+    )
     return Platform(
         settings=settings,
         clock=clock,
@@ -107,7 +140,27 @@ def build_platform(settings: Settings, *, clock: Clock | None = None) -> Platfor
         workers=workers,
         runtime=runtime,
         functions=functions,
+        events=events,
+        event_workers=event_workers,
+        routes=RoutesService(RouteStore(metadata, clock), functions.invoke, clock),
     )
+
+
+class LakeLetterBox:
+    """The functions' dead letters, written into the lake; a missing bucket is created on first use."""
+
+    def __init__(self, lake: LakeService) -> None:
+        self._lake = lake
+
+    def put(self, bucket: str, key: str, body: bytes, *, trace_id: str) -> None:
+        """Write one dead letter as a JSON object."""
+        with contextlib.suppress(BucketAlreadyOwnedByYou):
+            self._lake.create_bucket(bucket)
+        writer = self._lake.object_writer(bucket, key, ObjectMeta("application/json"))
+        with writer:
+            writer.write(body)
+            # The trace id keeps a function triggered by its own dead letters inside the chain limit.
+            writer.commit(Caller("alto-dead-letters", trace_id=trace_id))
 
 
 def build_functions(
@@ -154,8 +207,14 @@ def create_asgi_app(platform: Platform) -> ASGIApp:
     s3 = S3Adapter(S3Services(platform.lake, platform.multipart, settings.max_request_bytes))
     # S3 goes last: its routes match any path.
     adapters: list[ServiceAdapter] = [
-        LambdaApi(platform.functions).adapter(),
+        LambdaApi(platform.functions, platform.events).adapter(),
         LogsApi(platform.functions).adapter(),
         s3,
     ]
-    return Gateway(adapters, verifier=verifier, clock=platform.clock, max_request_bytes=settings.max_request_bytes)
+    return Gateway(
+        adapters,
+        verifier=verifier,
+        clock=platform.clock,
+        max_request_bytes=settings.max_request_bytes,
+        routes=RouteHandler(platform.routes, verifier=verifier, clock=platform.clock),
+    )

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.live_server import LiveServer, live_server
@@ -30,7 +31,14 @@ def s3(server: LiveServer) -> Any:
 @pytest.fixture
 def bucket(s3: Any, request: pytest.FixtureRequest) -> str:
     """A fresh, empty bucket for one test."""
-    name = f"t{next(_names)}-{request.node.name.lower().replace('_', '-')}"[:63].strip("-.[]")
-    name = "".join(c if c.isalnum() or c in "-." else "-" for c in name)
+    name = f"t{next(_names)}-{request.node.name.lower()}"[:63]
+    name = "".join(c if c.isascii() and c.isalnum() else "-" for c in name).rstrip("-")
     s3.create_bucket(Bucket=name)
     return name
+
+
+@pytest.fixture(scope="session")
+def http() -> Iterator[httpx.Client]:
+    """One plain HTTP client for raw requests (making a client per request costs about 80 ms)."""
+    with httpx.Client(timeout=30) as client:
+        yield client

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
-import hmac
 from collections.abc import AsyncIterator, Awaitable, Callable
 
-from altostratus.api.sigv4 import Verified, chunk_signature
+from altostratus.api.sigv4 import STREAMING_SIGNED, Verified, chunk_signature, same_digest
 from altostratus.core.errors import BadRequest, SignatureDoesNotMatch
 
 MAX_CHUNK_HEADER = 4096
@@ -28,7 +27,10 @@ class Trailers:
 async def decode(stream: AsyncIterator[bytes], verified: Verified | None, trailers: Trailers) -> AsyncIterator[bytes]:
     """Yield the payload inside an aws-chunked body, checking each chunk's signature when it is signed."""
     buffer = bytearray()
-    previous = verified.seed_signature if verified and verified.signing_key else ""
+    # Only STREAMING-AWS4-HMAC-SHA256-PAYLOAD(-TRAILER) bodies sign their chunks; unsigned-trailer ones do not.
+    previous = ""
+    if verified is not None and verified.signing_key and verified.payload_hash.startswith(STREAMING_SIGNED):
+        previous = verified.seed_signature
     source = stream.__aiter__()
 
     async def fill(n: int) -> None:
@@ -50,14 +52,17 @@ async def decode(stream: AsyncIterator[bytes], verified: Verified | None, traile
 
     while True:
         size, signature = _chunk_header(await line())
-        await fill(size + 2)
-        data = bytes(buffer[:size])
-        if buffer[size : size + 2] != b"\r\n":
-            raise BadRequest("aws-chunked chunk is not followed by CRLF")
-        del buffer[: size + 2]
+        data = b""
+        # The last chunk (size 0) is followed by the trailers, not by its own CRLF.
+        if size:
+            await fill(size + 2)
+            data = bytes(buffer[:size])
+            if buffer[size : size + 2] != b"\r\n":
+                raise BadRequest("aws-chunked chunk is not followed by CRLF")
+            del buffer[: size + 2]
         if previous and verified is not None and verified.credential is not None:
             expected = chunk_signature(verified.signing_key, verified.amz_date, verified.credential, previous, data)
-            if not hmac.compare_digest(expected, signature):
+            if not same_digest(expected, signature):
                 raise SignatureDoesNotMatch("The signature of an aws-chunked chunk does not match")
             previous = expected
         if size == 0:
@@ -72,6 +77,8 @@ def _chunk_header(text: bytes) -> tuple[int, str]:
         size = int(size_text, 16)
     except ValueError:
         raise BadRequest(f"aws-chunked chunk size {size_text[:20]!r} is not hexadecimal") from None
+    if size < 0:
+        raise BadRequest(f"aws-chunked chunk size {size_text[:20]!r} is negative")
     signature = extension.partition(b"=")[2].decode("ascii", "replace")
     return size, signature
 

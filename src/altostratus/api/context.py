@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import hmac
 from collections.abc import AsyncIterator, Mapping
 
 from starlette.requests import Request
@@ -56,7 +55,7 @@ class Body:
             if digest is not None:
                 digest.update(chunk)
             yield chunk
-        if digest is not None and not hmac.compare_digest(digest.hexdigest(), self._expected_sha256):
+        if digest is not None and not sigv4.same_digest(digest.hexdigest(), self._expected_sha256):
             raise ContentSha256Mismatch("The provided 'x-amz-content-sha256' header does not match what was computed.")
 
     async def read(self) -> bytes:

@@ -10,13 +10,13 @@ from urllib.parse import parse_qsl
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from altostratus.api import sigv4
 from altostratus.api.context import Body, Call
 from altostratus.api.errors import error_response
 from altostratus.api.routing import RouteMatch
-from altostratus.auth.keys import Role
+from altostratus.auth.keys import Role, function_may_call
 from altostratus.core.clock import Clock
 from altostratus.core.errors import AccessDenied, AltoError, MethodNotAllowed, RequestTooLarge, UnknownOperation
 from altostratus.core.ids import request_id
@@ -42,6 +42,18 @@ class ServiceAdapter(Protocol):
         ...
 
 
+class RouteHandler(Protocol):
+    """Takes whole the requests that are not AWS API calls, before any service routing (routes under /api/)."""
+
+    def claims(self, http: sigv4.HttpRequest) -> bool:
+        """Whether this request is the handler's."""
+        ...
+
+    async def handle(self, request: Request, http: sigv4.HttpRequest, request_id: str) -> Response:
+        """Answer the request, errors included."""
+        ...
+
+
 def is_read_operation(operation: str) -> bool:
     """Whether a read-only key may call this operation."""
     return operation.startswith(READ_OPERATION_PREFIXES)
@@ -57,6 +69,7 @@ class Gateway:
         verifier: sigv4.Verifier | None,
         clock: Clock,
         max_request_bytes: int,
+        routes: RouteHandler | None = None,
     ) -> None:
         if not adapters:
             raise ValueError("the gateway needs at least one service adapter")
@@ -64,6 +77,7 @@ class Gateway:
         self._verifier = verifier
         self._clock = clock
         self._limit = max_request_bytes
+        self._routes = routes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -71,8 +85,20 @@ class Gateway:
             return
         if scope["type"] != "http":
             return
-        request = Request(scope, receive)
+        body_read = False
+
+        async def receive_tracked() -> Message:
+            nonlocal body_read
+            message = await receive()
+            body_read = body_read or message["type"] == "http.disconnect" or not message.get("more_body", False)
+            return message
+
+        request = Request(scope, receive_tracked)
         response = await self._respond(request)
+        if not body_read and _may_have_body(request.headers):
+            # Answered before the body was read (an error, or Expect: 100-continue held it back): the unread
+            # bytes would be parsed as the next request on this connection, so end the connection instead.
+            response.headers["connection"] = "close"
         await response(scope, receive, send)
 
     async def _respond(self, request: Request) -> Response:
@@ -86,6 +112,8 @@ class Gateway:
             query_text = request.scope.get("query_string", b"").decode("latin-1")
             headers = {k.lower(): v for k, v in request.headers.items()}
             http = sigv4.HttpRequest(request.method, raw_path, _raw_pairs(query_text), headers)
+            if self._routes is not None and self._routes.claims(http):
+                return await self._routes.handle(request, http, rid)
             protocol = _guess_protocol(headers, sigv4.signing_service(http))
             query = dict(parse_qsl(query_text, keep_blank_values=True))
             adapter, match = self._pick(sigv4.signing_service(http), request.method, raw_path, query, headers)
@@ -102,7 +130,13 @@ class Gateway:
                 headers=headers,
                 body=Body(request, verified, self._limit, preloaded),
                 key=key,
-                caller=Caller(key.access_key_id if key else "anonymous", _client(request), rid),
+                caller=Caller(
+                    key.access_key_id if key else "anonymous",
+                    _client(request),
+                    rid,
+                    # boto3 inside a function sends its invocation's trace id (chains of triggers are counted by it)
+                    headers.get("x-amzn-trace-id", ""),
+                ),
             )
             response = await adapter.handle(call)
         except AltoError as error:
@@ -152,6 +186,11 @@ class Gateway:
         verified = self._verifier.verify(http, self._clock.now(), body_sha)
         if verified.key.role == Role.READ_ONLY and not is_read_operation(operation):
             raise AccessDenied(f"Access Denied: key {verified.key.access_key_id} is read-only and {operation} writes")
+        if verified.key.role == Role.FUNCTION and not function_may_call(sigv4.signing_service(http), operation):
+            raise AccessDenied(
+                f"Access Denied: key {verified.key.access_key_id} belongs to a function, which may read and write "
+                f"objects in the lake but not call {operation}"
+            )
         return verified
 
 
@@ -165,9 +204,14 @@ def _raw_pairs(query_text: str) -> list[tuple[str, str]]:
 
 
 def _guess_protocol(headers: Mapping[str, str], signing: str | None) -> str:
-    if "x-amz-target" in headers:
+    # A request signed for S3 gets S3's XML errors even if it carries a stray X-Amz-Target header.
+    if signing != "s3" and "x-amz-target" in headers:
         return "json"
     return "rest-xml" if signing in (None, "s3") else "rest-json"
+
+
+def _may_have_body(headers: Mapping[str, str]) -> bool:
+    return headers.get("content-length", "0") != "0" or "transfer-encoding" in headers
 
 
 def _client(request: Request) -> str:

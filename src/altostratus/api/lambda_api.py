@@ -11,6 +11,7 @@ from altostratus.api.context import Call
 from altostratus.api.model_adapters import Handler, RestJsonAdapter
 from altostratus.core.errors import NotImplementedOperation
 from altostratus.functions.deployment import CodeSource, LakeCode
+from altostratus.functions.events import EventInvocations
 from altostratus.functions.model import LATEST, FunctionConfig, InvalidFunctionParameter
 from altostratus.functions.registry import Alias
 from altostratus.functions.service import FunctionsService
@@ -30,8 +31,9 @@ def lambda_time(config: FunctionConfig) -> str:
 class LambdaApi:
     """The Lambda operations, as a RestJsonAdapter handler table."""
 
-    def __init__(self, functions: FunctionsService) -> None:
+    def __init__(self, functions: FunctionsService, events: EventInvocations) -> None:
         self._functions = functions
+        self._events = events
 
     def adapter(self) -> RestJsonAdapter:
         """The rest-json adapter serving these operations."""
@@ -141,14 +143,21 @@ class LambdaApi:
         return {"StatusCode": 204}
 
     def invoke(self, params: dict[str, Any], call: Call) -> dict[str, Any]:
-        """Invoke: RequestResponse runs and answers; DryRun only checks that the function could run."""
+        """Invoke: RequestResponse runs and answers; Event queues and answers 202; DryRun only checks."""
         kind = params.get("InvocationType", "RequestResponse")
         name, qualifier = params["FunctionName"], params.get("Qualifier")
         if kind == "DryRun":
             self._functions.check_invocable(name, qualifier)
             return {"StatusCode": 204}
         if kind == "Event":
-            raise NotImplementedOperation("InvocationType=Event is not implemented by this server yet")
+            self._events.submit(
+                name,
+                params.get("Payload") or b"",
+                qualifier=qualifier,
+                request_id=call.request_id,
+                trace_id=call.headers.get("x-amzn-trace-id", ""),
+            )
+            return {"StatusCode": 202}
         result = self._functions.invoke(
             name,
             params.get("Payload") or b"",

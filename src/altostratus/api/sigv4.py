@@ -13,8 +13,11 @@ from urllib.parse import quote, unquote
 
 from altostratus.auth.keys import AccessKey
 from altostratus.core.errors import (
+    AltoError,
     AuthError,
+    BadRequest,
     InvalidAccessKeyId,
+    InvalidArgument,
     MissingAuthentication,
     RequestExpired,
     RequestTimeTooSkewed,
@@ -69,6 +72,18 @@ _V2_SUBRESOURCES = frozenset(
         "object-lock",
     ]
 )
+
+
+class AuthorizationHeaderMalformed(BadRequest):
+    """The authorization header is malformed."""
+
+    code = "AuthorizationHeaderMalformed"
+
+
+class AuthorizationQueryParametersError(BadRequest):
+    """The query-string authentication parameters are malformed."""
+
+    code = "AuthorizationQueryParametersError"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -145,15 +160,18 @@ class Verifier:
         if auth.startswith("AWS ") or _query(req, "AWSAccessKeyId") is not None:
             return self._verify_v2(req, auth, now)
         if auth:
-            raise AuthError(f"Unsupported Authorization type; expected {ALGORITHM}")
+            raise InvalidArgument(
+                f"Authorization={auth.partition(' ')[0]!r} is an unsupported authorization type; "
+                f"expected {ALGORITHM} or AWS (SigV2)"
+            )
         raise MissingAuthentication("Request has no credentials: sign it with an access key (see `alto keys create`)")
 
     def _verify_v4_header(self, req: HttpRequest, auth: str, now: dt.datetime, body_sha256: str | None) -> Verified:
         fields = _auth_fields(auth[len(ALGORITHM) :])
         missing = [f for f in ("Credential", "SignedHeaders", "Signature") if f not in fields]
         if missing:
-            raise AuthError(f"Authorization header is missing {missing}")
-        credential = _parse_credential(fields["Credential"])
+            raise AuthorizationHeaderMalformed(f"The authorization header is malformed; it is missing {missing}")
+        credential = _parse_credential(fields["Credential"], AuthorizationHeaderMalformed)
         amz_date = req.headers.get("x-amz-date") or _http_date_to_amz(req.headers.get("date", ""))
         when = _parse_amz_date(amz_date)
         if abs(now - when) > self._max_skew:
@@ -167,7 +185,7 @@ class Verifier:
         canonical = canonical_request(req, signed, payload, credential.service, exclude_query=())
         signing_key = derive_signing_key(key.secret_access_key, credential)
         signature = _sign_v4(signing_key, amz_date, credential, canonical)
-        if not hmac.compare_digest(signature, fields["Signature"]):
+        if not same_digest(signature, fields["Signature"]):
             raise SignatureDoesNotMatch(
                 "The request signature we calculated does not match the signature you provided. "
                 "Check your key and signing method."
@@ -180,15 +198,18 @@ class Verifier:
             p for p in ("X-Amz-Credential", "X-Amz-Date", "X-Amz-SignedHeaders", "X-Amz-Signature") if p not in params
         ]
         if missing:
-            raise AuthError(f"Query-string authentication requires the parameters {missing}")
+            raise AuthorizationQueryParametersError(f"Query-string authentication requires the parameters {missing}")
         if params.get("X-Amz-Algorithm") != ALGORITHM:
-            raise AuthError(f"X-Amz-Algorithm={params.get('X-Amz-Algorithm')!r}; expected {ALGORITHM!r}")
-        credential = _parse_credential(params["X-Amz-Credential"])
-        when = _parse_amz_date(params["X-Amz-Date"])
-        expires = _int_param(params.get("X-Amz-Expires", "900"), "X-Amz-Expires")
+            raise AuthorizationQueryParametersError(
+                f"X-Amz-Algorithm={params.get('X-Amz-Algorithm')!r}; expected {ALGORITHM!r}"
+            )
+        malformed = AuthorizationQueryParametersError
+        credential = _parse_credential(params["X-Amz-Credential"], malformed)
+        when = _parse_amz_date(params["X-Amz-Date"], malformed)
+        expires = _int_param(params.get("X-Amz-Expires", "900"), "X-Amz-Expires", malformed)
         if not 1 <= expires <= MAX_PRESIGN_SECONDS:
-            raise AuthError(f"X-Amz-Expires={expires}; expected 1 to {MAX_PRESIGN_SECONDS} seconds")
-        if now > when + dt.timedelta(seconds=expires):
+            raise malformed(f"X-Amz-Expires={expires}; expected 1 to {MAX_PRESIGN_SECONDS} seconds")
+        if now - when > dt.timedelta(seconds=expires):
             raise RequestExpired("Request has expired")
         if when - now > self._max_skew:
             raise RequestTimeTooSkewed("The presigned request's date lies in the future")
@@ -203,7 +224,7 @@ class Verifier:
         )
         signing_key = derive_signing_key(key.secret_access_key, credential)
         signature = _sign_v4(signing_key, params["X-Amz-Date"], credential, canonical)
-        if not hmac.compare_digest(signature, params["X-Amz-Signature"]):
+        if not same_digest(signature, params["X-Amz-Signature"]):
             raise SignatureDoesNotMatch(
                 "The request signature we calculated does not match the signature you provided. "
                 "Check your key and signing method."
@@ -230,15 +251,22 @@ class Verifier:
             if now.timestamp() > _int_param(date, "Expires"):
                 raise RequestExpired("Request has expired")
         key = self._key(access_key_id)
-        expected = base64.b64encode(
-            hmac.new(key.secret_access_key.encode(), _v2_string_to_sign(req, date).encode(), hashlib.sha1).digest()
-        ).decode()
-        if not hmac.compare_digest(expected, given):
+        expected = [
+            _v2_signature(key.secret_access_key, _v2_string_to_sign(req, date, path))
+            for path in _v2_paths(req.raw_path or "/")
+        ]
+        if not any(same_digest(e, given) for e in expected):
             raise SignatureDoesNotMatch(
                 "The request signature we calculated does not match the signature you provided. "
                 "Check your key and signing method."
             )
         return Verified(key, UNSIGNED)
+
+
+def same_digest(computed: str, given: str) -> bool:
+    """Constant-time comparison of a computed digest with one the client sent (which may hold any text)."""
+    # hmac.compare_digest refuses str with non-ASCII characters; compare the UTF-8 bytes instead.
+    return hmac.compare_digest(computed.encode(), given.encode("utf-8", "surrogateescape"))
 
 
 def canonical_request(
@@ -301,10 +329,22 @@ def _hmac(key: bytes, text: str) -> bytes:
     return hmac.new(key, text.encode(), hashlib.sha256).digest()
 
 
-def _v2_string_to_sign(req: HttpRequest, date: str) -> str:
+def _v2_signature(secret: str, string_to_sign: str) -> str:
+    return base64.b64encode(hmac.new(secret.encode(), string_to_sign.encode(), hashlib.sha1).digest()).decode()
+
+
+def _v2_paths(path: str) -> list[str]:
+    # A path-style request to a bucket ("/bucket") is signed as "/bucket" by the SigV2 rules, but botocore
+    # signs the virtual-host form "/bucket/"; S3 accepts both.
+    if path.count("/") == 1 and len(path) > 1:
+        return [path, path + "/"]
+    return [path]
+
+
+def _v2_string_to_sign(req: HttpRequest, date: str, path: str) -> str:
     amz = sorted((name, " ".join(value.split())) for name, value in req.headers.items() if name.startswith("x-amz-"))
     sub = sorted((k, v) for k, v in req.query if k in _V2_SUBRESOURCES)
-    resource = req.raw_path or "/"
+    resource = path
     if sub:
         resource += "?" + "&".join(f"{k}={unquote(v)}" if v else k for k, v in sub)
     lines = [
@@ -342,25 +382,29 @@ def _auth_fields(text: str) -> dict[str, str]:
     return fields
 
 
-def _parse_credential(text: str) -> Credential:
+def _parse_credential(text: str, malformed: type[AltoError]) -> Credential:
     parts = text.split("/")
     if len(parts) != 5 or parts[4] != "aws4_request" or not all(parts):
-        raise AuthError(
+        raise malformed(
             f"Credential={text!r} is malformed; expected <key id>/<YYYYMMDD>/<region>/<service>/aws4_request"
         )
     return Credential(parts[0], parts[1], parts[2], parts[3])
 
 
-def _parse_amz_date(text: str) -> dt.datetime:
+def _parse_amz_date(text: str, malformed: type[AltoError] = AuthError) -> dt.datetime:
     try:
         return dt.datetime.strptime(text, "%Y%m%dT%H%M%SZ").replace(tzinfo=dt.UTC)
     except ValueError:
-        raise AuthError(f"X-Amz-Date={text!r} is not a date of the form YYYYMMDDTHHMMSSZ") from None
+        raise malformed(f"X-Amz-Date={text!r} is not a date of the form YYYYMMDDTHHMMSSZ") from None
 
 
 def _parse_http_date(text: str) -> dt.datetime:
-    when = parsedate_to_datetime(text)
-    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
+    """The date in UTC; ValueError for anything that is not an HTTP date (years past 9999 included)."""
+    try:
+        when = parsedate_to_datetime(text)
+        return when.astimezone(dt.UTC) if when.tzinfo else when.replace(tzinfo=dt.UTC)
+    except (TypeError, OverflowError) as error:
+        raise ValueError(f"{text!r} is not an HTTP date") from error
 
 
 def _http_date_to_amz(text: str) -> str:
@@ -368,12 +412,12 @@ def _http_date_to_amz(text: str) -> str:
         raise AuthError("The request carries neither X-Amz-Date nor Date")
     try:
         return _parse_http_date(text).strftime("%Y%m%dT%H%M%SZ")
-    except (TypeError, ValueError):
+    except ValueError:
         raise AuthError(f"Date={text!r} is not an HTTP date") from None
 
 
-def _int_param(text: str, name: str) -> int:
+def _int_param(text: str, name: str, malformed: type[AltoError] = AuthError) -> int:
     try:
         return int(text)
     except ValueError:
-        raise AuthError(f"{name}={text!r} is not a whole number") from None
+        raise malformed(f"{name}={text!r} is not a whole number") from None

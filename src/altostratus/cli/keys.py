@@ -9,10 +9,9 @@ from pathlib import Path
 import click
 
 from altostratus.auth.keys import AccessKey, KeyStore, Role, parse_role
-from altostratus.cli.options import data_dir_option, json_option, load_settings
+from altostratus.cli.options import data_dir_option, json_option, open_metadata
 from altostratus.cli.output import format_time, print_json, print_table
 from altostratus.core.clock import SystemClock
-from altostratus.storage.metadata import MetadataStore
 
 ROLES = [role.value for role in Role]
 
@@ -25,13 +24,8 @@ def keys() -> None:
 @contextmanager
 def open_key_store(data_dir: Path | None) -> Iterator[KeyStore]:
     """The key store of the data directory's metadata store, migrated to the newest schema."""
-    settings = load_settings(data_dir=data_dir)
-    store = MetadataStore(settings.resolved_database_url)
-    try:
-        store.migrate()
+    with open_metadata(data_dir) as store:
         yield KeyStore(store, SystemClock())
-    finally:
-        store.close()
 
 
 @keys.command("create")

@@ -11,6 +11,7 @@ from altostratus.cli.functions import functions
 from altostratus.cli.keys import keys
 from altostratus.cli.lake import lake
 from altostratus.cli.output import CommandFailed
+from altostratus.cli.routes import routes
 from altostratus.cli.serve import serve
 from altostratus.core.errors import AltoError
 
@@ -75,6 +76,7 @@ cli.add_command(serve)
 cli.add_command(keys)
 cli.add_command(lake)
 cli.add_command(functions)
+cli.add_command(routes)
 
 
 def main() -> None:

@@ -5,12 +5,15 @@ from __future__ import annotations
 import configparser
 import dataclasses
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import click
 
 from altostratus.core.settings import Settings
+from altostratus.storage.metadata import MetadataStore
 
 CREDENTIALS_FILE = "credentials"
 
@@ -35,6 +38,18 @@ class LocalCredentials:
 def load_settings(**overrides: Any) -> Settings:
     """Settings from alto.toml and ALTO_* variables, with the command's flags (None: not given) on top."""
     return Settings.load(os.environ, **overrides)
+
+
+@contextmanager
+def open_metadata(data_dir: Path | None) -> Iterator[MetadataStore]:
+    """The data directory's metadata store, migrated to the newest schema, closed after the block."""
+    settings = load_settings(data_dir=data_dir)
+    store = MetadataStore(settings.resolved_database_url)
+    try:
+        store.migrate()
+        yield store
+    finally:
+        store.close()
 
 
 def credentials_path(settings: Settings) -> Path:

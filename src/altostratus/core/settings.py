@@ -46,12 +46,22 @@ class Settings:
     # Extra `pip install` options for functions' requirements.txt, split as a shell would: for example
     # "--no-index --find-links /srv/wheelhouse" on a machine without network.
     functions_pip_args: str = ""
+    # Event (asynchronous) invocations and lake triggers run on workers of their own, so a burst of events
+    # never holds up other jobs. A failed event is retried twice: after this many seconds, then twice as many.
+    functions_event_workers: int = 4
+    functions_event_retry_seconds: float = 1.0
 
     def __post_init__(self) -> None:
         if not 0 < self.port < 65536:
             raise ConfigurationError(f"port={self.port}; expected 1..65535")
         if self.job_workers < 0:
             raise ConfigurationError(f"job_workers={self.job_workers}; expected 0 or more")
+        if self.functions_event_workers < 1:
+            raise ConfigurationError(f"functions_event_workers={self.functions_event_workers}; expected 1 or more")
+        if not self.functions_event_retry_seconds >= 0:
+            raise ConfigurationError(
+                f"functions_event_retry_seconds={self.functions_event_retry_seconds}; expected 0 or more"
+            )
         if self.lake_backend != "file" and not self.lake_backend.startswith("s3://"):
             raise ConfigurationError(
                 f"lake_backend={self.lake_backend!r}; expected one of ['file', 's3://bucket[/prefix]']"
@@ -127,6 +137,11 @@ def _coerce_one(name: str, raw: Any, kind: str) -> Any:
             return int(raw)
         except (TypeError, ValueError):
             raise ConfigurationError(f"{name}={raw!r}; expected a whole number") from None
+    if kind == "float":
+        try:
+            return float(raw)
+        except (TypeError, ValueError):
+            raise ConfigurationError(f"{name}={raw!r}; expected a number") from None
     if kind == "bool":
         if isinstance(raw, bool):
             return raw

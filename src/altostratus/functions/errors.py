@@ -31,6 +31,12 @@ class RequestEntityTooLarge(AltoError):
     status = 413
 
 
+class RecursiveInvocation(BadRequest):
+    """The invocation would extend a chain of triggered invocations past its limit (a loop)."""
+
+    code = "RecursiveInvocationException"
+
+
 class DependencyInstallFailed(Exception):
     """pip could not install a function's requirements.txt; the message ends with pip's output."""
 

@@ -13,7 +13,8 @@ from altostratus.core.errors import AltoError, BadRequest, Conflict, NotFound
 
 RUNTIME = "python3.11"
 MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
-MAX_ASYNC_PAYLOAD_BYTES = 256 * 1024
+# Lambda raised the Event (asynchronous) limit from 256 KB to 1 MB in October 2025 (Invoke's reference page).
+MAX_ASYNC_PAYLOAD_BYTES = 1024 * 1024
 DEFAULT_TIMEOUT = 3
 DEFAULT_MEMORY = 128
 MAX_TIMEOUT = 900

@@ -121,7 +121,7 @@ class FunctionsService:
             environment=validation.environment(environment or {}),
             description=description,
             role=role,
-            dead_letter_target=dead_letter_target,
+            dead_letter_target=validation.dead_letter_target(dead_letter_target),
             revision_id=new_revision_id(),
             last_modified=self._clock.now(),
             runtime=validation.runtime(runtime),
@@ -174,7 +174,9 @@ class FunctionsService:
             "timeout": None if timeout is None else validation.timeout(timeout),
             "memory": None if memory is None else validation.memory(memory),
             "environment": None if environment is None else validation.environment(environment),
-            "dead_letter_target": dead_letter_target,
+            "dead_letter_target": (
+                None if dead_letter_target is None else validation.dead_letter_target(dead_letter_target)
+            ),
         }
         updated = dataclasses.replace(self._touched(current), **{k: v for k, v in changes.items() if v is not None})
         self._save(self._deployment.settled(updated), current)
@@ -325,11 +327,13 @@ class FunctionsService:
         client_context: str | None = None,
         request_id: str | None = None,
         invocation_type: InvocationType = InvocationType.REQUEST_RESPONSE,
+        trace_id: str = "",
     ) -> InvokeResult:
         """Run the function on the event payload and wait for its answer.
 
         request_id lets a caller that retries (an Event job) give every attempt the same id; the record of
-        the invocation carries invocation_type. LogType=Tail returns the last 4 KB of the log.
+        the invocation carries invocation_type. LogType=Tail returns the last 4 KB of the log. trace_id becomes
+        the handler's _X_AMZN_TRACE_ID, which boto3 inside it sends on as X-Amzn-Trace-Id.
         """
         if invocation_type is InvocationType.DRY_RUN:
             raise NotImplementedOperation("InvocationType=DryRun runs nothing; use check_invocable")
@@ -340,7 +344,7 @@ class FunctionsService:
         event = payload if payload.strip() else b"{}"
         _check_json(event)
         config = self.check_invocable(name, qualifier)
-        invocation = Invocation(request_id or new_request_id(), event, client_context)
+        invocation = Invocation(request_id or new_request_id(), event, client_context, trace_id)
         spec = self.run_spec(config)
         started = self._clock.now()
         try:
@@ -352,6 +356,10 @@ class FunctionsService:
         self._record(config, invocation, invocation_type, started, outcome)
         tail = outcome.log.encode()[-LOG_TAIL_BYTES:] if log_type == "Tail" else None
         return InvokeResult(invocation.request_id, config.version, outcome, tail)
+
+    def access_key_id(self, name: str) -> str:
+        """The id of the function's own access key: the principalId of the lake events its writes cause."""
+        return self._registry.access_key_id(parse_ref(name).name)
 
     def run_spec(self, config: FunctionConfig) -> RunSpec:
         """What a worker needs to run this version: its code, dependencies, limits and environment."""

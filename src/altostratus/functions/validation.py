@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+from altostratus.functions.dead_letters import TARGET_FORMS, is_valid_target
 from altostratus.functions.model import (
     LATEST,
     MAX_MEMORY,
@@ -92,6 +93,13 @@ def environment(variables: Mapping[str, str]) -> dict[str, str]:
             f"you have provided exceeded the 4KB limit. String measured: {size} bytes"
         )
     return {k: str(v) for k, v in variables.items()}
+
+
+def dead_letter_target(arn: str) -> str:
+    """arn when it is empty (no target) or a dead-letter target this platform accepts."""
+    if arn and not is_valid_target(arn):
+        raise InvalidFunctionParameter(f"DeadLetterConfig.TargetArn={arn!r}; expected {TARGET_FORMS}")
+    return arn
 
 
 def routing(primary: str, weights: Mapping[str, float]) -> dict[str, float]:

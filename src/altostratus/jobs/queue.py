@@ -15,12 +15,13 @@ import time
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, case, insert, or_, select, update
+from sqlalchemy import BindParameter, ColumnElement, Connection, and_, bindparam, case, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from altostratus.core.clock import Clock
 from altostratus.core.errors import InvalidArgument
 from altostratus.core.ids import short_id
+from altostratus.jobs.doorbell import Doorbell
 from altostratus.jobs.model import Job, JobIdConflict, JobNotFound, JobState, JobWaitTimeout, LeaseLost
 from altostratus.storage.metadata import MetadataStore
 from altostratus.storage.schema import jobs
@@ -28,16 +29,28 @@ from altostratus.storage.schema import jobs
 MAX_ID_LENGTH = 64  # job ids and kinds (String(64) columns)
 MAX_WORKER_ID_LENGTH = 128  # lease_owner is String(128)
 MAX_LIST_LIMIT = 1000
+# Built once: building a statement costs more than running it on SQLite, and these run on every submit.
+_INSERT = insert(jobs)
+_FETCH = select(jobs).where(jobs.c.job_id == bindparam("job_id"))
 
 
 class JobQueue:
     """Submit, inspect, claim and settle jobs kept in the metadata store."""
 
-    def __init__(self, store: MetadataStore, clock: Clock, *, retry_backoff_seconds: float = 1.0) -> None:
+    def __init__(
+        self,
+        store: MetadataStore,
+        clock: Clock,
+        *,
+        retry_backoff_seconds: float = 1.0,
+        doorbell: Doorbell | None = None,
+    ) -> None:
         _require(retry_backoff_seconds >= 0, f"retry_backoff_seconds={retry_backoff_seconds!r}; expected >= 0")
         self._store = store
         self._clock = clock
         self._backoff = retry_backoff_seconds
+        # Rung by submit; this process's WorkerPools wait on it between polls.
+        self.doorbell = doorbell or Doorbell()
 
     def submit(
         self,
@@ -77,11 +90,14 @@ class JobQueue:
             with self._store.begin() as db:
                 existing = _fetch(db, row["job_id"])
                 if existing is None:
-                    db.execute(insert(jobs).values(**row))
-                    return _to_job(row)
+                    db.execute(_INSERT, row)
         except IntegrityError:
             # A concurrent submit of the same id committed between our read and our insert.
             existing = self.get(row["job_id"])
+        if existing is None:
+            if delay_seconds == 0:
+                self.doorbell.ring()
+            return _to_job(row)
         if existing.kind != kind or existing.payload != row["payload"]:
             raise JobIdConflict(
                 f"job_id={existing.job_id!r} exists with kind {existing.kind!r} and another payload; "
@@ -119,18 +135,8 @@ class JobQueue:
         _require(len(kinds) > 0, "kinds=[]; expected at least one job kind")
         _require(lease_seconds > 0, f"lease_seconds={lease_seconds!r}; expected > 0")
         now = self._clock.now()
-        # SKIP LOCKED (PostgreSQL; SQLite ignores it and runs one writer at a time anyway) sends racing
-        # workers to different rows instead of queueing them on the head of the queue. It only saves
-        # time: the conditional UPDATEs below are what make a claim exclusive.
-        head = (
-            select(jobs)
-            .where(jobs.c.kind.in_(sorted(kinds)), or_(_claimable(now), _abandoned(now)))
-            .order_by(jobs.c.not_before, jobs.c.created_at, jobs.c.job_id)
-            .limit(1)
-            .with_for_update(skip_locked=True)
-        )
         with self._store.begin() as db:
-            while (row := db.execute(head).first()) is not None:
+            while (row := db.execute(_HEAD, {"kinds": sorted(kinds), "now": now}).first()) is not None:
                 job = _to_job(row._mapping)
                 if job.attempts >= job.max_attempts or job.cancel_requested:
                     if not _fail_abandoned(db, job, now):
@@ -249,7 +255,7 @@ class JobQueue:
         )
 
 
-def _claimable(now: dt.datetime) -> ColumnElement[bool]:
+def _claimable(now: dt.datetime | BindParameter[dt.datetime]) -> ColumnElement[bool]:
     """PENDING and due, or INPROGRESS under an expired lease, with attempts left and no cancel request."""
     return and_(
         or_(
@@ -261,13 +267,27 @@ def _claimable(now: dt.datetime) -> ColumnElement[bool]:
     )
 
 
-def _abandoned(now: dt.datetime) -> ColumnElement[bool]:
+def _abandoned(now: dt.datetime | BindParameter[dt.datetime]) -> ColumnElement[bool]:
     """INPROGRESS under an expired lease, and out of attempts or asked to cancel: to be FAILED."""
     return and_(
         jobs.c.state == JobState.INPROGRESS,
         jobs.c.lease_expires_at <= now,
         or_(jobs.c.attempts >= jobs.c.max_attempts, jobs.c.cancel_requested.is_(True)),
     )
+
+
+# The head of the queue for `claim`, built once (see _INSERT); parameters `kinds` and `now`. SKIP LOCKED
+# (PostgreSQL; SQLite ignores it and runs one writer at a time anyway) sends racing workers to different rows
+# instead of queueing them on the head of the queue. It only saves time: the conditional UPDATEs of _take and
+# _fail_abandoned are what make a claim exclusive.
+_NOW: BindParameter[dt.datetime] = bindparam("now")
+_HEAD = (
+    select(jobs)
+    .where(jobs.c.kind.in_(bindparam("kinds", expanding=True)), or_(_claimable(_NOW), _abandoned(_NOW)))
+    .order_by(jobs.c.not_before, jobs.c.created_at, jobs.c.job_id)
+    .limit(1)
+    .with_for_update(skip_locked=True)
+)
 
 
 def _take(db: Connection, job: Job, worker_id: str, now: dt.datetime, lease_seconds: float) -> Job | None:
@@ -312,7 +332,7 @@ def _released(now: dt.datetime) -> dict[str, Any]:
 
 
 def _fetch(db: Connection, job_id: str) -> Job | None:
-    row = db.execute(select(jobs).where(jobs.c.job_id == job_id)).first()
+    row = db.execute(_FETCH, {"job_id": job_id}).first()
     return _to_job(row._mapping) if row is not None else None
 
 

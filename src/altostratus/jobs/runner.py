@@ -206,6 +206,7 @@ class WorkerPool:
         if poll_interval <= 0:
             raise ConfigurationError(f"poll_interval={poll_interval!r}; expected > 0")
         self._runner = JobRunner(queue, handlers, lease_seconds=lease_seconds, clock=clock)
+        self._doorbell = queue.doorbell
         self._workers = workers
         self._poll_interval = poll_interval
         self._stopping = threading.Event()
@@ -238,6 +239,7 @@ class WorkerPool:
         lease expires.
         """
         self._stopping.set()
+        self._doorbell.ring(everyone=True)
         deadline = time.monotonic() + timeout
         for thread in self._threads:
             thread.join(max(0.0, deadline - time.monotonic()))
@@ -256,14 +258,16 @@ class WorkerPool:
 
     def _work(self, worker_id: str, stopping: threading.Event) -> None:
         while not stopping.is_set():
+            rings = self._doorbell.rings
             try:
                 ran = self._runner.run_one(worker_id)
             except Exception:
                 # The database was unreachable, say; a job left half-settled is retried after its lease.
                 log.exception("worker %s: claiming or settling a job failed", worker_id)
                 ran = False
-            if not ran:
-                stopping.wait(self._poll_interval)
+            if not ran and not stopping.is_set():
+                # A job submitted in this process rings at once; other processes' jobs wait for the poll.
+                self._doorbell.wait(rings, self._poll_interval)
 
 
 @contextmanager

@@ -68,13 +68,21 @@ class MultipartUploads:
         )
 
     def part_writer(
-        self, bucket: str, key: str, upload_id: str, number: int, *, checksums: dict[str, str] | None = None
+        self,
+        bucket: str,
+        key: str,
+        upload_id: str,
+        number: int,
+        *,
+        checksums: dict[str, str] | None = None,
+        checksum_algorithms: set[str] | None = None,
     ) -> PartWriter:
-        """A writer for part `number` (1 to 10,000) of the upload."""
+        """A writer for part `number` (1 to 10,000) of the upload; checksum_algorithms arrive later, as trailers."""
         if not 1 <= number <= MAX_PARTS:
             raise InvalidArgument(f"partNumber={number}; expected an integer from 1 to {MAX_PARTS}")
         self.get(bucket, key, upload_id)
-        return PartWriter(self._lake, bucket, upload_id, number, Checksums(set(), checksums or {}))
+        digests = Checksums(checksum_algorithms or set(), checksums or {})
+        return PartWriter(self._lake, bucket, upload_id, number, digests)
 
     def list_parts(self, bucket: str, key: str, upload_id: str, *, after: int = 0, max_parts: int = 1000) -> list[Part]:
         """Parts numbered above `after`, in order, at most max_parts (one more tells the caller there are more)."""

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from types import TracebackType
 
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from altostratus.core.clock import Clock
-from altostratus.core.errors import InvalidArgument
+from altostratus.core.errors import BadRequest, InvalidArgument
 from altostratus.core.events import EventBus
 from altostratus.lake import notifications, records
 from altostratus.lake.checksums import Checksums, check_content_md5
@@ -44,15 +44,29 @@ def _blob_age_seconds(key: str, now: float) -> float:
         return 0.0
 
 
+# Given a notification rule's function ARN: None when it can be delivered to, else why not.
+DestinationCheck = Callable[[str], str | None]
+
+
 class LakeService:
     """Buckets and objects; every change is committed to the metadata store before it is announced."""
 
-    def __init__(self, store: MetadataStore, blobs: BlobStore, bus: EventBus, clock: Clock, region: str) -> None:
+    def __init__(
+        self,
+        store: MetadataStore,
+        blobs: BlobStore,
+        bus: EventBus,
+        clock: Clock,
+        region: str,
+        *,
+        check_destination: DestinationCheck | None = None,
+    ) -> None:
         self.store = store
         self.blobs = blobs
         self.bus = bus
         self.clock = clock
         self.region = region
+        self._check_destination = check_destination
 
     # Buckets
 
@@ -68,13 +82,13 @@ class LakeService:
 
     def list_buckets(self) -> list[Bucket]:
         """Every bucket, by name."""
-        with self.store.begin() as db:
+        with self.store.read() as db:
             rows = db.execute(select(buckets.c.name, buckets.c.region, buckets.c.created_at).order_by(buckets.c.name))
             return [Bucket(r.name, r.region, r.created_at) for r in rows]
 
     def get_bucket(self, name: str) -> Bucket:
         """The bucket; NoSuchBucket if absent."""
-        with self.store.begin() as db:
+        with self.store.read() as db:
             return records.get_bucket(db, name)
 
     def delete_bucket(self, name: str) -> None:
@@ -108,7 +122,7 @@ class LakeService:
 
     def head(self, bucket: str, key: str) -> ObjectInfo:
         """What is known of the object; NoSuchBucket or NoSuchKey if absent."""
-        with self.store.begin() as db:
+        with self.store.read() as db:
             return records.get_object(db, bucket, key)
 
     def read(self, info: ObjectInfo, start: int = 0, end: int | None = None) -> Iterator[bytes]:
@@ -119,12 +133,12 @@ class LakeService:
         """Remove the object; True if there was one (S3 answers the same either way)."""
         check_key(key)
         with self.store.begin() as db:
-            records.get_bucket(db, bucket)
+            rules = records.notification_rules(db, bucket)
             old = records.delete_object_row(db, bucket, key)
         if old is None:
             return False
         self.blobs.delete(old)
-        self.announce("ObjectRemoved:Delete", bucket, key, None, caller)
+        self.announce("ObjectRemoved:Delete", bucket, key, None, caller, rules)
         return True
 
     def copy_object(
@@ -132,7 +146,7 @@ class LakeService:
     ) -> ObjectInfo:
         """Copy source to bucket/key, with its own metadata unless meta replaces it."""
         if (source.bucket, source.key) == (bucket, key) and meta is None:
-            raise InvalidArgument(
+            raise BadRequest(
                 "This copy request is illegal because it is trying to copy an object to itself without "
                 "changing the object's metadata, storage class, website redirect location or encryption attributes."
             )
@@ -148,15 +162,21 @@ class LakeService:
         """One page of objects in key order, keys under a delimiter rolled up into common prefixes."""
         if max_keys < 0:
             raise InvalidArgument(f"max-keys={max_keys}; expected 0 or more")
-        with self.store.begin() as db:
+        with self.store.read() as db:
             records.get_bucket(db, bucket)
             return list_page(db, bucket, prefix=prefix, delimiter=delimiter, after=after, max_keys=min(max_keys, 1000))
 
     # Notifications
 
     def set_notification_rules(self, bucket: str, rules: list[NotificationRule]) -> None:
-        """Replace the bucket's notification rules."""
+        """Replace the bucket's notification rules; each destination is checked first, as S3 tests it."""
         checked = notifications.check_rules(rules)
+        for rule in checked:
+            problem = self._check_destination(rule.function_arn) if self._check_destination else None
+            if problem:
+                raise InvalidArgument(
+                    f"Unable to validate the following destination configurations: {rule.function_arn!r} ({problem})"
+                )
         with self.store.begin() as db:
             records.get_bucket(db, bucket)
             db.execute(
@@ -167,15 +187,24 @@ class LakeService:
 
     def notification_rules(self, bucket: str) -> list[NotificationRule]:
         """The bucket's notification rules."""
-        with self.store.begin() as db:
-            records.get_bucket(db, bucket)
-            data = db.execute(select(buckets.c.notification_config).where(buckets.c.name == bucket)).scalar()
-        return notifications.rules_from_json(data)
+        with self.store.read() as db:
+            return records.notification_rules(db, bucket)
 
-    def announce(self, event_name: str, bucket: str, key: str, obj: ObjectInfo | None, caller: Caller | None) -> None:
-        """Publish one S3 event record per matching notification rule on the event bus."""
-        rules = [r for r in self.notification_rules(bucket) if notifications.matches(r, event_name, key)]
+    def announce(
+        self,
+        event_name: str,
+        bucket: str,
+        key: str,
+        obj: ObjectInfo | None,
+        caller: Caller | None,
+        rules: list[NotificationRule] | None = None,
+    ) -> None:
+        """Publish one S3 event record per matching notification rule (read now unless given) on the event bus."""
+        if rules is None:
+            rules = self.notification_rules(bucket)
+        rules = [r for r in rules if notifications.matches(r, event_name, key)]
         when = self.clock.now().strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+        caller = caller or Caller()
         for rule in rules:
             record = notifications.event_record(
                 event_name=event_name,
@@ -183,11 +212,13 @@ class LakeService:
                 region=self.region,
                 bucket=bucket,
                 key=key,
-                caller=caller or Caller(),
+                caller=caller,
                 event_time=when,
                 obj=obj,
             )
-            self.bus.publish(notifications.TOPIC, {"function_arn": rule.function_arn, "event": record})
+            # The trace id travels beside the record, which keeps exactly the shape S3 sends.
+            message = {"function_arn": rule.function_arn, "event": record, "trace_id": caller.trace_id}
+            self.bus.publish(notifications.TOPIC, message)
 
     # Housekeeping
 
@@ -208,11 +239,11 @@ class LakeService:
     def commit_object(self, info: ObjectInfo, caller: Caller | None, event_name: str) -> ObjectInfo:
         """Make info the current version of its key, drop the blob it replaced, announce it."""
         with self.store.begin() as db:
-            records.get_bucket(db, info.bucket)
+            rules = records.notification_rules(db, info.bucket)
             old = records.upsert_object(db, info)
         if old is not None and old != info.blob_key:
             self.blobs.delete(old)
-        self.announce(event_name, info.bucket, info.key, info, caller)
+        self.announce(event_name, info.bucket, info.key, info, caller, rules)
         return info
 
 

@@ -285,3 +285,29 @@ predict_endpoints = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
 )
+
+routes = Table(
+    "routes",
+    metadata,
+    Column("method", String(8), primary_key=True),
+    # The path with parameter names left out: one route per method and shape, so matching is never ambiguous.
+    Column("shape", String(1024), primary_key=True),
+    Column("path", String(1024), nullable=False),
+    Column("function_name", String(64), nullable=False),
+    Column("qualifier", String(128), nullable=True),
+    Column("public", Boolean, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+route_api_keys = Table(
+    "route_api_keys",
+    metadata,
+    Column("key_id", String(16), primary_key=True),
+    Column("name", String(128), nullable=False),
+    Column("value_sha256", String(64), nullable=False),
+    Column("enabled", Boolean, nullable=False),
+    Column("rate_per_second", Float, nullable=True),
+    Column("burst", Integer, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_route_api_keys_value_sha256", "value_sha256", unique=True),
+)

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from email.utils import parsedate_to_datetime
 
 from altostratus.api.s3.xml import http_date
+from altostratus.core.errors import InvalidArgument
 from altostratus.lake.errors import InvalidRange, NotModified, PreconditionFailed
 from altostratus.lake.model import ObjectInfo, ObjectMeta
 
@@ -23,6 +24,8 @@ OVERRIDES = {
     "response-content-encoding": "content-encoding",
 }
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+# What an HTTP header value may hold: visible Latin-1 and tabs, no line breaks or other controls.
+_HEADER_VALUE = re.compile(r"^[\t\x20-\x7e\x80-\xff]*$")
 
 
 def meta_from_headers(headers: Mapping[str, str]) -> ObjectMeta:
@@ -49,6 +52,10 @@ def object_headers(info: ObjectInfo, query: Mapping[str, str] | None = None) -> 
     out.update({META_PREFIX + name: value for name, value in info.meta.user_metadata.items()})
     for param, header in OVERRIDES.items():
         if query and param in query:
+            if not _HEADER_VALUE.match(query[param]):
+                raise InvalidArgument(
+                    f"{param}={query[param]!r}: a response header value must be Latin-1 text without control characters"
+                )
             out[header] = query[param]
     return out
 
@@ -63,12 +70,14 @@ def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
     first, last = found.groups()
     if first == "":
         length = int(last)
-        if length == 0:
+        if length == 0 or size == 0:
             raise InvalidRange(f"Range={header!r} asks for no bytes of an object of {size} bytes")
         return max(0, size - length), size
     start = int(first)
+    if last != "" and int(last) < start:
+        return None  # an invalid byte-range-spec (RFC 9110 14.1.1) is ignored like an unparseable one
     end = size if last == "" else min(int(last) + 1, size)
-    if start >= size or (last != "" and int(last) < start):
+    if start >= size:
         raise InvalidRange(f"Range={header!r} is not satisfiable for an object of {size} bytes")
     return start, end
 
@@ -76,7 +85,7 @@ def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
 def check_conditions(headers: Mapping[str, str], info: ObjectInfo) -> None:
     """Apply If-Match, If-None-Match, If-Modified-Since and If-Unmodified-Since as S3 does."""
     etag = info.etag.strip('"')
-    if "if-match" in headers and etag not in _etags(headers["if-match"]):
+    if "if-match" in headers and headers["if-match"].strip() != "*" and etag not in _etags(headers["if-match"]):
         raise PreconditionFailed("At least one of the pre-conditions you specified did not hold: If-Match")
     if "if-unmodified-since" in headers and "if-match" not in headers:
         since = _date(headers["if-unmodified-since"])
@@ -97,8 +106,9 @@ def _etags(value: str) -> set[str]:
 
 
 def _date(value: str) -> dt.datetime | None:
+    # S3 ignores a condition whose date it cannot read; years past 9999 overflow rather than fail to parse.
     try:
         when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+        return when.astimezone(dt.UTC) if when.tzinfo else when.replace(tzinfo=dt.UTC)
+    except (TypeError, ValueError, OverflowError):
         return None
-    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)

@@ -10,7 +10,9 @@ from altostratus.api.s3.headers import meta_from_headers
 from altostratus.api.s3.objects import claimed_checksums, require_length, stream_into
 from altostratus.api.s3.services import S3Services
 from altostratus.api.s3.xml import MalformedXML, children, element, fields, iso, parse, text, xml_response
-from altostratus.core.errors import InvalidArgument
+from altostratus.core.errors import BadRequest, InvalidArgument
+
+MAX_INT = 2**31 - 1
 
 
 async def create_upload(call: Call, s3: S3Services) -> Response:
@@ -24,10 +26,15 @@ async def upload_part(call: Call, s3: S3Services) -> Response:
     """UploadPart."""
     require_length(call.headers, s3.max_object_bytes)
     number = _int(call.query["partNumber"], "partNumber")
-    claimed, _ = claimed_checksums(call.headers)
+    claimed, trailing = claimed_checksums(call.headers)
     writer = await run_in_threadpool(
         lambda: s3.multipart.part_writer(
-            call.path_params["Bucket"], call.path_params["Key"], call.query["uploadId"], number, checksums=claimed
+            call.path_params["Bucket"],
+            call.path_params["Key"],
+            call.query["uploadId"],
+            number,
+            checksums=claimed,
+            checksum_algorithms=trailing,
         )
     )
     await stream_into(writer, call.body)
@@ -38,7 +45,10 @@ async def upload_part(call: Call, s3: S3Services) -> Response:
 async def complete_upload(call: Call, s3: S3Services) -> Response:
     """CompleteMultipartUpload: the parts named in the body, in order, become the object."""
     root = parse(await call.body.read(), "CompleteMultipartUpload")
-    chosen = [(_int(text(node, "PartNumber"), "PartNumber"), text(node, "ETag")) for node in children(root, "Part")]
+    chosen = [
+        (_int(text(node, "PartNumber"), "PartNumber", MalformedXML), text(node, "ETag"))
+        for node in children(root, "Part")
+    ]
     if not chosen:
         raise MalformedXML("<CompleteMultipartUpload> must name at least one <Part>")
     bucket, key = call.path_params["Bucket"], call.path_params["Key"]
@@ -60,8 +70,8 @@ async def abort_upload(call: Call, s3: S3Services) -> Response:
 async def list_parts(call: Call, s3: S3Services) -> Response:
     """ListParts, paged by part-number-marker and max-parts."""
     bucket, key, upload_id = call.path_params["Bucket"], call.path_params["Key"], call.query["uploadId"]
-    after = _int(call.query.get("part-number-marker", "0"), "part-number-marker")
-    max_parts = min(_int(call.query.get("max-parts", "1000"), "max-parts"), 1000)
+    after = _int(call.query.get("part-number-marker", "0"), "part-number-marker", bounds=(0, MAX_INT))
+    max_parts = min(_int(call.query.get("max-parts", "1000"), "max-parts", bounds=(0, MAX_INT)), 1000)
     found = await run_in_threadpool(
         lambda: s3.multipart.list_parts(bucket, key, upload_id, after=after, max_parts=max_parts)
     )
@@ -84,8 +94,13 @@ async def list_parts(call: Call, s3: S3Services) -> Response:
     return xml_response("ListPartsResult", [*head, *parts])
 
 
-def _int(value: str, name: str) -> int:
+def _int(
+    value: str, name: str, error: type[BadRequest] = InvalidArgument, *, bounds: tuple[int, int] | None = None
+) -> int:
     try:
-        return int(value)
+        number = int(value)
     except ValueError:
-        raise InvalidArgument(f"{name}={value!r}; expected an integer") from None
+        raise error(f"{name}={value!r}; expected an integer") from None
+    if bounds is not None and not bounds[0] <= number <= bounds[1]:
+        raise error(f"{name}={value!r}; expected an integer from {bounds[0]} to {bounds[1]}")
+    return number

@@ -19,6 +19,9 @@ from altostratus.lake.service import StreamingWriter
 
 CHECKSUM_PREFIX = "x-amz-checksum-"
 MAX_DELETE_KEYS = 1000
+# Bodies up to this size are read in one go and sent as one piece: a streamed body costs a thread hop
+# per chunk and a task group per response, which dominates the time of a small GET.
+WHOLE_BODY_BYTES = 1024 * 1024
 
 
 class MissingContentLength(AltoError):
@@ -30,15 +33,15 @@ class MissingContentLength(AltoError):
 
 def require_length(headers: Mapping[str, str], limit: int) -> None:
     """MissingContentLength or EntityTooLarge for a PUT body, as S3 checks before reading it."""
-    length = headers.get("x-amz-decoded-content-length") or headers.get("content-length")
+    name = "x-amz-decoded-content-length" if "x-amz-decoded-content-length" in headers else "content-length"
+    length = headers.get(name)
     if length is None:
         if "chunked" in headers.get("transfer-encoding", ""):
             return
         raise MissingContentLength("You must provide the Content-Length HTTP header.")
-    try:
-        size = int(length)
-    except ValueError:
-        raise BadRequest(f"Content-Length={length!r} is not a whole number") from None
+    if not (length.isascii() and length.isdigit()):
+        raise BadRequest(f"{name}={length!r}; expected a whole number of bytes")
+    size = int(length)
     if size > limit:
         raise RequestTooLarge(f"Your proposed upload of {size} bytes exceeds the maximum allowed size of {limit} bytes")
 
@@ -99,12 +102,20 @@ async def get_object(call: Call, s3: S3Services) -> Response:
     if call.headers.get("x-amz-checksum-mode", "").upper() == "ENABLED" and span is None:
         headers.update(_checksum_headers(info))
     if span is None:
-        headers["content-length"] = str(info.size)
-        return StreamingResponse(s3.lake.read(info), 200, headers, media_type=None)
+        return await _body_response(s3, info, 0, info.size, 200, headers)
     start, end = span
-    headers["content-length"] = str(end - start)
     headers["content-range"] = f"bytes {start}-{end - 1}/{info.size}"
-    return StreamingResponse(s3.lake.read(info, start, end), 206, headers, media_type=None)
+    return await _body_response(s3, info, start, end, 206, headers)
+
+
+async def _body_response(
+    s3: S3Services, info: ObjectInfo, start: int, end: int, status: int, headers: dict[str, str]
+) -> Response:
+    headers["content-length"] = str(end - start)
+    if end - start <= WHOLE_BODY_BYTES:
+        body = await run_in_threadpool(lambda: b"".join(s3.lake.read(info, start, end)))
+        return Response(body, status, headers, media_type=None)
+    return StreamingResponse(s3.lake.read(info, start, end), status, headers, media_type=None)
 
 
 async def head_object(call: Call, s3: S3Services) -> Response:

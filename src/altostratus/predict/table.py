@@ -1,0 +1,254 @@
+"""Typed columns of data: CSV rows read by a schema into numpy arrays, one per attribute.
+
+NUMERIC and BINARY attributes become float64 arrays with NaN for missing (BINARY holds 0 and 1);
+CATEGORICAL and TEXT attributes become object arrays of strings with None for missing. The target's
+values are also kept as the strings they were (`Table.labels`), since class labels are strings.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+from altostratus.predict.datasources import Block, CsvReader, CsvSource
+from altostratus.predict.errors import InvalidInput
+from altostratus.predict.schema import AttributeType, Schema
+from altostratus.predict.splits import Rearrangement
+from altostratus.predict.values import BINARY_VALUES, ReadOptions, parse_number
+
+Array = npt.NDArray[np.float64]
+Objects = npt.NDArray[np.object_]
+NUMERIC_TYPES = (AttributeType.NUMERIC, AttributeType.BINARY)
+MAX_EXAMPLES = 3
+
+
+@dataclasses.dataclass
+class Table:
+    """Columns of data by attribute name, all of the same length."""
+
+    schema: Schema
+    columns: dict[str, npt.NDArray[np.float64] | npt.NDArray[np.object_]]
+    rows: int
+    labels: Objects | None = None
+
+    def numeric(self, name: str) -> Array:
+        """The float column of a NUMERIC or BINARY attribute."""
+        column = self.columns[name]
+        assert column.dtype == np.float64, f"{name} is not a numeric column"
+        return column  # type: ignore[return-value]
+
+    def strings(self, name: str) -> Objects:
+        """The string column (None for missing) of a CATEGORICAL or TEXT attribute."""
+        column = self.columns[name]
+        assert column.dtype == object, f"{name} is not a string column"
+        return column  # type: ignore[return-value]
+
+    def select(self, keep: npt.NDArray[np.bool_] | npt.NDArray[np.intp]) -> Table:
+        """The rows picked by a boolean mask or by indices."""
+        columns = {name: column[keep] for name, column in self.columns.items()}
+        labels = None if self.labels is None else self.labels[keep]
+        rows = len(next(iter(columns.values()))) if columns else int(np.count_nonzero(keep))
+        return Table(self.schema, columns, rows, labels)
+
+
+@dataclasses.dataclass
+class InvalidValues:
+    """Values of one attribute that are not of its type: how many, and the first few (where, value)."""
+
+    count: int = 0
+    examples: list[tuple[str, str]] = dataclasses.field(default_factory=list)
+
+
+@dataclasses.dataclass
+class LoadedData:
+    """A datasource's table after its split, with what reading it found."""
+
+    table: Table
+    rows_read: int
+    bytes_read: int
+    files: int
+    invalid: dict[str, InvalidValues]
+
+
+def load_table(
+    sources: Sequence[CsvSource],
+    schema: Schema,
+    options: ReadOptions,
+    rearrangement: Rearrangement | None = None,
+) -> LoadedData:
+    """Read every row by the schema, check invalid values stay rare, and keep the rows the split selects."""
+    reader = CsvReader(sources, options, header=schema.contains_header, columns=len(schema.attributes))
+    builder = _TableBuilder(schema, options.missing_markers)
+    for block in reader.blocks():
+        builder.add(block)
+    if reader.header is not None and reader.header != list(schema.names):
+        raise InvalidInput(
+            f"the header of {sources[0].name} is {reader.header}; the DataSchema attributes are {list(schema.names)}"
+        )
+    table = builder.build()
+    _check_invalid(builder.invalid, reader.rows_read, options.max_invalid_fraction, schema)
+    if rearrangement is not None and not rearrangement.is_everything:
+        table = table.select(rearrangement.mask(table.rows))
+        if table.rows == 0:
+            raise InvalidInput(f"DataRearrangement {rearrangement.to_json()} selects none of {reader.rows_read} rows")
+    return LoadedData(table, reader.rows_read, reader.bytes_read, len(sources), builder.invalid)
+
+
+def table_from_rows(schema: Schema, rows: Sequence[Sequence[str]], missing: Collection[str]) -> tuple[Table, list[int]]:
+    """A table of rows given in column order; and the indices of rows that had invalid values."""
+    builder = _TableBuilder(schema, missing)
+    bad = builder.add(Block(rows, "input", list(range(1, len(rows) + 1)), 0))  # type: ignore[arg-type]
+    return builder.build(), sorted(bad)
+
+
+def table_from_records(schema: Schema, records: Iterable[Mapping[str, str]], missing: Collection[str]) -> Table:
+    """A table of records keyed by attribute name; an unknown field or an invalid value is an error naming it."""
+    names = schema.names
+    known = set(names)
+    rows = []
+    for record in records:
+        unknown = [field for field in record if field not in known]
+        if unknown:
+            raise InvalidInput(f"Record field {unknown[0]!r} is not an attribute of the model; expected {list(names)}")
+        rows.append([_record_value(record, name) for name in names])
+    builder = _TableBuilder(schema, {*missing, ""})  # a field left out is missing, whatever the markers
+    builder.add(Block(rows, "record", list(range(1, len(rows) + 1)), 0))
+    for name, invalid in builder.invalid.items():
+        if invalid.count:
+            where, value = invalid.examples[0]
+            kind = schema.type_of(name)
+            raise InvalidInput(f"Record field {name!r}={value!r} is not a valid {kind} value ({where})")
+    return builder.build()
+
+
+def _record_value(record: Mapping[str, str], name: str) -> str:
+    value = record.get(name, "")
+    if not isinstance(value, str):
+        raise InvalidInput(f"Record field {name!r}={value!r}; expected a string value")
+    return value.strip()
+
+
+class _TableBuilder:
+    """Turns blocks of string rows into typed column pieces, counting invalid values."""
+
+    def __init__(self, schema: Schema, missing: Collection[str]) -> None:
+        self._schema = schema
+        self._missing = frozenset(missing)
+        self._skip = set(schema.excluded)
+        self._pieces: dict[str, list[npt.NDArray[np.float64] | npt.NDArray[np.object_]]] = {
+            a.name: [] for a in schema.attributes if a.name not in self._skip
+        }
+        self._labels: list[Objects] = []
+        self._interned: dict[str, dict[str, str | None]] = {name: {} for name in self._pieces}
+        self.invalid: dict[str, InvalidValues] = {name: InvalidValues() for name in self._pieces}
+        self.rows = 0
+
+    def add(self, block: Block) -> set[int]:
+        """Convert one block; the indices (in the block) of rows with an invalid value."""
+        bad: set[int] = set()
+        columns = list(zip(*block.rows, strict=True)) if block.rows else [() for _ in self._schema.attributes]
+        for attribute, values in zip(self._schema.attributes, columns, strict=True):
+            if attribute.name in self._skip:
+                continue
+            column, invalid = self._convert(attribute.name, attribute.type, values)
+            self._pieces[attribute.name].append(column)
+            if invalid:
+                self._note_invalid(attribute.name, block, invalid, values)
+                bad.update(invalid)
+            if attribute.name == self._schema.target:
+                self._labels.append(self._strings(values, self._interned[attribute.name]))
+        self.rows += len(block.rows)
+        return bad
+
+    def build(self) -> Table:
+        """The table of every block added."""
+        columns = {name: _join(pieces, name, self._schema) for name, pieces in self._pieces.items()}
+        labels = np.concatenate(self._labels) if self._labels else None
+        return Table(self._schema, columns, self.rows, labels)
+
+    def _convert(
+        self, name: str, kind: AttributeType, values: Sequence[str]
+    ) -> tuple[npt.NDArray[np.float64] | npt.NDArray[np.object_], list[int]]:
+        if kind is AttributeType.NUMERIC:
+            return _numbers(values, self._missing)
+        if kind is AttributeType.BINARY:
+            return _binaries(values, self._missing)
+        return self._strings(values, self._interned[name]), []
+
+    def _strings(self, values: Sequence[str], known: dict[str, str | None]) -> Objects:
+        # Each distinct raw value is stripped and checked once; equal values then share one string
+        # object, which makes categorical columns small.
+        missing = self._missing
+        for raw in set(values).difference(known):
+            value = raw.strip()
+            known[raw] = None if value in missing else value
+        column = np.empty(len(values), dtype=object)
+        column[:] = list(map(known.__getitem__, values))
+        return column
+
+    def _note_invalid(self, name: str, block: Block, invalid: list[int], values: Sequence[str]) -> None:
+        record = self.invalid[name]
+        record.count += len(invalid)
+        for index in invalid[: MAX_EXAMPLES - len(record.examples)]:
+            record.examples.append((block.where(index), values[index].strip()))
+
+
+def _numbers(values: Sequence[str], missing: frozenset[str]) -> tuple[Array, list[int]]:
+    try:
+        numbers = np.fromiter(map(float, values), np.float64, len(values))
+    except ValueError:
+        return _converted(values, missing, parse_number)
+    if np.isfinite(numbers).all():
+        return numbers, []
+    return _converted(values, missing, parse_number)
+
+
+def _binaries(values: Sequence[str], missing: frozenset[str]) -> tuple[Array, list[int]]:
+    return _converted(values, missing, lambda value: BINARY_VALUES.get(value.lower()))
+
+
+def _converted(
+    values: Sequence[str], missing: frozenset[str], convert: Callable[[str], float | None]
+) -> tuple[Array, list[int]]:
+    """Convert each distinct value once: NaN for missing and invalid ones, and the invalid rows' indices."""
+    known: dict[str, float] = {}
+    invalid: set[str] = set()
+    for raw in set(values):
+        value = raw.strip()
+        number = None if value in missing else convert(value)
+        if number is None and value not in missing:
+            invalid.add(raw)
+        known[raw] = np.nan if number is None else number
+    numbers = np.fromiter(map(known.__getitem__, values), np.float64, len(values))
+    return numbers, [index for index, value in enumerate(values) if value in invalid] if invalid else []
+
+
+def _join(
+    pieces: list[npt.NDArray[np.float64] | npt.NDArray[np.object_]], name: str, schema: Schema
+) -> npt.NDArray[np.float64] | npt.NDArray[np.object_]:
+    if pieces:
+        joined: npt.NDArray[np.float64] | npt.NDArray[np.object_] = np.concatenate(pieces)  # type: ignore[assignment]
+        return joined
+    return np.empty(0, dtype=np.float64 if schema.type_of(name) in NUMERIC_TYPES else object)
+
+
+def _check_invalid(invalid: Mapping[str, InvalidValues], rows: int, limit: float, schema: Schema) -> None:
+    for name, record in invalid.items():
+        if record.count > limit * rows:
+            where, value = record.examples[0]
+            raise InvalidInput(
+                f"attribute {name!r} is {schema.type_of(name)} in the DataSchema, but {where} has {value!r}: "
+                f"{record.count} of {rows} values ({record.count / rows:.1%}) are not {schema.type_of(name)}; "
+                f"at most {limit:.1%} may be invalid"
+            )
+
+
+def factorize(column: Objects) -> tuple[npt.NDArray[np.intp], list[str]]:
+    """Integer codes for a string column (-1 for missing) and the distinct values, in order of appearance."""
+    uniques = [value for value in dict.fromkeys(column) if value is not None]
+    index: dict[str | None, int] = {value: code for code, value in enumerate(uniques)}
+    index[None] = -1
+    return np.fromiter(map(index.__getitem__, column), np.intp, len(column)), uniques
