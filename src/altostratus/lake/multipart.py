@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 
 from altostratus.core.errors import InvalidArgument
 from altostratus.core.ids import token
@@ -152,10 +152,13 @@ class MultipartUploads:
             checksums={},
             blob_key=blob.key,
         )
-        if not self._end(upload_id):
+        try:
+            self._lake.commit_object(
+                info, caller, "ObjectCreated:CompleteMultipartUpload", within=lambda db: _end_upload(db, upload_id)
+            )
+        except BaseException:
             self._lake.blobs.delete(blob.key)
-            raise NoSuchUpload(f"UploadId={upload_id!r} was completed or aborted meanwhile")
-        self._lake.commit_object(info, caller, "ObjectCreated:CompleteMultipartUpload")
+            raise
         for part in stored.values():
             self._lake.blobs.delete(part.blob_key)
         return info
@@ -171,8 +174,17 @@ class MultipartUploads:
 
     def _end(self, upload_id: str) -> bool:
         with self._lake.store.begin() as db:
-            db.execute(delete(parts).where(parts.c.upload_id == upload_id))
-            return bool(db.execute(delete(uploads).where(uploads.c.upload_id == upload_id)).rowcount)
+            return _delete_upload_rows(db, upload_id)
+
+
+def _delete_upload_rows(db: Connection, upload_id: str) -> bool:
+    db.execute(delete(parts).where(parts.c.upload_id == upload_id))
+    return bool(db.execute(delete(uploads).where(uploads.c.upload_id == upload_id)).rowcount)
+
+
+def _end_upload(db: Connection, upload_id: str) -> None:
+    if not _delete_upload_rows(db, upload_id):
+        raise NoSuchUpload(f"UploadId={upload_id!r} was completed or aborted meanwhile")
 
 
 def _pick(stored: dict[int, Part], number: int, etag: str) -> Part:

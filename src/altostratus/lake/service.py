@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping
 from types import TracebackType
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from altostratus.core.clock import Clock
@@ -236,9 +236,22 @@ class LakeService:
                     removed += 1
         return removed
 
-    def commit_object(self, info: ObjectInfo, caller: Caller | None, event_name: str) -> ObjectInfo:
-        """Make info the current version of its key, drop the blob it replaced, announce it."""
+    def commit_object(
+        self,
+        info: ObjectInfo,
+        caller: Caller | None,
+        event_name: str,
+        *,
+        within: Callable[[Connection], None] | None = None,
+    ) -> ObjectInfo:
+        """Make info the current version of its key, drop the blob it replaced, announce it.
+
+        `within` runs in the same transaction first (multipart completion ends its upload there), so the
+        object appears exactly when whatever it replaces disappears, or neither happens.
+        """
         with self.store.begin() as db:
+            if within is not None:
+                within(db)
             rules = records.notification_rules(db, info.bucket)
             old = records.upsert_object(db, info)
         if old is not None and old != info.blob_key:

@@ -35,6 +35,7 @@ HANDLERS: Mapping[str, Handler] = {
     "CopyObject": objects.copy_object,
     "CreateMultipartUpload": multipart.create_upload,
     "UploadPart": multipart.upload_part,
+    "UploadPartCopy": multipart.upload_part_copy,
     "CompleteMultipartUpload": multipart.complete_upload,
     "AbortMultipartUpload": multipart.abort_upload,
     "ListParts": multipart.list_parts,

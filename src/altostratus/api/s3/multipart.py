@@ -7,10 +7,11 @@ from starlette.responses import Response
 
 from altostratus.api.context import Call
 from altostratus.api.s3.headers import meta_from_headers
-from altostratus.api.s3.objects import claimed_checksums, require_length, stream_into
+from altostratus.api.s3.objects import claimed_checksums, parse_copy_source, require_length, stream_into
 from altostratus.api.s3.services import S3Services
 from altostratus.api.s3.xml import MalformedXML, children, element, fields, iso, parse, text, xml_response
 from altostratus.core.errors import BadRequest, InvalidArgument
+from altostratus.lake.model import Part
 
 MAX_INT = 2**31 - 1
 
@@ -40,6 +41,43 @@ async def upload_part(call: Call, s3: S3Services) -> Response:
     await stream_into(writer, call.body)
     part = await run_in_threadpool(writer.commit_part, call.headers.get("content-md5"))
     return Response(status_code=200, headers={"etag": part.etag})
+
+
+async def upload_part_copy(call: Call, s3: S3Services) -> Response:
+    """UploadPartCopy: a part copied from an object in the lake, whole or a byte range of it."""
+    number = _int(call.query["partNumber"], "partNumber")
+    source_bucket, source_key = parse_copy_source(call.headers["x-amz-copy-source"])
+    source = await run_in_threadpool(s3.lake.head, source_bucket, source_key)
+    start, end = _copy_range(call.headers.get("x-amz-copy-source-range"), source.size)
+    writer = await run_in_threadpool(
+        s3.multipart.part_writer,
+        call.path_params["Bucket"],
+        call.path_params["Key"],
+        call.query["uploadId"],
+        number,
+    )
+
+    def copy() -> Part:
+        with writer:
+            for chunk in s3.lake.read(source, start, end):
+                writer.write(chunk)
+            return writer.commit_part()
+
+    part = await run_in_threadpool(copy)
+    return xml_response("CopyPartResult", fields(ETag=part.etag, LastModified=iso(part.last_modified)))
+
+
+def _copy_range(header: str | None, size: int) -> tuple[int, int]:
+    """[start, end) from x-amz-copy-source-range ("bytes=first-last", both inclusive and required)."""
+    if header is None:
+        return 0, size
+    first, sep, last = header.removeprefix("bytes=").partition("-")
+    if not header.startswith("bytes=") or not sep or not first.isdigit() or not last.isdigit():
+        raise InvalidArgument(f"x-amz-copy-source-range={header!r}; expected bytes=first-last")
+    start, stop = int(first), int(last) + 1
+    if start >= stop or stop > size:
+        raise InvalidArgument(f"x-amz-copy-source-range={header!r} lies outside the source object of {size} bytes")
+    return start, stop
 
 
 async def complete_upload(call: Call, s3: S3Services) -> Response:
