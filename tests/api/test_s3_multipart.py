@@ -238,6 +238,10 @@ def test_complete_with_bad_part_number(http: httpx.Client, server: LiveServer, s
     assert (response.status_code, error_code(response)) == (400, "MalformedXML")
 
 
+@pytest.mark.parametrize(
+    "query",
+    ["max-parts=-1", "max-parts=2147483648", "part-number-marker=-1", "part-number-marker=99999999999999999999"],
+)
 def test_list_parts_bad_arguments(http: httpx.Client, server: LiveServer, s3: Any, bucket: str, query: str) -> None:
     upload_id = start(s3, bucket)
     response = send_signed(http, server, "GET", f"/{bucket}/big?uploadId={upload_id}&{query}")
