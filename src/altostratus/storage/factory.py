@@ -27,7 +27,7 @@ def blob_store_from_settings(settings: Settings) -> BlobStore:
 
 
 def _local_store(settings: Settings) -> BlobStore:
-    return LocalBlobStore(settings.data_dir / "blobs")
+    return LocalBlobStore(settings.data_dir / "blobs", fsync=settings.lake_fsync)
 
 
 def _s3_store(settings: Settings) -> BlobStore:
