@@ -92,7 +92,8 @@ class EventInvocations:
                 "with InvocationType=Event"
             )
         event = _json_text(payload if payload.strip() else b"{}")
-        link = lineage.next_link(trace_id)
+        request_id = request_id or new_request_id()
+        link = lineage.next_link(trace_id, request_id)
         if lineage.chain_length(link) > lineage.MAX_CHAIN_LENGTH:
             raise RecursiveInvocation(
                 f"Function {name!r} would be invocation {lineage.chain_length(link)} of one chain of triggered "
@@ -108,7 +109,7 @@ class EventInvocations:
             INVOKE_ASYNC_JOB,
             queued,
             max_attempts=self._attempts + SPARE_ATTEMPTS,
-            job_id=request_id or new_request_id(),
+            job_id=request_id,
         )
         return job.job_id
 

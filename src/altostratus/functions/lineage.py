@@ -9,8 +9,6 @@ it triggers next, whose invocation counts one more. A chain stops after MAX_CHAI
 from __future__ import annotations
 
 import hashlib
-import secrets
-import time
 
 # Lambda stops a recursive loop after about 16 invocations.
 MAX_CHAIN_LENGTH = 16
@@ -23,11 +21,16 @@ def chain_length(trace_id: str) -> int:
     return int(count) if count.isdecimal() else 0
 
 
-def next_link(trace_id: str) -> str:
-    """The trace header for the next invocation in the chain: the same Root (a new one if none), one more link."""
-    root = _fields(trace_id).get("Root") or f"1-{int(time.time()):08x}-{secrets.token_hex(12)}"
+def next_link(trace_id: str, request_id: str) -> str:
+    """The trace header for the invocation `request_id`, the next link of trace_id's chain (or the first).
+
+    It keeps the chain's Root, or starts one; it is derived from its inputs alone, so queueing the same
+    request again yields the same header.
+    """
+    digest = hashlib.sha256(request_id.encode()).hexdigest()
+    root = _fields(trace_id).get("Root") or f"1-{digest[:8]}-{digest[8:32]}"
     tag = hashlib.sha256(root.encode()).hexdigest()[:8]
-    return f"Root={root};Parent={secrets.token_hex(8)};Sampled=0;Lineage={tag}:{chain_length(trace_id) + 1}"
+    return f"Root={root};Parent={digest[32:48]};Sampled=0;Lineage={tag}:{chain_length(trace_id) + 1}"
 
 
 def _fields(trace_id: str) -> dict[str, str]:

@@ -271,6 +271,22 @@ def decode_event(body: bytes) -> Any:
         raise HandlerFault("Runtime.UnmarshalError", f"Unable to unmarshal input: {error}") from None
 
 
+def peak_rss_kb() -> int:
+    """This process's peak resident set in KiB: VmHWM, which belongs to the program exec'd here.
+
+    Not getrusage's ru_maxrss: Linux carries that over exec from the forked copy of the parent, so a worker
+    started by a server of 200 MB would report 200 MB before running a line (and be killed at 128 MB).
+    """
+    try:
+        with open("/proc/self/status", "rb") as status:
+            for line in status:
+                if line.startswith(b"VmHWM:"):
+                    return int(line.split()[1])
+    except (OSError, IndexError, ValueError):
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
 class Worker:
     """The serving loop: one handler, invocations in, results out."""
 
@@ -315,8 +331,7 @@ class Worker:
         sys.stdout.flush()
         sys.stderr.flush()
         self._libc.fflush(None)  # C code's stdio buffers, full-buffered on a pipe
-        max_rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        write_all(self.fd_out, pack_result(failed, duration_ms, max_rss_kb, payload))
+        write_all(self.fd_out, pack_result(failed, duration_ms, peak_rss_kb(), payload))
 
 
 def _install_log_handler(worker: Worker) -> None:
