@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
+import logging
+import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy import Connection, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -19,6 +23,8 @@ from altostratus.functions.errors import ResourceConflict, revision_mismatch
 from altostratus.functions.model import LATEST, FunctionConfig, FunctionExists, FunctionNotFound
 from altostratus.storage.metadata import MetadataStore
 from altostratus.storage.schema import function_aliases, function_invocations, function_versions, functions
+
+log = logging.getLogger(__name__)
 
 # What must differ from the newest published version for PublishVersion to make a new one.
 PUBLISHED_FIELDS = ("code_sha256", "handler", "runtime", "timeout", "memory", "environment", "dead_letter_target")
@@ -60,14 +66,87 @@ class InvocationRecord:
     id: int = 0
 
 
+# A synchronous invoke's record is written by a background thread within this many seconds, in batches, so
+# the request does not wait for a write transaction (records of Event invocations are written at once).
+RECORD_BATCH_SECONDS = 0.05
+
+
+class RecordBatcher:
+    """Inserts invocation records in batches from one background thread."""
+
+    def __init__(self, store: MetadataStore) -> None:
+        self._store = store
+        self._pending: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def add(self, values: dict[str, Any]) -> None:
+        """Queue one record."""
+        with self._lock:
+            self._pending.append(values)
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="invocation-records", daemon=True)
+                self._thread.start()
+        self._wake.set()
+
+    def flush(self, also: dict[str, Any] | None = None) -> None:
+        """Write what is queued, then `also`, in one transaction: records keep the order they were made in."""
+        with self._lock:
+            batch, self._pending = self._pending, []
+            if also is not None:
+                batch.append(also)
+            if batch:
+                with self._store.begin() as db:
+                    db.execute(insert(function_invocations), batch)
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait()
+            self._wake.clear()
+            time.sleep(RECORD_BATCH_SECONDS)
+            try:
+                self.flush()
+            except Exception:
+                log.exception("could not write invocation records")
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _changes(method: Callable[Concatenate[FunctionRegistry, P], R]) -> Callable[Concatenate[FunctionRegistry, P], R]:
+    """Marks a registry method that writes: listeners hear of it afterwards, even when it fails half-way."""
+
+    @functools.wraps(method)
+    def write(self: FunctionRegistry, *args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return method(self, *args, **kwargs)
+        finally:
+            self._changed()
+
+    return write  # type: ignore[return-value]  # functools.wraps's _Wrapped is the same callable
+
+
 class FunctionRegistry:
     """Functions, versions, aliases and invocation records, read and written in single transactions."""
 
     def __init__(self, store: MetadataStore) -> None:
         self._store = store
+        self._records = RecordBatcher(store)
+        self._listeners: list[Callable[[], None]] = []
+
+    def on_change(self, listener: Callable[[], None]) -> None:
+        """Call listener after every change to a function, version or alias (read caches clear themselves)."""
+        self._listeners.append(listener)
+
+    def _changed(self) -> None:
+        for listener in self._listeners:
+            listener()
 
     # Functions and versions
 
+    @_changes
     def create(self, latest: FunctionConfig, access_key_id: str, now: dt.datetime) -> None:
         """Add a function with its $LATEST version; FunctionExists if the name is taken."""
         try:
@@ -89,6 +168,7 @@ class FunctionRegistry:
             raise FunctionNotFound(f"Function not found: {name}")
         return str(found)
 
+    @_changes
     def set_access_key(self, name: str, access_key_id: str) -> None:
         """Give the function another access key (its old one was deleted)."""
         with self._store.begin() as db:
@@ -119,6 +199,7 @@ class FunctionRegistry:
             rows = db.execute(query).all()
         return sorted((_config(r._mapping) for r in rows), key=lambda c: (c.name, _version_order(c)))
 
+    @_changes
     def replace(self, config: FunctionConfig, expected_revision: str) -> FunctionConfig:
         """Write config over its version row if that row still has expected_revision; PreconditionFailed if not."""
         values = _row(config)
@@ -136,6 +217,7 @@ class FunctionRegistry:
             raise revision_mismatch()
         return config
 
+    @_changes
     def publish(self, name: str, description: str | None, now: dt.datetime) -> FunctionConfig:
         """A new numbered version from $LATEST, or the newest published one when nothing changed since it."""
         with self._store.begin() as db:
@@ -158,6 +240,7 @@ class FunctionRegistry:
             db.execute(insert(function_versions).values(**_row(published)))
         return published
 
+    @_changes
     def delete(self, name: str) -> tuple[str, list[str]]:
         """Remove the function with all its versions and aliases; (its access key id, blob keys now unused)."""
         with self._store.begin() as db:
@@ -174,6 +257,7 @@ class FunctionRegistry:
             db.execute(delete(functions).where(functions.c.name == name))
             return str(key), _unreferenced(db, blobs)
 
+    @_changes
     def delete_version(self, name: str, version: str) -> list[str]:
         """Remove one published version; ResourceConflict while an alias points at it. Blob keys now unused."""
         with self._store.begin() as db:
@@ -190,6 +274,7 @@ class FunctionRegistry:
             )
             return _unreferenced(db, {found.code_blob_key})
 
+    @_changes
     def settle_pending(
         self, name: str, requirements_key: str, resolve: Callable[[FunctionConfig], tuple[str, str, str]]
     ) -> int:
@@ -225,6 +310,7 @@ class FunctionRegistry:
 
     # Aliases
 
+    @_changes
     def create_alias(self, alias: Alias) -> Alias:
         """Add an alias; ResourceConflict if the function has one of that name."""
         try:
@@ -249,6 +335,7 @@ class FunctionRegistry:
         with self._store.read() as db:
             return _aliases(db, name)
 
+    @_changes
     def replace_alias(self, alias: Alias, expected_revision: str) -> Alias:
         """Write alias over its row if that row still has expected_revision; PreconditionFailed if not."""
         with self._store.begin() as db:
@@ -265,6 +352,7 @@ class FunctionRegistry:
             raise revision_mismatch()
         return alias
 
+    @_changes
     def delete_alias(self, name: str, alias: str) -> bool:
         """Remove an alias; whether there was one."""
         with self._store.begin() as db:
@@ -277,12 +365,18 @@ class FunctionRegistry:
 
     # Invocations
 
-    def record(self, invocation: InvocationRecord) -> None:
-        """Keep the record of one invocation."""
+    def record(self, invocation: InvocationRecord, *, durable: bool = True) -> None:
+        """Keep the record of one invocation; durable=False batches it (written within RECORD_BATCH_SECONDS)."""
         values = dataclasses.asdict(invocation)
         values.pop("id")
-        with self._store.begin() as db:
-            db.execute(insert(function_invocations).values(**values))
+        if durable:
+            self._records.flush(also=values)
+        else:
+            self._records.add(values)
+
+    def flush(self) -> None:
+        """Write every batched record now."""
+        self._records.flush()
 
     def invocations(
         self,
@@ -297,6 +391,7 @@ class FunctionRegistry:
         request_ids: Sequence[str] | None = None,
     ) -> list[InvocationRecord]:
         """A function's invocation records in the order they were recorded (or the reverse), filtered."""
+        self._records.flush()
         table = function_invocations
         query = select(table).where(table.c.function_name == name)
         if after_id is not None:

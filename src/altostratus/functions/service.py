@@ -16,6 +16,7 @@ from altostratus.core.clock import Clock
 from altostratus.core.errors import AltoError, NotImplementedOperation
 from altostratus.core.ids import request_id as new_request_id
 from altostratus.functions import validation
+from altostratus.functions.cache import ReadCache
 from altostratus.functions.deployment import CodeDeployment, CodeSource
 from altostratus.functions.errors import InvalidRequestContent, ResourceConflict, revision_mismatch
 from altostratus.functions.model import (
@@ -79,6 +80,8 @@ class FunctionsService:
         endpoint_url: str,
     ) -> None:
         self._registry = registry
+        self._hot = ReadCache(clock)
+        registry.on_change(self._hot.clear)
         self._deployment = deployment
         self._runtime = runtime
         self._keys = keys
@@ -262,7 +265,7 @@ class FunctionsService:
     def get_alias(self, name: str, alias: str) -> Alias:
         """One alias; ResourceNotFoundException if the function or the alias does not exist."""
         ref = parse_ref(name, qualified=False)
-        found = self._registry.alias(ref.name, alias)
+        found = self._hot.get(("alias", ref.name, alias), lambda: self._registry.alias(ref.name, alias))
         if found is None:
             self._latest(ref.name)
             raise FunctionNotFound(f"Alias not found: {self.arn(ref.name, alias)}")
@@ -423,7 +426,7 @@ class FunctionsService:
         version = ref.qualifier or LATEST
         if ref.is_alias:
             version = self.get_alias(ref.name, version).function_version
-        found = self._registry.version(ref.name, version)
+        found = self._hot.get(("version", ref.name, version), lambda: self._registry.version(ref.name, version))
         if found is None:
             raise FunctionNotFound(f"Function not found: {self.arn(ref.name, ref.qualifier)}")
         return found
@@ -465,7 +468,7 @@ class FunctionsService:
         }
 
     def _function_key(self, name: str) -> AccessKey:
-        access_key_id = self._registry.access_key_id(name)
+        access_key_id = self._hot.get(("key", name), lambda: self._registry.access_key_id(name))
         key = self._keys.get(access_key_id)
         if key is None:
             # The operator deleted the function's key: give the function a new one rather than fail it.
@@ -499,7 +502,7 @@ class FunctionsService:
             log=text,
         )
         try:
-            self._registry.record(record)
+            self._registry.record(record, durable=invocation_type is not InvocationType.REQUEST_RESPONSE)
         except Exception:
             # The caller still gets its answer; only the log entry is lost.
             log.exception("could not record invocation %s of %s", invocation.request_id, config.name)

@@ -1,4 +1,4 @@
-"""Lake trigger benchmark: the time from an S3 PutObject to the triggered handler starting, through boto3.
+"""Helper of benchmarks/functions.py: the time from an S3 PutObject to the triggered handler starting.
 
 Beside it, in the same run and on the same warm function: the time from a synchronous Invoke (RequestResponse)
 and from an Event Invoke to the handler starting, and Event throughput (events run per second). The handler
