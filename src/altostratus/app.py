@@ -16,13 +16,32 @@ from altostratus.api.gateway import Gateway, ServiceAdapter
 from altostratus.api.http_routes import RouteHandler
 from altostratus.api.lambda_api import LambdaApi
 from altostratus.api.logs_api import LogsApi
+from altostratus.api.ml_api import MachineLearningApi
+from altostratus.api.ml_logs import LogFiles
+from altostratus.api.model_adapters import JsonAdapter
 from altostratus.api.s3.adapter import S3Adapter
 from altostratus.api.s3.services import S3Services
+from altostratus.api.sagemaker_endpoints import endpoint_handlers
+from altostratus.api.sagemaker_registry import registry_handlers
+from altostratus.api.sagemaker_runtime import sagemaker_runtime_adapter
 from altostratus.api.sigv4 import Verifier
 from altostratus.auth.keys import KeyStore
 from altostratus.core.clock import Clock, SystemClock
 from altostratus.core.events import EventBus
 from altostratus.core.settings import Settings
+from altostratus.deploy.canary import CanaryController
+from altostratus.deploy.endpoints import EndpointService, ModelCache
+from altostratus.deploy.experiment_records import ExperimentStore
+from altostratus.deploy.experiments import ExperimentRecorder, ExperimentReports
+from altostratus.deploy.gates import FunctionCheck
+from altostratus.deploy.heartbeat import Heartbeat
+from altostratus.deploy.model_store import ModelStore
+from altostratus.deploy.outcomes import LakeObjects, OutcomeFeed
+from altostratus.deploy.promotion import Promotions
+from altostratus.deploy.registry import Registry
+from altostratus.deploy.runners import predict_loader
+from altostratus.deploy.serving import EndpointRuntime
+from altostratus.deploy.sources import ArtifactSources
 from altostratus.functions.dead_letters import DeadLetters
 from altostratus.functions.dependencies import DependencyInstaller
 from altostratus.functions.deployment import DEPENDENCIES_JOB, CodeDeployment
@@ -40,12 +59,41 @@ from altostratus.lake.errors import BucketAlreadyOwnedByYou
 from altostratus.lake.model import Caller, ObjectMeta
 from altostratus.lake.multipart import MultipartUploads
 from altostratus.lake.service import LakeService
+from altostratus.predict import PredictService, ReadOptions
+from altostratus.predict.lake_locations import LakeLocations
 from altostratus.storage.blobs import BlobStore
 from altostratus.storage.factory import blob_store_from_settings
 from altostratus.storage.metadata import MetadataStore
 
 log = logging.getLogger(__name__)
 LAKE_GC_JOB = "lake.collect-garbage"
+OUTCOME_POLL_SECONDS = 2.0
+
+
+@dataclasses.dataclass
+class Hosting:
+    """Endpoints and their experiments: the service, the runtime, statistics, canaries, outcomes, their threads."""
+
+    endpoints: EndpointService
+    runtime: EndpointRuntime
+    recorder: ExperimentRecorder
+    reports: ExperimentReports
+    canaries: CanaryController
+    outcomes: OutcomeFeed
+    workers: WorkerPool
+    heartbeat: Heartbeat
+
+    def start(self) -> None:
+        """Settle endpoints a stop left half-way, start the settling worker and the statistics heartbeat."""
+        self.workers.start()
+        self.endpoints.resume()
+        self.heartbeat.start()
+
+    def close(self) -> None:
+        """Run the queued shadow copies, flush the last statistics, stop the worker."""
+        self.runtime.close()
+        self.heartbeat.stop()
+        self.workers.stop(timeout=10)
 
 
 @dataclasses.dataclass
@@ -67,17 +115,22 @@ class Platform:
     events: EventInvocations
     event_workers: WorkerPool
     routes: RoutesService
+    predict: PredictService
+    registry: Registry
+    hosting: Hosting
 
     def start(self) -> None:
         """Start the background workers and queue the lake's garbage collection."""
         self.workers.start()
         self.event_workers.start()
+        self.hosting.start()
         self.jobs.submit(LAKE_GC_JOB, {}, max_attempts=1)
 
     def close(self) -> None:
         """Stop the workers and the functions' processes, and release the database."""
         self.workers.stop(timeout=10)
         self.event_workers.stop(timeout=10)
+        self.hosting.close()
         self.runtime.shutdown()
         self.metadata.close()
 
@@ -109,9 +162,34 @@ def build_platform(settings: Settings, *, clock: Clock | None = None) -> Platfor
     def install_function_dependencies(context: JobContext) -> dict[str, object]:
         return functions.install_dependencies(context.payload)
 
+    predict = PredictService(
+        metadata,
+        blobs,
+        jobs,
+        clock,
+        LakeLocations(lake),
+        read_options=ReadOptions(max_bytes=settings.predict_max_datasource_bytes),
+    )
+    model_store = ModelStore(lake)
+    registry = Registry(
+        metadata,
+        model_store,
+        ArtifactSources(predict, lake, blobs),
+        Promotions(metadata, model_store, predict, jobs, clock, custom_check=FunctionCheck(functions)),
+        predict,
+        clock,
+        region=settings.region,
+        in_use=lambda version_arn: hosting.endpoints.package_user(version_arn),
+    )
+    hosting = build_hosting(settings, metadata, lake, registry, clock)
     workers = WorkerPool(
         jobs,
-        {LAKE_GC_JOB: collect_lake_garbage, DEPENDENCIES_JOB: install_function_dependencies},
+        {
+            LAKE_GC_JOB: collect_lake_garbage,
+            DEPENDENCIES_JOB: install_function_dependencies,
+            **predict.handlers(),
+            **registry.handlers(),
+        },
         workers=settings.job_workers,
         lease_seconds=settings.job_lease_seconds,
         clock=clock,
@@ -143,6 +221,39 @@ def build_platform(settings: Settings, *, clock: Clock | None = None) -> Platfor
         events=events,
         event_workers=event_workers,
         routes=RoutesService(RouteStore(metadata, clock), functions.invoke, clock),
+        predict=predict,
+        registry=registry,
+        hosting=hosting,
+    )
+
+
+def build_hosting(
+    settings: Settings, metadata: MetadataStore, lake: LakeService, registry: Registry, clock: Clock
+) -> Hosting:
+    """Endpoints serving registry versions, with experiment statistics, outcomes from the lake and canaries.
+
+    Settling endpoints (loading their models) has a worker of its own, so a long training job never keeps
+    an endpoint Creating.
+    """
+    jobs = JobQueue(metadata, clock)
+    endpoints = EndpointService(metadata, ModelCache(predict_loader(registry)), jobs, clock, region=settings.region)
+    store = ExperimentStore(metadata)
+    recorder = ExperimentRecorder(store, clock)
+    reports = ExperimentReports(store)
+    canaries = CanaryController(metadata, endpoints, store, reports, clock)
+    outcomes = OutcomeFeed(store, LakeObjects(lake), clock)
+    heartbeat = Heartbeat([(1.0, recorder.flush), (1.0, canaries.tick), (OUTCOME_POLL_SECONDS, outcomes.poll)])
+    return Hosting(
+        endpoints=endpoints,
+        runtime=EndpointRuntime(endpoints, recorder, clock),
+        recorder=recorder,
+        reports=reports,
+        canaries=canaries,
+        outcomes=outcomes,
+        workers=WorkerPool(
+            jobs, endpoints.handlers(), workers=1, lease_seconds=settings.job_lease_seconds, clock=clock
+        ),
+        heartbeat=heartbeat,
     )
 
 
@@ -209,6 +320,19 @@ def create_asgi_app(platform: Platform) -> ASGIApp:
     adapters: list[ServiceAdapter] = [
         LambdaApi(platform.functions, platform.events).adapter(),
         LogsApi(platform.functions).adapter(),
+        MachineLearningApi(
+            platform.predict,
+            LakeLocations(platform.lake),
+            LogFiles(platform.lake, settings.endpoint_url, settings.region),
+            settings.endpoint_url,
+        ).adapter(),
+        # One `sagemaker` json adapter: the model registry's operations and hosting's (endpoints, variants).
+        JsonAdapter(
+            "sagemaker",
+            {**registry_handlers(platform.registry), **endpoint_handlers(platform.hosting.endpoints)},
+        ),
+        # Signed as "sagemaker" too: the gateway tries the json adapter (X-Amz-Target) first, then this one's paths.
+        sagemaker_runtime_adapter(platform.hosting.runtime),
         s3,
     ]
     return Gateway(

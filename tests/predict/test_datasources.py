@@ -86,3 +86,16 @@ def test_not_utf8_is_refused() -> None:
 
     with pytest.raises(InvalidInput, match="not UTF-8"):
         list(CsvReader([Latin1()], ReadOptions(), header=False).blocks())
+
+
+@pytest.mark.parametrize(
+    ("text", "lines"),
+    [
+        ("x,y\n1,a\n2,b\n3,c\n", [2, 3, 4]),  # every row one line: the block is taken whole
+        ('x,y\n1,a\n\n2,"b\nc"\n3,d\n', [2, 4, 6]),  # a blank line and a quoted line break move the rest down
+    ],
+)
+def test_rows_know_the_line_they_start_on(text: str, lines: list[int]) -> None:
+    reader = CsvReader([TextSource("a.csv", text)], ReadOptions(), header=True, block_rows=10)
+    block = next(reader.blocks())
+    assert [block.where(i) for i in range(3)] == [f"row {i + 1} (line {n} of a.csv)" for i, n in enumerate(lines)]

@@ -153,3 +153,14 @@ def test_records_name_unknown_fields_and_invalid_values() -> None:
         table_from_records(schema, [{"colour": "red"}], ())
     with pytest.raises(InvalidInput, match="Record field 'x'='two' is not a valid NUMERIC value"):
         table_from_records(schema, [{"x": "two"}], ())
+
+
+def test_a_named_target_in_the_first_row_makes_it_a_header() -> None:
+    text = "x,c,y\n1,a,0\n2,c,1\n3,b,0\n"  # "c" names a column and is also one of its values
+    assert not detect_header([TextSource("a", text)], ReadOptions())
+    assert detect_header([TextSource("a", text)], ReadOptions(), named=["y"])
+
+
+def test_a_ragged_row_does_not_stop_header_detection() -> None:
+    assert detect_header([TextSource("a", "x,y\n1,0\n2,1,9\n")], ReadOptions())
+    assert not detect_header([TextSource("a", "1,0\n2,1,9\n")], ReadOptions())

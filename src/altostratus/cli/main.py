@@ -7,10 +7,13 @@ from typing import Any
 import click
 from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError, NoCredentialsError
 
+from altostratus.cli.endpoints import endpoints
 from altostratus.cli.functions import functions
 from altostratus.cli.keys import keys
 from altostratus.cli.lake import lake
 from altostratus.cli.output import CommandFailed
+from altostratus.cli.predict import predict
+from altostratus.cli.registry import registry
 from altostratus.cli.routes import routes
 from altostratus.cli.serve import serve
 from altostratus.core.errors import AltoError
@@ -77,6 +80,9 @@ cli.add_command(keys)
 cli.add_command(lake)
 cli.add_command(functions)
 cli.add_command(routes)
+cli.add_command(registry)
+cli.add_command(endpoints)
+cli.add_command(predict)
 
 
 def main() -> None:

@@ -15,6 +15,7 @@ import codecs
 import csv
 import dataclasses
 from collections.abc import Iterable, Iterator, Sequence
+from itertools import chain, islice
 from pathlib import Path
 from typing import Protocol
 
@@ -89,7 +90,7 @@ class Block:
 
     rows: list[list[str]]
     source: str
-    lines: list[int]
+    lines: Sequence[int]
     first_row: int
 
     def where(self, index: int) -> str:
@@ -146,37 +147,59 @@ class CsvReader:
 
     def _source_blocks(self, source: CsvSource) -> Iterator[Block]:
         reader = csv.reader(self._lines(source), skipinitialspace=True, strict=True)
-        rows: list[list[str]] = []
-        lines: list[int] = []
-        first_data_line = True
         try:
-            for raw in reader:
-                if not raw or (len(raw) == 1 and not raw[0].strip()):
-                    continue
-                if first_data_line and self._has_header:
-                    self._check_header([value.strip() for value in raw], source, reader.line_num)
-                    first_data_line = False
-                    continue
-                first_data_line = False
-                if len(raw) != self._columns:
-                    self._check_width(raw, source, reader.line_num, f"data row {self.rows_read + len(rows) + 1}")
-                rows.append(raw)
-                lines.append(reader.line_num)
-                if len(rows) == self._block_rows:
-                    yield self._block(rows, lines, source)
-                    rows, lines = [], []
+            if self._has_header:
+                header = next(filter(lambda raw: not _blank(raw), reader), None)
+                if header is None:
+                    return
+                self._check_header([value.strip() for value in header], source, reader.line_num)
+            while True:
+                first_line = reader.line_num + 1
+                rows = list(islice(reader, self._block_rows))
+                if not rows:
+                    return
+                if reader.line_num - first_line + 1 == len(rows) and self._all_full_width(rows):
+                    # Every row is one whole line of the expected width: the common case, checked in C.
+                    yield self._block(rows, range(first_line, reader.line_num + 1), source)
+                else:
+                    yield from self._checked_rows(rows, first_line, source)
         except csv.Error as error:
             raise InvalidInput(f"line {reader.line_num} of {source.name} is not valid CSV: {error}") from None
-        if rows:
-            yield self._block(rows, lines, source)
 
-    def _block(self, rows: list[list[str]], lines: list[int], source: CsvSource) -> Block:
+    def _all_full_width(self, rows: list[list[str]]) -> bool:
+        widths = set(map(len, rows))
+        if self._columns is None and len(widths) == 1 and not _blank(rows[0]):
+            self._columns = len(rows[0])
+        if self._columns == 1:  # a line of spaces reads as [""]: a blank line, not a row
+            return widths == {1} and not any(map(_blank, rows))
+        return widths == {self._columns}
+
+    def _checked_rows(self, rows: list[list[str]], first_line: int, source: CsvSource) -> Iterator[Block]:
+        """Rows one by one: blank lines skipped, widths checked, and each row's line found (fields may span lines)."""
+        kept: list[list[str]] = []
+        lines: list[int] = []
+        line = first_line
+        for raw in rows:
+            if not _blank(raw):
+                if len(raw) != self._columns:
+                    self._check_width(raw, source, line, f"data row {self.rows_read + len(kept) + 1}")
+                kept.append(raw)
+                lines.append(line)
+            line += 1 + sum(value.count("\n") for value in raw)
+        if kept:
+            yield self._block(kept, lines, source)
+
+    def _block(self, rows: list[list[str]], lines: Sequence[int], source: CsvSource) -> Block:
         block = Block(rows, source.name, lines, self.rows_read)
         self.rows_read += len(rows)
         return block
 
     def _lines(self, source: CsvSource) -> Iterator[str]:
         """The source's text line by line (ends kept, so csv sees quoted line breaks), counting bytes."""
+        # Lines go out a chunk's worth at a time, so the csv module pulls them through C, not a Python frame each.
+        return chain.from_iterable(self._line_lists(source))
+
+    def _line_lists(self, source: CsvSource) -> Iterator[list[str]]:
         decoder = codecs.getincrementaldecoder("utf-8-sig")()
         pending = ""
         for chunk in source.open():
@@ -188,10 +211,9 @@ class CsvReader:
             except UnicodeDecodeError as error:
                 raise InvalidInput(f"{source.name} is not UTF-8 text: {error}") from None
             *complete, pending = text.split("\n")
-            for line in complete:
-                yield line + "\n"
+            yield [line + "\n" for line in complete]
         if pending:
-            yield pending
+            yield [pending]
 
     def _check_header(self, row: list[str], source: CsvSource, line: int) -> None:
         if self.header is None:
@@ -216,6 +238,10 @@ class CsvReader:
             f"the data ({_names(self._sources)}) is {'over ' if size == self.bytes_read else ''}{size} bytes; "
             f"this server reads at most {self._options.max_bytes} bytes per datasource (max_bytes)"
         )
+
+
+def _blank(row: list[str]) -> bool:
+    return not row or (len(row) == 1 and not row[0].strip())
 
 
 def _names(sources: Sequence[CsvSource]) -> str:

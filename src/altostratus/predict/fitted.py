@@ -1,7 +1,8 @@
 """A trained model: its schema, features, estimator and label coding, and how it scores a table.
 
 Linear models score straight from the recipe's sparse parts (one weighted bincount), which skips
-building a matrix and scikit-learn's input checks: a single record costs microseconds.
+building a matrix and scikit-learn's input checks: a single record costs microseconds. Gradient-boosted
+trees score through `Forest` (forest.py), which skips those checks too.
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 from scipy.special import expit, softmax
-from threadpoolctl import ThreadpoolController
 
 from altostratus.predict.errors import InvalidInput
+from altostratus.predict.forest import Forest
 from altostratus.predict.models import Learner, ModelType, TrainingParameters
 from altostratus.predict.recipes import RecipeFeatures
 from altostratus.predict.schema import AttributeType, Schema
@@ -56,13 +57,7 @@ class FittedModel:
         """Binary: P(class 1) per row; multiclass: class probabilities (rows x classes); regression: values."""
         if self.learner is Learner.GRADIENT_BOOSTING:
             assert isinstance(self.features, TreeFeatures)
-            X = self.features.transform(table)
-            # One OpenMP thread: on a busy 2-core machine two made one record take 10 times longer.
-            with _openmp().limit(limits=1, user_api="openmp"):
-                if self.model_type is ModelType.REGRESSION:
-                    return np.asarray(self.estimator.predict(X), dtype=np.float64)
-                probabilities = np.asarray(self.estimator.predict_proba(X), dtype=np.float64)
-            return probabilities[:, 1] if self.model_type is ModelType.BINARY else probabilities
+            return self.forest.scores(self.features.transform(table))
         assert isinstance(self.features, RecipeFeatures)
         if self.model_type is ModelType.MULTICLASS:
             z = self.features.transform(table) @ self.estimator.coef_.T + self.estimator.intercept_
@@ -81,11 +76,15 @@ class FittedModel:
         """The index of the most frequent class in the training data."""
         return int(np.argmax(self.class_counts))
 
+    @functools.cached_property
+    def forest(self) -> Forest:
+        """The gradient-boosted trees compiled for fast scoring (built on first use, never pickled)."""
+        return Forest.compile(self.estimator)
 
-@functools.cache
-def _openmp() -> ThreadpoolController:
-    """The process's thread pools, inspected once (inspecting costs milliseconds, limiting microseconds)."""
-    return ThreadpoolController()
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state.pop("forest", None)
+        return state
 
 
 def prepare_target(table: Table, model_type: ModelType, classes: list[str] | None = None) -> Target:

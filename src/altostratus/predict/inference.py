@@ -9,7 +9,8 @@ The rules, applied to each column's non-missing values among the first `INFERENC
 4. TEXT: values average at least 3 words, or at least 2 words with half of the values distinct.
 5. CATEGORICAL: everything else (few distinct values relative to the rows, or single words such as ids).
 
-Whether the first row is a header, when the caller does not say: it is when its values are distinct
+Whether the first row is a header, when the caller does not say: it is when it holds the target (or row
+id) the caller named; otherwise when its values are distinct
 and not missing, none looks like data (a number in a NUMERIC column, a value seen again in a
 CATEGORICAL or TEXT one) and at least one stands out (it is not of its column's type, or never seen
 again). A BINARY column can say nothing against: "y" names columns as often as it means yes.
@@ -101,7 +102,7 @@ def infer_schema(
 ) -> Schema:
     """A schema for the data, with the target and row id named by the caller (None: no target)."""
     if contains_header is None:
-        contains_header = detect_header(sources, options)
+        contains_header = detect_header(sources, options, named=[name for name in (target, row_id) if name])
     reader = CsvReader(sources, options, header=contains_header)
     profiles: list[ColumnProfile] = []
     for block in reader.blocks():
@@ -117,12 +118,23 @@ def infer_schema(
     return Schema(attributes, target=target, row_id=row_id, contains_header=contains_header)
 
 
-def detect_header(sources: Sequence[CsvSource], options: ReadOptions) -> bool:
-    """Whether the first row of the first source is a header (the rule in the module's docstring)."""
-    reader = CsvReader(sources[:1], options, header=False)
-    first = next(reader.blocks())
-    head, rest = first.rows[0], first.rows[1:]
-    head = [value.strip() for value in head]
+def detect_header(sources: Sequence[CsvSource], options: ReadOptions, *, named: Sequence[str] = ()) -> bool:
+    """Whether the first row of the first source is a header (the rule in the module's docstring).
+
+    Column names the caller gave (the target, the row id) found in the first row make it a header at once.
+    """
+    head = [
+        value.strip() for value in next(CsvReader(sources[:1], options, header=False, block_rows=1).blocks()).rows[0]
+    ]
+    if named and set(named) <= set(head):
+        return True
+    try:
+        first = next(CsvReader(sources[:1], options, header=False).blocks())
+    except InvalidInput:
+        # A bad row among the first (a ragged one, say): judge by the first row alone; reading the data
+        # with that verdict then names the bad row, counted as the user counts rows.
+        return all(parse_number(value) is None for value in head)
+    rest = first.rows[1:]
     if not rest or len(set(head)) != len(head) or any(value in options.missing_markers for value in head):
         return False
     profiles: list[ColumnProfile] = []

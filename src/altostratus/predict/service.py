@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from altostratus.core.clock import Clock
+from altostratus.core.ids import short_id
 from altostratus.jobs import JobContext, JobQueue
 from altostratus.jobs.model import JobNotFound, JobState
 from altostratus.predict.artifacts import load_model
@@ -104,7 +105,7 @@ class PredictService:
         """
         _check_id("DataSourceId", datasource_id)
         if schema is not None:
-            Schema.from_json(schema)
+            schema = Schema.from_json(schema).to_json()  # stored as the job writes it back, for idempotency
             if target is not None or row_id is not None or contains_header is not None:
                 raise InvalidInput("target, row_id and contains_header come from the DataSchema when one is given")
         Rearrangement.from_json(rearrangement)
@@ -125,7 +126,9 @@ class PredictService:
             },
             "compute_statistics": compute_statistics,
         }
-        return self._create(DATASOURCES, datasource_id, name, values, JOB_DATASOURCE)  # type: ignore[no-any-return]
+        # Without a DataSchema the job writes the inferred one: a later identical request must still match.
+        ignore = () if schema is not None else ("data_schema",)
+        return self._create(DATASOURCES, datasource_id, name, values, JOB_DATASOURCE, ignore)  # type: ignore[no-any-return]
 
     def get_datasource(self, datasource_id: str) -> DataSource:
         """The datasource; ResourceNotFound when there is none."""
@@ -293,6 +296,12 @@ class PredictService:
         model = self._completed(model_id)
         return Predictor(self._fitted(model), score_threshold=model.score_threshold)
 
+    def is_mounted(self, model_id: str) -> bool:
+        """Whether `predict` for this model answers from memory now, without reading any storage."""
+        with self._lock:
+            mounted = self._mounted.get(model_id)
+        return mounted is not None and mounted[0] >= self._clock.monotonic()
+
     def predict(self, model_id: str, record: Mapping[str, str]) -> dict[str, Any]:
         """One prediction from the model's realtime endpoint; PredictorNotMounted without one.
 
@@ -315,17 +324,28 @@ class PredictService:
 
     # ---- shared -----------------------------------------------------------------------------------
 
-    def _create(self, kind: Kind, entity_id: str, name: str, values: Mapping[str, Any], job_kind: str) -> Any:
+    def _create(
+        self,
+        kind: Kind,
+        entity_id: str,
+        name: str,
+        values: Mapping[str, Any],
+        job_kind: str,
+        ignore: Sequence[str] = (),
+    ) -> Any:
         existing = self._records.find(kind, entity_id)
         if existing is not None:
-            differing = sorted(field for field, value in values.items() if getattr(existing, field) != value)
+            differing = sorted(
+                field for field, value in values.items() if field not in ignore and getattr(existing, field) != value
+            )
             if differing or (name and existing.name != name):
                 raise IdempotentParameterMismatch(
                     f"{kind.noun} {entity_id!r} exists with other {', '.join(differing) or 'name'}"
                 )
             return existing
         now = self._clock.now()
-        job_id = self._work.submit(job_kind, entity_id)
+        # The record goes in before its job is queued: a worker may claim the job at once, and must find it.
+        job_id = short_id(20)
         self._records.insert(
             kind,
             {
@@ -339,6 +359,7 @@ class PredictService:
                 "updated_at": now,
             },
         )
+        self._work.submit(job_kind, entity_id, job_id=job_id)
         return self._records.get(kind, entity_id)
 
     def _get(self, kind: Kind, entity_id: str) -> Any:
@@ -348,11 +369,22 @@ class PredictService:
         return record
 
     def _reconcile(self, kind: Kind, record: Any) -> Any:
-        """An entity whose job ended FAILED without the handler saying so (its worker died): FAILED too."""
+        """An entity whose job ended FAILED without the handler saying so (its worker died): FAILED too.
+
+        While the job runs, an entity without a message of its own shows the job's progress as its message
+        ("40%: SGD pass 4 of 10").
+        """
         try:
             job = self._jobs.get(record.job_id)
         except JobNotFound:
             return record
+        if (
+            record.status is Status.INPROGRESS
+            and job.state is JobState.INPROGRESS
+            and job.message
+            and not record.message
+        ):
+            return dataclasses.replace(record, message=f"{job.progress:.0%}: {job.message}")
         if job.state is not JobState.FAILED:
             return record
         now = self._clock.now()

@@ -83,10 +83,10 @@ class PredictWork:
             JOB_BATCH: lambda context: self._run(BATCH_PREDICTIONS, JOB_BATCH, context, self._batch),
         }
 
-    def submit(self, job_kind: str, entity_id: str, delay_seconds: float = 0.0) -> str:
-        """Queue a job for the entity; its job id."""
+    def submit(self, job_kind: str, entity_id: str, delay_seconds: float = 0.0, *, job_id: str | None = None) -> str:
+        """Queue a job for the entity (with this id, if given); its job id."""
         return self.jobs.submit(
-            job_kind, {"id": entity_id}, max_attempts=MAX_ATTEMPTS, delay_seconds=delay_seconds
+            job_kind, {"id": entity_id}, max_attempts=MAX_ATTEMPTS, delay_seconds=delay_seconds, job_id=job_id
         ).job_id
 
     def _run(

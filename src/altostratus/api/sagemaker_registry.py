@@ -1,0 +1,267 @@
+"""The SageMaker model registry over the `sagemaker` json API: model package groups and versioned packages.
+
+`registry_handlers` is one part of the `sagemaker` handler table (hosting's is the other). A model
+package's ModelApprovalStatus is its stage: PendingManualApproval (test), Approved (prod), Rejected
+(archived). UpdateModelPackage(ModelApprovalStatus=Approved) starts the promotion gate and returns at
+once; DescribeModelPackage shows the gate as the validation status "promotion-gate" (InProgress,
+Completed or Failed with the reasons), and ApprovalDescription carries the verdict. What the registry
+knows of how a version was made (training data with ETags, parameters, metrics, checksum) is its model
+card (ModelCard.ModelCardContent, in SageMaker's model card JSON layout).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from altostratus.api.context import Call
+from altostratus.api.model_adapters import Handler
+from altostratus.api.sagemaker_endpoints import list_query
+from altostratus.deploy.model import InvalidValue
+from altostratus.deploy.registry import Registry
+from altostratus.deploy.registry_names import parse_group
+from altostratus.deploy.registry_records import GateStatus, ListQuery, ModelGroup, ModelVersion, Page
+from altostratus.deploy.stages import STAGE_OF_STATUS, Stage
+
+GATE_NAME = "promotion-gate"
+MODEL_CARD_STATUS = {Stage.TEST: "PendingReview", Stage.PROD: "Approved", Stage.ARCHIVED: "Archived"}
+# CreateModelPackage fields this registry does not keep; sent anyway, they are refused rather than lost.
+UNSUPPORTED_ON_CREATE = (
+    "ModelPackageName",
+    "SourceAlgorithmSpecification",
+    "ValidationSpecification",
+    "AdditionalInferenceSpecifications",
+    "DriftCheckBaselines",
+    "ModelCard",
+)
+UNSUPPORTED_ON_UPDATE = ("InferenceSpecification", "SourceUri", "ModelCard", "AdditionalInferenceSpecificationsToAdd")
+
+
+def registry_handlers(registry: Registry) -> dict[str, Handler]:
+    """The handlers of SageMaker's model registry operations, by operation name."""
+
+    def create_model_package_group(params: dict[str, Any], call: Call) -> dict[str, Any]:
+        group = registry.create_group(
+            params["ModelPackageGroupName"],
+            actor=call.caller.principal_id,
+            description=params.get("ModelPackageGroupDescription", ""),
+        )
+        return {"ModelPackageGroupArn": registry.group_arn(group.name)}
+
+    def describe_model_package_group(params: dict[str, Any], call: Call) -> dict[str, Any]:
+        group = registry.get_group(parse_group("ModelPackageGroupName", params["ModelPackageGroupName"]))
+        return {**_group(registry, group), "CreatedBy": _user(group.created_by)}
+
+    def list_model_package_groups(params: dict[str, Any], call: Call) -> dict[str, Any]:
+        page = registry.list_groups(_query(params))
+        return {"ModelPackageGroupSummaryList": [_group(registry, group) for group in page.items], **_token(page)}
+
+    def delete_model_package_group(params: dict[str, Any], call: Call) -> dict[str, Any]:
+        name = parse_group("ModelPackageGroupName", params["ModelPackageGroupName"])
+        registry.delete_group(name, actor=call.caller.principal_id)
+        return {}
+
+    def create_model_package(params: dict[str, Any], call: Call) -> dict[str, Any]:
+        _refuse_unsupported(params, UNSUPPORTED_ON_CREATE, "CreateModelPackage")
+        if "ModelPackageGroupName" not in params:
+            raise InvalidValue("ModelPackageGroupName is required: this registry keeps versioned model packages")
+        status = params.get("ModelApprovalStatus", Stage.TEST.approval_status)
+        if status != Stage.TEST.approval_status:
+            raise InvalidValue(
+                f"ModelApprovalStatus={status!r}; a new version starts as PendingManualApproval (test) and is "
+                "Approved only through the promotion gate (UpdateModelPackage)"
+            )
+        version = registry.register(
+            parse_group("ModelPackageGroupName", params["ModelPackageGroupName"]),
+            _source_uri(params),
+            actor=call.caller.principal_id,
+            description=params.get("ModelPackageDescription", ""),
+            customer_metadata=params.get("CustomerMetadataProperties"),
+            model_metrics=params.get("ModelMetrics"),
+        )
+        return {"ModelPackageArn": registry.version_arn(version)}
+
+    def describe_model_package(params: dict[str, Any], call: Call) -> dict[str, Any]:
+        return _package(registry, registry.resolve(params["ModelPackageName"]))
+
+    def list_model_packages(params: dict[str, Any], call: Call) -> dict[str, Any]:
+        group = params.get("ModelPackageGroupName")
+        status = params.get("ModelApprovalStatus")
+        if params.get("ModelPackageType") == "Unversioned":
+            return {"ModelPackageSummaryList": []}
+        page = registry.list_versions(
+            parse_group("ModelPackageGroupName", group) if group else None,
+            stage=STAGE_OF_STATUS[status] if status else None,
+            query=_query(params),
+        )
+        return {"ModelPackageSummaryList": [_summary(registry, v) for v in page.items], **_token(page)}
+
+    def update_model_package(params: dict[str, Any], call: Call) -> dict[str, Any]:
+        _refuse_unsupported(params, UNSUPPORTED_ON_UPDATE, "UpdateModelPackage")
+        version = registry.resolve(params["ModelPackageArn"], "ModelPackageArn")
+        name, number, actor = version.group_name, version.version, call.caller.principal_id
+        status, description = params.get("ModelApprovalStatus"), params.get("ApprovalDescription")
+        metadata, removed = params.get("CustomerMetadataProperties"), params.get("CustomerMetadataPropertiesToRemove")
+        if metadata or removed or (status is None and description is not None):
+            registry.update(
+                name,
+                number,
+                actor=actor,
+                approval_description=description if status is None else None,
+                set_metadata=metadata,
+                remove_metadata=removed or (),
+            )
+        reason = description or ""
+        if status == Stage.PROD.approval_status:
+            registry.request_promotion(name, number, actor=actor, reason=reason)
+        elif status == Stage.ARCHIVED.approval_status:
+            registry.reject(name, number, actor=actor, reason=reason)
+        elif status == Stage.TEST.approval_status:
+            registry.reopen(name, number, actor=actor, reason=reason)
+        return {"ModelPackageArn": registry.version_arn(version)}
+
+    def delete_model_package(params: dict[str, Any], call: Call) -> dict[str, Any]:
+        version = registry.resolve(params["ModelPackageName"])
+        registry.delete_version(version.group_name, version.version, actor=call.caller.principal_id)
+        return {}
+
+    return {
+        "CreateModelPackageGroup": create_model_package_group,
+        "DescribeModelPackageGroup": describe_model_package_group,
+        "ListModelPackageGroups": list_model_package_groups,
+        "DeleteModelPackageGroup": delete_model_package_group,
+        "CreateModelPackage": create_model_package,
+        "DescribeModelPackage": describe_model_package,
+        "ListModelPackages": list_model_packages,
+        "UpdateModelPackage": update_model_package,
+        "DeleteModelPackage": delete_model_package,
+    }
+
+
+def model_card(registry: Registry, version: ModelVersion) -> dict[str, Any]:
+    """What the registry knows of how a version was made, in SageMaker's model card layout."""
+    training = version.training_data
+    objects = training.get("objects") or []
+    return {
+        "model_overview": {
+            "model_description": version.description,
+            "model_artifact": [registry.artifact_location(version)],
+            "algorithm_type": str(version.parameters.get("learner") or ""),
+        },
+        "training_details": {
+            "training_job_details": {
+                "training_datasets": [f"s3://{o['bucket']}/{o['key']}" for o in objects]
+                or ([training["location"]] if training.get("location") else []),
+                "hyper_parameters": [
+                    {"name": key, "value": str(value)}
+                    for key, value in (version.parameters.get("training_parameters") or {}).items()
+                ],
+            }
+        },
+        "evaluation_details": [
+            {
+                "name": str(metrics.get("source", "")),
+                "datasets": [metrics["datasource_id"]] if metrics.get("datasource_id") else [],
+                "metric_groups": [
+                    {
+                        "name": "metrics",
+                        "metric_data": [
+                            {"name": key, "type": "number", "value": value}
+                            for key, value in (metrics.get("values") or {}).items()
+                        ],
+                    }
+                ],
+            }
+            for metrics in version.metrics
+        ],
+        "additional_information": {
+            "custom_details": {
+                "artifact_sha256": version.artifact_sha256,
+                "source_uri": version.source_uri,
+                "training_datasource": str(training.get("datasource_id") or ""),
+                "training_data": json.dumps(objects),
+                "parameters": json.dumps(dict(version.parameters)),
+            }
+        },
+    }
+
+
+def _package(registry: Registry, version: ModelVersion) -> dict[str, Any]:
+    gate: dict[str, Any] = {"Name": GATE_NAME, "Status": version.gate_status.value}
+    if version.gate_status is GateStatus.FAILED:
+        gate["FailureReason"] = "; ".join((version.gate_report or {}).get("reasons") or [])
+    content = json.dumps(model_card(registry, version))
+    return {
+        **_summary(registry, version),
+        "InferenceSpecification": {
+            "Containers": [{"ModelDataUrl": registry.artifact_location(version)}],
+            "SupportedContentTypes": ["text/csv", "application/json"],
+            "SupportedResponseMIMETypes": ["application/json"],
+        },
+        "ModelPackageStatusDetails": {"ValidationStatuses": [gate]},
+        "CreatedBy": _user(version.created_by),
+        "LastModifiedTime": version.updated_at,
+        "LastModifiedBy": _user(version.updated_by),
+        "ApprovalDescription": version.approval_description or None,
+        "SourceUri": version.source_uri,
+        "ModelMetrics": version.model_metrics,
+        "CustomerMetadataProperties": dict(version.customer_metadata) or None,
+        "ModelCard": {"ModelCardContent": content, "ModelCardStatus": MODEL_CARD_STATUS[version.stage]},
+    }
+
+
+def _summary(registry: Registry, version: ModelVersion) -> dict[str, Any]:
+    return {
+        "ModelPackageName": version.group_name,
+        "ModelPackageGroupName": version.group_name,
+        "ModelPackageVersion": version.version,
+        "ModelPackageArn": registry.version_arn(version),
+        "ModelPackageDescription": version.description or None,
+        "CreationTime": version.created_at,
+        "ModelPackageStatus": "Completed",
+        "ModelApprovalStatus": version.stage.approval_status,
+    }
+
+
+def _group(registry: Registry, group: ModelGroup) -> dict[str, Any]:
+    return {
+        "ModelPackageGroupName": group.name,
+        "ModelPackageGroupArn": registry.group_arn(group.name),
+        "ModelPackageGroupDescription": group.description or None,
+        "CreationTime": group.created_at,
+        "ModelPackageGroupStatus": "Completed",
+    }
+
+
+def _user(principal: str) -> dict[str, Any]:
+    return {"IamIdentity": {"PrincipalId": principal}}
+
+
+def _source_uri(params: Mapping[str, Any]) -> str:
+    """SourceUri, or else the one container's ModelDataUrl (how older SDKs register an artifact)."""
+    if params.get("SourceUri"):
+        return str(params["SourceUri"])
+    containers = (params.get("InferenceSpecification") or {}).get("Containers") or []
+    if len(containers) == 1 and containers[0].get("ModelDataUrl"):
+        return str(containers[0]["ModelDataUrl"])
+    raise InvalidValue(
+        "SourceUri is required: ml-model:<MLModelId> for a predict model, "
+        "or s3://bucket/key for an artifact in the lake"
+    )
+
+
+def _query(params: Mapping[str, Any]) -> ListQuery:
+    # The registry's lists are oldest first unless SortOrder says otherwise.
+    return dataclasses.replace(list_query(params), descending=params.get("SortOrder") == "Descending")
+
+
+def _token(page: Page[Any]) -> dict[str, str]:
+    return {"NextToken": str(page.next_offset)} if page.next_offset is not None else {}
+
+
+def _refuse_unsupported(params: Mapping[str, Any], fields: tuple[str, ...], operation: str) -> None:
+    given = [field for field in fields if params.get(field) is not None]
+    if given:
+        raise InvalidValue(f"{operation} with {given}: this registry does not keep them; leave them out")

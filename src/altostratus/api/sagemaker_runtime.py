@@ -1,0 +1,55 @@
+"""SageMaker Runtime's InvokeEndpoint (rest-json `POST /endpoints/{name}/invocations`, signed as "sagemaker").
+
+Headers in: Content-Type, Accept, X-Amzn-SageMaker-Target-Variant, -Session-Id, -Inference-Id and
+-Custom-Attributes; out: Content-Type, x-Amzn-Invoked-Production-Variant, the custom attributes passed
+through, and X-Amzn-SageMaker-New-Session-Id when the request asked for NEW_SESSION. A request without an
+InferenceId is logged under its request id (the x-amzn-RequestId of the answer), so outcomes can be fed
+back for it too.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from altostratus.api.context import Call
+from altostratus.api.model_adapters import RestJsonAdapter
+from altostratus.core.errors import BadRequest
+from altostratus.deploy.model import DoesNotExist, InvalidValue
+from altostratus.deploy.serving import EndpointRuntime, InvocationRequest
+
+
+class RuntimeValidationError(BadRequest):
+    """A parameter of the invocation is not valid (SageMaker Runtime's code differs from SageMaker's)."""
+
+    code = "ValidationError"
+
+
+def sagemaker_runtime_adapter(runtime: EndpointRuntime) -> RestJsonAdapter:
+    """The rest-json adapter serving InvokeEndpoint."""
+
+    def invoke_endpoint(params: dict[str, Any], call: Call) -> dict[str, Any]:
+        request = InvocationRequest(
+            endpoint=params["EndpointName"],
+            body=params["Body"],
+            inference_id=params.get("InferenceId") or call.request_id,
+            content_type=params.get("ContentType"),
+            accept=params.get("Accept"),
+            target_variant=params.get("TargetVariant"),
+            session_id=params.get("SessionId"),
+            custom_attributes=params.get("CustomAttributes"),
+        )
+        try:
+            invocation = runtime.invoke(request)
+        except (InvalidValue, DoesNotExist) as error:
+            raise RuntimeValidationError(error.message) from None
+        return {
+            "Body": invocation.body,
+            "ContentType": invocation.content_type,
+            "InvokedProductionVariant": invocation.variant,
+            "CustomAttributes": invocation.custom_attributes,
+            "NewSessionId": invocation.new_session,
+        }
+
+    return RestJsonAdapter(
+        "sagemaker-runtime", {"InvokeEndpoint": invoke_endpoint}, validation_error=RuntimeValidationError
+    )

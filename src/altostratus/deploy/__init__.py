@@ -1,0 +1,33 @@
+"""Deploy: the model registry (versions, stages test/prod, promotion gates) and production endpoints with variants."""
+
+from altostratus.deploy.gates import Check, Evidence, GatePolicy, GateReport
+from altostratus.deploy.model import DoesNotExist, InConflict, InUse, InvalidValue
+from altostratus.deploy.model_store import MODEL_STORE_BUCKET, ArtifactRefused, ModelStore
+from altostratus.deploy.promotion import JOB_PROMOTE
+from altostratus.deploy.registry import Registry, UsageCheck
+from altostratus.deploy.registry_records import GateStatus, ModelGroup, ModelVersion
+from altostratus.deploy.stages import Event, EventKind, ProdInterval, Stage
+
+__all__ = [
+    "JOB_PROMOTE",
+    "MODEL_STORE_BUCKET",
+    "ArtifactRefused",
+    "Check",
+    "DoesNotExist",
+    "Event",
+    "EventKind",
+    "Evidence",
+    "GatePolicy",
+    "GateReport",
+    "GateStatus",
+    "InConflict",
+    "InUse",
+    "InvalidValue",
+    "ModelGroup",
+    "ModelStore",
+    "ModelVersion",
+    "ProdInterval",
+    "Registry",
+    "Stage",
+    "UsageCheck",
+]

@@ -1,0 +1,298 @@
+"""Promotion gates: a group's policy, the evidence for a candidate and its champion, and the verdict.
+
+A policy is a JSON object, every field optional:
+
+    {"metric": "auc", "min": 0.85, "max": null, "max_drop_from_champion": 0.002, "min_rows": 1000,
+     "evaluation_datasource": "<predict datasource of held-out data>", "function": "<function name>"}
+
+With `evaluation_datasource`, candidate and champion are both scored on that same held-out data when
+the promotion runs (promotion.py); without it, each version's registered metrics are compared. `function`
+names a function that receives the candidate's and champion's metrics and artifact locations and answers
+{"pass": bool, "reasons": [...]}. An empty policy lets every promotion through.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from altostratus.deploy.model import InvalidValue
+from altostratus.functions.service import FunctionsService
+
+# The metric names a policy may use, and whether a larger value is better.
+HIGHER_IS_BETTER = {
+    "auc": True,
+    "macro_f1": True,
+    "accuracy": True,
+    "f1": True,
+    "precision": True,
+    "recall": True,
+    "r2": True,
+    "rmse": False,
+    "mae": False,
+}
+AMAZON_ML_METRICS = {"BinaryAUC": "auc", "MulticlassAvgFScore": "macro_f1", "RegressionRMSE": "rmse"}
+DETAIL_METRICS = ("accuracy", "mae", "r2")
+POLICY_FIELDS = ("metric", "min", "max", "max_drop_from_champion", "min_rows", "evaluation_datasource", "function")
+
+# Given a function name and the event: the function's answer (raises if it could not run).
+CustomCheck = Callable[[str, Mapping[str, Any]], Any]
+
+
+def metric_values(evaluation: Mapping[str, Any]) -> dict[str, float]:
+    """The gate's metric names and values from a predict evaluation's metrics (e.g. BinaryAUC -> auc)."""
+    values: dict[str, float] = {}
+    name = AMAZON_ML_METRICS.get(str(evaluation.get("metric")))
+    if name is not None and _is_number(evaluation.get("value")):
+        values[name] = float(evaluation["value"])
+    details = evaluation.get("details") or {}
+    values.update({key: float(details[key]) for key in DETAIL_METRICS if _is_number(details.get(key))})
+    return values
+
+
+def metrics_from_document(document: Mapping[str, Any]) -> dict[str, float]:
+    """Every named number in a metrics document, flat ({"auc": 0.9}) or nested as SageMaker writes them.
+
+    SageMaker's model quality statistics look like {"binary_classification_metrics": {"auc": {"value": 0.9}}}.
+    """
+    values: dict[str, float] = {}
+    for name, item in document.items():
+        if _is_number(item):
+            values[str(name)] = float(item)
+        elif isinstance(item, Mapping):
+            if _is_number(item.get("value")):
+                values[str(name)] = float(item["value"])
+            else:
+                values.update(metrics_from_document(item))
+    return values
+
+
+@dataclasses.dataclass(frozen=True)
+class GatePolicy:
+    """What a candidate must show to replace the production version."""
+
+    metric: str | None = None
+    min: float | None = None
+    max: float | None = None
+    max_drop_from_champion: float | None = None
+    min_rows: int | None = None
+    evaluation_datasource: str | None = None
+    function: str | None = None
+
+    @classmethod
+    def from_mapping(cls, value: Any) -> GatePolicy:
+        """The policy in a JSON object; InvalidValue naming the field that is wrong."""
+        if not isinstance(value, Mapping):
+            raise InvalidValue(f"policy={value!r}; expected a JSON object")
+        unknown = sorted(set(value) - set(POLICY_FIELDS))
+        if unknown:
+            raise InvalidValue(f"policy fields {unknown} are unknown; expected some of {list(POLICY_FIELDS)}")
+        metric = _optional(value, "metric", str)
+        if metric is not None and metric not in HIGHER_IS_BETTER:
+            raise InvalidValue(f"policy metric={metric!r}; expected one of {sorted(HIGHER_IS_BETTER)}")
+        bounds = {field: _optional(value, field, float) for field in ("min", "max", "max_drop_from_champion")}
+        if metric is None and any(bound is not None for bound in bounds.values()):
+            raise InvalidValue("policy sets min, max or max_drop_from_champion without a metric; name the metric")
+        if (bounds["max_drop_from_champion"] or 0.0) < 0:
+            raise InvalidValue(f"policy max_drop_from_champion={bounds['max_drop_from_champion']!r}; expected >= 0")
+        min_rows = _optional(value, "min_rows", int)
+        if min_rows is not None and min_rows < 0:
+            raise InvalidValue(f"policy min_rows={min_rows!r}; expected a whole number >= 0")
+        return cls(
+            metric=metric,
+            min_rows=min_rows,
+            evaluation_datasource=_optional(value, "evaluation_datasource", str),
+            function=_optional(value, "function", str),
+            **bounds,
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> GatePolicy:
+        """The policy in a JSON text."""
+        try:
+            return cls.from_mapping(json.loads(text))
+        except ValueError as error:
+            raise InvalidValue(f"policy is not valid JSON: {error}") from None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fields that are set."""
+        return {key: value for key, value in dataclasses.asdict(self).items() if value is not None}
+
+
+@dataclasses.dataclass(frozen=True)
+class Evidence:
+    """What is known of one version at the gate: its metric values, on how many rows, from where."""
+
+    version: int
+    values: Mapping[str, float]
+    records: int | None
+    source: str
+    artifact: str
+    artifact_sha256: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """As JSON-able values."""
+        return {**dataclasses.asdict(self), "values": dict(self.values)}
+
+
+@dataclasses.dataclass(frozen=True)
+class Check:
+    """One rule of the policy, and how the candidate fared."""
+
+    name: str
+    passed: bool
+    message: str
+
+
+@dataclasses.dataclass(frozen=True)
+class GateReport:
+    """The gate's verdict: every check, and the evidence it was reached on."""
+
+    passed: bool
+    checks: tuple[Check, ...]
+    policy: GatePolicy
+    candidate: Evidence | None = None
+    champion: Evidence | None = None
+
+    @property
+    def reasons(self) -> list[str]:
+        """Why the candidate was refused (empty when it passed)."""
+        return [check.message for check in self.checks if not check.passed]
+
+    def summary(self) -> str:
+        """One line for ApprovalDescription."""
+        if self.passed:
+            return "Promoted by the gate: " + "; ".join(check.message for check in self.checks)
+        return "Promotion refused by the gate: " + "; ".join(self.reasons)
+
+    def to_dict(self) -> dict[str, Any]:
+        """As JSON-able values."""
+        return {
+            "passed": self.passed,
+            "reasons": self.reasons,
+            "checks": [dataclasses.asdict(check) for check in self.checks],
+            "policy": self.policy.to_dict(),
+            "candidate": self.candidate.to_dict() if self.candidate else None,
+            "champion": self.champion.to_dict() if self.champion else None,
+        }
+
+    @classmethod
+    def refused(cls, policy: GatePolicy, name: str, message: str) -> GateReport:
+        """A verdict reached before any evidence: the gate could not judge the candidate."""
+        return cls(False, (Check(name, False, message),), policy)
+
+
+def judge(
+    policy: GatePolicy, candidate: Evidence, champion: Evidence | None, *, custom: CustomCheck | None = None
+) -> GateReport:
+    """Every check of the policy on the candidate (and its champion, if there is one)."""
+    checks: list[Check] = []
+    if policy.metric is not None:
+        checks.extend(_metric_checks(policy, policy.metric, candidate, champion))
+    if policy.min_rows is not None:
+        rows = candidate.records
+        ok = rows is not None and rows >= policy.min_rows
+        shown = "an unknown number of" if rows is None else str(rows)
+        checks.append(Check("min_rows", ok, f"evaluated on {shown} rows; the policy needs at least {policy.min_rows}"))
+    if policy.function is not None:
+        checks.append(_function_check(policy, policy.function, candidate, champion, custom))
+    if not checks:
+        checks.append(Check("policy", True, "no gate policy: every promotion passes"))
+    return GateReport(all(check.passed for check in checks), tuple(checks), policy, candidate, champion)
+
+
+def _metric_checks(policy: GatePolicy, metric: str, candidate: Evidence, champion: Evidence | None) -> list[Check]:
+    value = candidate.values.get(metric)
+    if value is None:
+        known = sorted(candidate.values) or "none"
+        return [Check(metric, False, f"version {candidate.version} has no {metric} ({candidate.source}; has {known})")]
+    checks = []
+    if policy.min is not None:
+        relation = "at least" if value >= policy.min else "below"
+        checks.append(Check("min", value >= policy.min, f"{metric} {value:.4f} is {relation} the minimum {policy.min}"))
+    if policy.max is not None:
+        relation = "at most" if value <= policy.max else "above"
+        checks.append(Check("max", value <= policy.max, f"{metric} {value:.4f} is {relation} the maximum {policy.max}"))
+    if policy.max_drop_from_champion is not None:
+        checks.append(_champion_check(metric, value, policy.max_drop_from_champion, champion))
+    return checks
+
+
+def _champion_check(metric: str, value: float, allowed: float, champion: Evidence | None) -> Check:
+    if champion is None:
+        return Check("max_drop_from_champion", True, "no version in production: no champion to compare with")
+    best = champion.values.get(metric)
+    if best is None:
+        return Check(
+            "max_drop_from_champion", False, f"the champion (version {champion.version}) has no {metric} to compare"
+        )
+    higher = HIGHER_IS_BETTER[metric]
+    drop = best - value if higher else value - best
+    ok = drop <= allowed + 1e-12
+    worse = "below" if higher else "above"
+    message = (
+        f"{metric} {value:.4f} vs the champion's (version {champion.version}) {best:.4f}: "
+        f"{abs(drop):.4f} {worse if drop > 0 else 'better'}"
+        + (f", within the allowed {allowed}" if ok else f", more than the allowed {allowed}")
+    )
+    return Check("max_drop_from_champion", ok, message)
+
+
+def _function_check(
+    policy: GatePolicy, name: str, candidate: Evidence, champion: Evidence | None, custom: CustomCheck | None
+) -> Check:
+    label = f"function:{name}"
+    if custom is None:
+        return Check(label, False, f"the policy names function {name!r} but this server runs no functions")
+    event = {
+        "candidate": candidate.to_dict(),
+        "champion": champion.to_dict() if champion else None,
+        "policy": policy.to_dict(),
+    }
+    try:
+        answer = custom(name, event)
+    except Exception as error:  # the check failed to run: the gate refuses rather than guess
+        return Check(label, False, f"function {name!r} could not run: {error}")
+    if not isinstance(answer, Mapping) or not isinstance(answer.get("pass"), bool):
+        return Check(
+            label, False, f'function {name!r} answered {answer!r}; expected {{"pass": bool, "reasons": [...]}}'
+        )
+    reasons = answer.get("reasons") or []
+    said = "; ".join(str(reason) for reason in reasons) if isinstance(reasons, list) else str(reasons)
+    verdict = "passed" if answer["pass"] else "refused"
+    return Check(label, answer["pass"], f"function {name!r} {verdict}" + (f": {said}" if said else ""))
+
+
+class FunctionCheck:
+    """A gate's custom check run as a function: the event in, its JSON answer out."""
+
+    def __init__(self, functions: FunctionsService) -> None:
+        self._functions = functions
+
+    def __call__(self, name: str, event: Mapping[str, Any]) -> Any:
+        """Invoke the function and parse its answer; RuntimeError if the function raised."""
+        result = self._functions.invoke(name, json.dumps(event).encode())
+        if not result.outcome.ok:
+            raise RuntimeError(f"{result.outcome.function_error}: {result.outcome.payload.decode(errors='replace')}")
+        return json.loads(result.outcome.payload)
+
+
+def _optional(value: Mapping[str, Any], field: str, kind: type[Any]) -> Any:
+    item = value.get(field)
+    if item is None:
+        return None
+    if kind is float and _is_number(item):
+        return float(item)
+    if kind is int and isinstance(item, int) and not isinstance(item, bool):
+        return item
+    if kind is str and isinstance(item, str) and item:
+        return item
+    expected = {float: "a number", int: "a whole number", str: "a non-empty string"}[kind]
+    raise InvalidValue(f"policy {field}={item!r}; expected {expected}")
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)

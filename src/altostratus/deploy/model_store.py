@@ -1,0 +1,96 @@
+"""The model store: registered artifacts kept in a lake bucket, checked by SHA-256 when written and when read.
+
+The bucket is an ordinary lake bucket (`alto-model-store` unless told otherwise), created on first use,
+so its objects can be browsed and fetched with any S3 client. Anyone who may write to the lake can also
+overwrite an artifact there; the checksum the registry recorded is what makes that harmless: an artifact
+whose bytes no longer hash to it is refused, never loaded.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import hashlib
+from collections.abc import Iterable
+
+from altostratus.deploy.model import InvalidValue
+from altostratus.lake.errors import BucketAlreadyOwnedByYou, NoSuchBucket, NoSuchKey
+from altostratus.lake.model import Caller, ObjectMeta
+from altostratus.lake.service import LakeService
+
+MODEL_STORE_BUCKET = "alto-model-store"
+
+
+class ArtifactRefused(InvalidValue):
+    """A stored artifact is missing or does not hash to the checksum recorded when it was registered."""
+
+
+@dataclasses.dataclass(frozen=True)
+class StoredArtifact:
+    """An artifact written to the model store: where, its SHA-256 (hex), its size and its ETag."""
+
+    key: str
+    sha256: str
+    size: int
+    etag: str
+
+
+class ModelStore:
+    """Artifacts under keys of one lake bucket."""
+
+    def __init__(self, lake: LakeService, bucket: str = MODEL_STORE_BUCKET) -> None:
+        self._lake = lake
+        self.bucket = bucket
+
+    def location(self, key: str) -> str:
+        """The artifact's s3:// URL in the lake."""
+        return f"s3://{self.bucket}/{key}"
+
+    def put(
+        self,
+        key: str,
+        chunks: Iterable[bytes],
+        caller: Caller,
+        *,
+        content_type: str = "application/octet-stream",
+        expected_sha256: str | None = None,
+    ) -> StoredArtifact:
+        """Copy the bytes to `key`, then read the copy back and check it hashes to what was sent.
+
+        With `expected_sha256`, the bytes sent must hash to it too (the copy is refused otherwise).
+        """
+        with contextlib.suppress(BucketAlreadyOwnedByYou):
+            self._lake.create_bucket(self.bucket)
+        digest = hashlib.sha256()
+        writer = self._lake.object_writer(self.bucket, key, ObjectMeta(content_type))
+        with writer:
+            for chunk in chunks:
+                digest.update(chunk)
+                writer.write(chunk)
+            sha256 = digest.hexdigest()
+            if expected_sha256 is not None and sha256 != expected_sha256:
+                raise ArtifactRefused(
+                    f"the artifact copied to {self.location(key)} hashes to {sha256}, not {expected_sha256}: refused"
+                )
+            info = writer.commit(caller)
+        self.read(key, sha256)
+        return StoredArtifact(key, sha256, info.size, info.etag)
+
+    def read(self, key: str, sha256: str) -> bytes:
+        """The artifact's bytes; ArtifactRefused if it is gone or does not hash to `sha256`."""
+        try:
+            info = self._lake.head(self.bucket, key)
+        except (NoSuchBucket, NoSuchKey):
+            raise ArtifactRefused(f"the artifact {self.location(key)} is missing from the model store") from None
+        data = b"".join(self._lake.read(info))
+        found = hashlib.sha256(data).hexdigest()
+        if found != sha256:
+            raise ArtifactRefused(
+                f"the artifact {self.location(key)} hashes to {found}; the registry recorded {sha256}: refused"
+            )
+        return data
+
+    def delete(self, key: str, caller: Caller) -> None:
+        """Remove the artifact (nothing happens if it is gone already)."""
+        with contextlib.suppress(NoSuchBucket, NoSuchKey):
+            self._lake.delete_object(self.bucket, key, caller)

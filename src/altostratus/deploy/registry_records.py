@@ -1,0 +1,294 @@
+"""The registry's records (groups, versions, history events) and how they are read and written.
+
+Every function takes a connection, so the registry composes them into one transaction where a change
+must be atomic (a promotion moves two versions, the production pointer and the history together).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import enum
+from collections.abc import Mapping, Sequence
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import Connection, Select, and_, delete, func, insert, select, update
+
+from altostratus.deploy.stages import Event, EventKind, Stage
+from altostratus.storage.schema import registry_events, registry_groups, registry_versions
+
+T = TypeVar("T")
+MAX_PAGE = 100
+
+
+class GateStatus(enum.StrEnum):
+    """Where a version's latest promotion gate is (SageMaker's DetailedModelPackageStatus)."""
+
+    NOT_STARTED = "NotStarted"
+    IN_PROGRESS = "InProgress"
+    COMPLETED = "Completed"
+    FAILED = "Failed"
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelGroup:
+    """A model package group: the versions of one model, its gate policy and its production version."""
+
+    name: str
+    description: str
+    policy: Mapping[str, Any] | None
+    prod_version: int | None
+    next_version: int
+    created_at: dt.datetime
+    created_by: str
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelVersion:
+    """One registered version: its artifact in the model store, where it came from, and its stage.
+
+    `source` says what was registered (`{"kind": "ml-model", "model_id": ...}` or `{"kind": "lake",
+    "bucket": ..., "key": ..., "etag": ...}`); `training_data` the data it was trained on (lake keys and
+    ETags); `metrics` a list of metric sets (`{"source", "datasource_id", "records", "values"}`).
+    """
+
+    group_name: str
+    version: int
+    description: str
+    stage: Stage
+    source_uri: str
+    source: Mapping[str, Any]
+    artifact_key: str
+    artifact_sha256: str
+    artifact_size: int
+    training_data: Mapping[str, Any]
+    parameters: Mapping[str, Any]
+    metrics: Sequence[Mapping[str, Any]]
+    model_metrics: Mapping[str, Any] | None
+    customer_metadata: Mapping[str, str]
+    approval_description: str
+    gate_status: GateStatus
+    gate_report: Mapping[str, Any] | None
+    promotion_id: str | None
+    created_at: dt.datetime
+    created_by: str
+    updated_at: dt.datetime
+    updated_by: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of a list, and the offset of the next page (None after the last)."""
+
+    items: list[T]
+    next_offset: int | None
+
+
+@dataclasses.dataclass(frozen=True)
+class ListQuery:
+    """Filters, order and page of a list of groups or versions."""
+
+    name_contains: str | None = None
+    created_after: dt.datetime | None = None
+    created_before: dt.datetime | None = None
+    by_name: bool = False
+    descending: bool = False
+    limit: int = MAX_PAGE
+    offset: int = 0
+
+
+# ---- groups -----------------------------------------------------------------------------------------
+
+
+def insert_group(db: Connection, group: ModelGroup) -> None:
+    """Add a group row (IntegrityError if the name is taken)."""
+    db.execute(insert(registry_groups).values(**dataclasses.asdict(group)))
+
+
+def find_group(db: Connection, name: str) -> ModelGroup | None:
+    """The group, or None."""
+    row = db.execute(select(registry_groups).where(registry_groups.c.name == name)).first()
+    return ModelGroup(**row._mapping) if row is not None else None
+
+
+def list_groups(db: Connection, query: ListQuery) -> Page[ModelGroup]:
+    """Groups matching the query, one page."""
+    table = registry_groups
+    statement = _filtered(select(table), table.c.name, table.c.created_at, query)
+    order = table.c.name if query.by_name else table.c.created_at
+    statement = statement.order_by(order.desc() if query.descending else order, table.c.name)
+    rows = db.execute(statement.offset(query.offset).limit(query.limit + 1)).all()
+    return _page([ModelGroup(**row._mapping) for row in rows], query)
+
+
+def set_policy(db: Connection, name: str, policy: Mapping[str, Any] | None) -> None:
+    """Replace the group's gate policy."""
+    db.execute(update(registry_groups).where(registry_groups.c.name == name).values(policy=policy))
+
+
+def take_version_number(db: Connection, name: str) -> int:
+    """The group's next version number, taken (the UPDATE comes first, so it also takes the row's lock)."""
+    table = registry_groups
+    db.execute(update(table).where(table.c.name == name).values(next_version=table.c.next_version + 1))
+    number = db.execute(select(table.c.next_version).where(table.c.name == name)).scalar_one()
+    return int(number) - 1
+
+
+def swap_prod(db: Connection, name: str, expected: int | None, new: int | None) -> bool:
+    """Point the group's production version at `new` if it is still `expected`; False if it moved meanwhile."""
+    column = registry_groups.c.prod_version
+    still = column.is_(None) if expected is None else column == expected
+    result = db.execute(update(registry_groups).where(registry_groups.c.name == name, still).values(prod_version=new))
+    return result.rowcount == 1
+
+
+def count_versions(db: Connection, name: str) -> int:
+    """How many versions the group holds."""
+    statement = select(func.count()).select_from(registry_versions).where(registry_versions.c.group_name == name)
+    return int(db.execute(statement).scalar_one())
+
+
+def delete_group(db: Connection, name: str) -> None:
+    """Remove the group row."""
+    db.execute(delete(registry_groups).where(registry_groups.c.name == name))
+
+
+def last_version_number(db: Connection, name: str) -> int:
+    """The highest version number this group name ever had (history outlives deleted groups), or 0."""
+    statement = select(func.max(registry_events.c.version)).where(registry_events.c.group_name == name)
+    return int(db.execute(statement).scalar_one() or 0)
+
+
+# ---- versions ---------------------------------------------------------------------------------------
+
+
+def insert_version(db: Connection, version: ModelVersion) -> None:
+    """Add a version row."""
+    db.execute(insert(registry_versions).values(**dataclasses.asdict(version)))
+
+
+def find_version(db: Connection, group: str, number: int) -> ModelVersion | None:
+    """The version, or None."""
+    table = registry_versions
+    row = db.execute(select(table).where(table.c.group_name == group, table.c.version == number)).first()
+    return _version(row._mapping) if row is not None else None
+
+
+def list_versions(db: Connection, group: str | None, stage: Stage | None, query: ListQuery) -> Page[ModelVersion]:
+    """Versions matching the query (of one group, in one stage), one page."""
+    table = registry_versions
+    statement = _filtered(select(table), table.c.group_name, table.c.created_at, query)
+    if group is not None:
+        statement = statement.where(table.c.group_name == group)
+    if stage is not None:
+        statement = statement.where(table.c.stage == stage.value)
+    order = (table.c.group_name, table.c.version) if query.by_name else (table.c.created_at, table.c.version)
+    statement = statement.order_by(*(column.desc() for column in order) if query.descending else order)
+    rows = db.execute(statement.offset(query.offset).limit(query.limit + 1)).all()
+    return _page([_version(row._mapping) for row in rows], query)
+
+
+def update_version(
+    db: Connection, group: str, number: int, values: Mapping[str, Any], *, promotion_id: str | None = None
+) -> bool:
+    """Change a version; with `promotion_id`, only while that promotion is its current one. True if it changed."""
+    table = registry_versions
+    statement = update(table).where(table.c.group_name == group, table.c.version == number).values(**values)
+    if promotion_id is not None:
+        statement = statement.where(table.c.promotion_id == promotion_id)
+    return db.execute(statement).rowcount == 1
+
+
+def archive_prod(db: Connection, group: str, values: Mapping[str, Any]) -> None:
+    """Move the group's production version(s) to archived."""
+    table = registry_versions
+    db.execute(
+        update(table)
+        .where(table.c.group_name == group, table.c.stage == Stage.PROD.value)
+        .values(stage=Stage.ARCHIVED.value, **values)
+    )
+
+
+def delete_version(db: Connection, group: str, number: int) -> None:
+    """Remove the version row."""
+    table = registry_versions
+    db.execute(delete(table).where(table.c.group_name == group, table.c.version == number))
+
+
+# ---- history ----------------------------------------------------------------------------------------
+
+
+def append_event(
+    db: Connection,
+    group: str,
+    version: int | None,
+    kind: EventKind,
+    at: dt.datetime,
+    actor: str,
+    *,
+    from_stage: Stage | None = None,
+    to_stage: Stage | None = None,
+    reason: str = "",
+    details: Mapping[str, Any] | None = None,
+) -> None:
+    """Add one row to the group's history."""
+    db.execute(
+        insert(registry_events).values(
+            group_name=group,
+            version=version,
+            event=kind.value,
+            from_stage=from_stage.value if from_stage else None,
+            to_stage=to_stage.value if to_stage else None,
+            at=at,
+            actor=actor,
+            reason=reason,
+            details=details,
+        )
+    )
+
+
+def events(db: Connection, group: str) -> list[Event]:
+    """The group's history, oldest first."""
+    table = registry_events
+    rows = db.execute(select(table).where(table.c.group_name == group).order_by(table.c.event_id)).all()
+    return [
+        Event(
+            event_id=row.event_id,
+            group_name=row.group_name,
+            version=row.version,
+            event=EventKind(row.event),
+            from_stage=Stage(row.from_stage) if row.from_stage else None,
+            to_stage=Stage(row.to_stage) if row.to_stage else None,
+            at=row.at,
+            actor=row.actor,
+            reason=row.reason,
+            details=row.details,
+        )
+        for row in rows
+    ]
+
+
+# ---- shared -----------------------------------------------------------------------------------------
+
+
+def _filtered(statement: Select[Any], name: Any, created: Any, query: ListQuery) -> Select[Any]:
+    conditions: list[Any] = []
+    if query.name_contains:
+        conditions.append(name.contains(query.name_contains, autoescape=True))
+    if query.created_after is not None:
+        conditions.append(created > query.created_after)
+    if query.created_before is not None:
+        conditions.append(created < query.created_before)
+    return statement.where(and_(True, *conditions))
+
+
+def _page(items: list[T], query: ListQuery) -> Page[T]:
+    more = len(items) > query.limit
+    return Page(items[: query.limit], query.offset + query.limit if more else None)
+
+
+def _version(row: Mapping[Any, Any]) -> ModelVersion:
+    values = dict(row)
+    values["stage"] = Stage(values["stage"])
+    values["gate_status"] = GateStatus(values["gate_status"])
+    return ModelVersion(**values)
