@@ -2,25 +2,50 @@
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 import click
 from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError, NoCredentialsError
 
-from altostratus.cli.endpoints import endpoints
-from altostratus.cli.functions import functions
-from altostratus.cli.keys import keys
-from altostratus.cli.lake import lake
 from altostratus.cli.output import CommandFailed
-from altostratus.cli.predict import predict
-from altostratus.cli.registry import registry
-from altostratus.cli.routes import routes
-from altostratus.cli.serve import serve
 from altostratus.core.errors import AltoError
+
+# Each command's module, attribute and one-line help. A command's module is imported only when that command
+# runs, so `alto lake ls` does not load scikit-learn, and `alto --help` loads nothing at all.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "serve": ("altostratus.cli.serve:serve", "Run the platform: the AWS-compatible gateway and the workers."),
+    "keys": ("altostratus.cli.keys:keys", "Create, list and delete access keys."),
+    "lake": ("altostratus.cli.lake:lake", "Buckets and objects, on the server at --endpoint-url."),
+    "functions": ("altostratus.cli.functions:functions", "Functions: Python handlers run on the server."),
+    "routes": ("altostratus.cli.routes:routes", "Route HTTP requests under /api/ to functions."),
+    "predict": ("altostratus.cli.predict:predict", "Numbers and classes from history data (Amazon ML)."),
+    "registry": ("altostratus.cli.registry:registry", "The model registry: versions, the gate, rollback."),
+    "endpoints": ("altostratus.cli.endpoints:endpoints", "SageMaker endpoints: variants, statistics, canary."),
+}
 
 
 class AltoGroup(click.Group):
-    """A command group that reports expected failures as one line, with no traceback."""
+    """A command group that loads its commands on demand and reports expected failures as one line."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """Every command's name."""
+        return sorted({*COMMANDS, *super().list_commands(ctx)})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        """The command, its module imported now."""
+        if name not in COMMANDS:
+            return super().get_command(ctx, name)
+        module, _, attribute = COMMANDS[name][0].partition(":")
+        command = getattr(importlib.import_module(module), attribute)
+        assert isinstance(command, click.Command)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list of `alto --help`, from the table (no module is imported)."""
+        rows = [(name, COMMANDS[name][1]) for name in sorted(COMMANDS)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> Any:
         """Run the subcommand; errors from the platform or the server become CommandFailed."""
@@ -73,16 +98,6 @@ def cli() -> None:
 
     Commands that print data take --json to print machine-readable JSON instead of a table.
     """
-
-
-cli.add_command(serve)
-cli.add_command(keys)
-cli.add_command(lake)
-cli.add_command(functions)
-cli.add_command(routes)
-cli.add_command(registry)
-cli.add_command(endpoints)
-cli.add_command(predict)
 
 
 def main() -> None:
