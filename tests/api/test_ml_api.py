@@ -183,7 +183,6 @@ def test_regression_flow_on_abalone(server: LiveServer, ml: Any, s3: Any) -> Non
     assert rows[0] == ["score"] and len(rows) - 1 == round(4177 * 0.25)
 
 
-@pytest.mark.slow
 def test_binary_flow_on_adult(server: LiveServer, ml: Any, s3: Any) -> None:
     folder = shared("adult")
     s3.put_object(Bucket=BUCKET, Key="adult/train.csv", Body=adult_csv(folder, "train").encode())

@@ -239,7 +239,7 @@ class MachineLearningApi:
         """Predict: one record through the model's realtime endpoint.
 
         A mounted model answers in well under a millisecond of numpy, inline: cheaper than the hop to a
-        worker thread, which cost 0.1-0.2 ms here. Mounting reads the metadata store (and, after a
+        worker thread, which cost 0.2 ms here. Mounting reads the metadata store (and, after a
         restart, the model's artifact), so that happens on a worker thread.
         """
         if self._predict.is_mounted(params["MLModelId"]):

@@ -95,8 +95,12 @@ def show_prediction(prediction: Mapping[str, Any]) -> None:
         click.echo(f"predictedValue: {prediction['predictedValue']:g}")
         return
     click.echo(f"predictedLabel: {prediction['predictedLabel']}")
-    scores = sorted(prediction.get("predictedScores", {}).items(), key=lambda item: -item[1])
-    print_table([(label, f"{score:.4f}") for label, score in scores], ("label", "score"))
+    scores = prediction.get("predictedScores", {})
+    if prediction.get("details", {}).get("PredictiveModelType") == "BINARY":
+        click.echo(f"score: {next(iter(scores.values())):.4f} (the probability of 1)")
+        return
+    ranked = sorted(scores.items(), key=lambda item: -item[1])
+    print_table([(label, f"{score:.4f}") for label, score in ranked], ("label", "score"))
 
 
 def _distribution(attribute: Mapping[str, Any]) -> str:
