@@ -1,7 +1,7 @@
 """csv-cleaner: raw CSV dropped under raw/ becomes cleaned, typed CSV under clean/, with a JSON report beside it.
 
 Triggered by the lake (an S3 ObjectCreated notification for the prefix raw/). Settings, all optional, come from
-the function's environment: INPUT_PREFIX (raw/), OUTPUT_PREFIX (clean/), MISSING (comma-separated markers that
+the function's environment: RECODE (values to replace, `income:>50K=1,<=50K=0`), INPUT_PREFIX (raw/), OUTPUT_PREFIX (clean/), MISSING (comma-separated markers that
 mean "no value", replacing the built-in list), SCALE (none, minmax or zscore for numeric columns). A headerless
 file's column names may come with the upload, as the object's `columns` metadata (comma-separated).
 
@@ -35,7 +35,8 @@ def clean_object(bucket: str, key: str) -> dict[str, Any]:
     columns = [c for c in source.get("Metadata", {}).get("columns", "").split(",") if c.strip()]
     markers = os.environ.get("MISSING")
     missing = frozenset({"", *(m.strip() for m in markers.split(","))}) if markers is not None else MISSING
-    cleaned, report = clean_csv(text, columns=columns, missing=missing, scale=os.environ.get("SCALE", "none"))
+    scale = os.environ.get("SCALE", "none")
+    cleaned, report = clean_csv(text, columns=columns, missing=missing, scale=scale, recode=recoding())
     output, report_key = output_keys(key)
     s3.put_object(Bucket=bucket, Key=output, Body=cleaned.encode(), ContentType="text/csv")
     report = {"source": f"s3://{bucket}/{key}", "output": f"s3://{bucket}/{output}", **report}
@@ -48,6 +49,15 @@ def clean_object(bucket: str, key: str) -> dict[str, Any]:
         f" -> s3://{bucket}/{output}"
     )
     return report
+
+
+def recoding() -> dict[str, dict[str, str]]:
+    """RECODE, e.g. `income:>50K=1,<=50K=0;sex:Male=1,Female=0`, as {column: {value: new value}}."""
+    found: dict[str, dict[str, str]] = {}
+    for part in filter(None, os.environ.get("RECODE", "").split(";")):
+        column, _, pairs = part.partition(":")
+        found[column.strip()] = dict(pair.rsplit("=", 1) for pair in pairs.split(",") if "=" in pair)
+    return found
 
 
 def output_keys(key: str) -> tuple[str, str]:

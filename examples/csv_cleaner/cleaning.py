@@ -19,7 +19,7 @@ import dataclasses
 import io
 import math
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 MISSING = frozenset({"", "?", "NA", "N/A", "n/a", "na", "NaN", "nan", "NULL", "null", "None", "none", "-"})
@@ -95,8 +95,12 @@ def clean_csv(
     columns: Sequence[str] = (),
     missing: frozenset[str] = MISSING,
     scale: str = "none",
+    recode: Mapping[str, Mapping[str, str]] | None = None,
 ) -> tuple[str, dict[str, Any]]:
-    """The cleaned CSV text and the report; `columns` names a headerless file's columns."""
+    """The cleaned CSV text and the report; `columns` names a headerless file's columns.
+
+    `recode` maps a column's values to others (`{"income": {">50K": "1", "<=50K": "0"}}`), before typing.
+    """
     if scale not in SCALES:
         raise ValueError(f"scale={scale!r}; expected one of {list(SCALES)}")
     delimiter = _delimiter(text)
@@ -105,9 +109,20 @@ def clean_csv(
         return "", {"rows_in": 0, "rows_out": 0, "malformed_rows": 0, "columns": []}
     header, source = _header(first[1], columns)
     table = [Column(name) for name in header]
+    unknown = sorted(set(recode or {}) - set(header))
+    if unknown:
+        raise ValueError(f"recode names columns {unknown} that the file lacks; it has {header}")
+    maps = [(recode or {}).get(name, {}) for name in header]
+
+    def body() -> Iterator[tuple[int, list[str]]]:
+        for line, cells in _body(text, delimiter, missing, source == "detected"):
+            if len(cells) == len(maps):
+                cells = [mapping.get(cell, cell) for mapping, cell in zip(maps, cells, strict=True)]
+            yield line, cells
+
     counts = {"rows_in": 0, "rows_out": 0, "malformed_rows": 0}
     examples: list[dict[str, int]] = []
-    for line, cells in _body(text, delimiter, missing, source == "detected"):
+    for line, cells in body():
         counts["rows_in"] += 1
         if len(cells) != len(table):
             counts["malformed_rows"] += 1
@@ -123,7 +138,7 @@ def clean_csv(
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(header)
-    for _line, cells in _body(text, delimiter, missing, source == "detected"):
+    for _line, cells in body():
         if len(cells) == len(table):
             writer.writerow([column.write(value, scale) for column, value in zip(table, cells, strict=True)])
     report = {

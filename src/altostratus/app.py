@@ -59,6 +59,7 @@ from altostratus.lake.errors import BucketAlreadyOwnedByYou
 from altostratus.lake.model import Caller, ObjectMeta
 from altostratus.lake.multipart import MultipartUploads
 from altostratus.lake.service import LakeService
+from altostratus.pipelines import PipelineRunner, PipelineRuns, Services
 from altostratus.predict import PredictService, ReadOptions
 from altostratus.predict.lake_locations import LakeLocations
 from altostratus.storage.blobs import BlobStore
@@ -68,6 +69,7 @@ from altostratus.storage.metadata import MetadataStore
 log = logging.getLogger(__name__)
 LAKE_GC_JOB = "lake.collect-garbage"
 OUTCOME_POLL_SECONDS = 2.0
+PIPELINE_WORKERS = 2  # one run waiting on an experiment leaves another free to run
 
 
 @dataclasses.dataclass
@@ -118,16 +120,20 @@ class Platform:
     predict: PredictService
     registry: Registry
     hosting: Hosting
+    pipelines: PipelineRuns
+    pipeline_workers: WorkerPool
 
     def start(self) -> None:
         """Start the background workers and queue the lake's garbage collection."""
         self.workers.start()
         self.event_workers.start()
         self.hosting.start()
+        self.pipeline_workers.start()
         self.jobs.submit(LAKE_GC_JOB, {}, max_attempts=1)
 
     def close(self) -> None:
         """Stop the workers and the functions' processes, and release the database."""
+        self.pipeline_workers.stop(timeout=10)
         self.workers.stop(timeout=10)
         self.event_workers.stop(timeout=10)
         self.hosting.close()
@@ -205,6 +211,18 @@ def build_platform(settings: Settings, *, clock: Clock | None = None) -> Platfor
         lease_seconds=settings.job_lease_seconds,
         clock=clock,
     )
+    # Pipeline steps wait on training and gate jobs: they have workers of their own so they never starve them.
+    pipeline_jobs = JobQueue(metadata, clock)
+    pipelines = PipelineRuns(metadata, pipeline_jobs, clock)
+    bus.subscribe(notifications.OBJECT_TOPIC, pipelines.deliver)
+    runner = PipelineRunner(pipelines, Services(lake, functions, predict, registry, hosting.endpoints, hosting.reports))
+    pipeline_workers = WorkerPool(
+        pipeline_jobs,
+        runner.handlers(),
+        workers=PIPELINE_WORKERS,
+        lease_seconds=settings.job_lease_seconds,
+        clock=clock,
+    )
     return Platform(
         settings=settings,
         clock=clock,
@@ -224,6 +242,8 @@ def build_platform(settings: Settings, *, clock: Clock | None = None) -> Platfor
         predict=predict,
         registry=registry,
         hosting=hosting,
+        pipelines=pipelines,
+        pipeline_workers=pipeline_workers,
     )
 
 

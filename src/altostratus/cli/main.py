@@ -22,6 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "predict": ("altostratus.cli.predict:predict", "Numbers and classes from history data (Amazon ML)."),
     "registry": ("altostratus.cli.registry:registry", "The model registry: versions, the gate, rollback."),
     "endpoints": ("altostratus.cli.endpoints:endpoints", "SageMaker endpoints: variants, statistics, canary."),
+    "pipelines": ("altostratus.cli.pipelines:pipelines", "Pipelines: lake data to an A/B-tested endpoint."),
 }
 
 

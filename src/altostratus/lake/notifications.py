@@ -12,6 +12,8 @@ from altostratus.core.errors import InvalidArgument
 from altostratus.lake.model import Caller, NotificationRule, ObjectInfo
 
 TOPIC = "lake.notification"
+# Every object change, whatever the rules: {"event", "bucket", "key", "etag"} (pipelines re-run on new data).
+OBJECT_TOPIC = "lake.object"
 EVENT_TYPES = frozenset(
     {
         "s3:ObjectCreated:*",

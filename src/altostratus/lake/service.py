@@ -199,7 +199,10 @@ class LakeService:
         caller: Caller | None,
         rules: list[NotificationRule] | None = None,
     ) -> None:
-        """Publish one S3 event record per matching notification rule (read now unless given) on the event bus."""
+        """Publish the change on OBJECT_TOPIC, and one S3 event record per matching notification rule (read now
+        unless given) on TOPIC, on the event bus."""
+        change = {"event": event_name, "bucket": bucket, "key": key, "etag": obj.etag if obj else ""}
+        self.bus.publish(notifications.OBJECT_TOPIC, change)
         if rules is None:
             rules = self.notification_rules(bucket)
         rules = [r for r in rules if notifications.matches(r, event_name, key)]
