@@ -10,21 +10,22 @@ lake as CSV objects under s3://alto-outcomes/ENDPOINT/, from any S3 client.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import json
-import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import boto3
 import click
-from botocore.config import Config
 
-from altostratus.cli.lake import client_kwargs
-from altostratus.cli.options import credentials_path, data_dir_option, json_option, load_settings, open_metadata
+from altostratus.cli.options import (
+    data_dir_option,
+    json_option,
+    load_settings,
+    open_metadata,
+    with_service_client,
+)
 from altostratus.cli.output import CommandFailed, format_time, print_json, print_table
 from altostratus.core.clock import SystemClock
 from altostratus.deploy.canary import Canary, CanaryController, CanaryRules, CanaryState
@@ -39,30 +40,7 @@ Client = Any  # boto3 clients are built at run time and carry no static types
 ACTOR = "alto-cli"
 
 
-def make_client(endpoint_url: str | None, data_dir: Path | None) -> Client:
-    """A boto3 `sagemaker` client for the server at endpoint_url (default: the one the settings describe)."""
-    settings = load_settings(data_dir=data_dir)
-    session = boto3.session.Session(
-        region_name=settings.region, **client_kwargs(os.environ, credentials_path(settings))
-    )
-    config = Config(retries={"mode": "standard"})
-    return session.client("sagemaker", endpoint_url=endpoint_url or settings.endpoint_url, config=config)
-
-
-def with_client(command: Callable[..., None]) -> Callable[..., None]:
-    """Add --endpoint-url and --data-dir to a command and hand it a sagemaker client built from them."""
-
-    @click.option(
-        "--endpoint-url",
-        default=None,
-        help="The server's URL [default: the one ALTO_HOST, ALTO_PORT, ALTO_PUBLIC_URL describe].",
-    )
-    @data_dir_option
-    @functools.wraps(command)
-    def wrapper(*args: Any, endpoint_url: str | None, data_dir: Path | None, **kwargs: Any) -> None:
-        command(make_client(endpoint_url, data_dir), *args, **kwargs)
-
-    return wrapper
+with_client = with_service_client("sagemaker")
 
 
 @dataclasses.dataclass(frozen=True)

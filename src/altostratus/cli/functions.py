@@ -20,8 +20,7 @@ import boto3
 import click
 from botocore.config import Config
 
-from altostratus.cli.lake import client_kwargs
-from altostratus.cli.options import credentials_path, data_dir_option, json_option, load_settings
+from altostratus.cli.options import client_kwargs, credentials_path, data_dir_option, json_option, load_settings
 from altostratus.cli.output import CommandFailed, format_time, print_json, print_table
 from altostratus.functions.model import DEFAULT_MEMORY, DEFAULT_TIMEOUT, RUNTIME
 from altostratus.functions.names import parse_ref

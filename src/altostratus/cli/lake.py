@@ -6,7 +6,7 @@ import dataclasses
 import functools
 import mimetypes
 import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,17 +17,16 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from altostratus.cli.options import (
+    client_kwargs,
     credentials_path,
     data_dir_option,
     json_option,
     load_settings,
-    read_credentials_file,
 )
 from altostratus.cli.output import CommandFailed, format_time, print_json, print_table, progress
 
 LAKE_SCHEME = "s3://"
 # Any of these set means the user chose credentials the standard AWS way; boto3 reads them itself.
-AWS_CREDENTIAL_VARIABLES = ("AWS_ACCESS_KEY_ID", "AWS_PROFILE", "AWS_SHARED_CREDENTIALS_FILE")
 # DeleteObjects takes at most this many keys per request.
 DELETE_BATCH = 1000
 
@@ -80,20 +79,6 @@ def lake_url_argument(
         return bucket, key
 
     return click.argument(name, metavar=metavar, required=required, callback=convert)
-
-
-def client_kwargs(environ: Mapping[str, str], credentials_file: Path) -> dict[str, str]:
-    """Credentials for boto3: {} when the AWS variables choose them, else the data directory's file."""
-    if any(environ.get(name) for name in AWS_CREDENTIAL_VARIABLES):
-        return {}
-    found = read_credentials_file(credentials_file)
-    if found is None:
-        raise CommandFailed(
-            f"no credentials: {credentials_file} has none and AWS_ACCESS_KEY_ID is not set; "
-            "run `alto serve` once to create it, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY "
-            "to a key from `alto keys create`"
-        )
-    return {"aws_access_key_id": found.access_key_id, "aws_secret_access_key": found.secret_access_key}
 
 
 def make_client(endpoint_url: str | None, data_dir: Path | None) -> S3Client:

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import configparser
 import dataclasses
+import functools
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import click
 
+from altostratus.cli.output import CommandFailed
 from altostratus.core.settings import Settings
 from altostratus.storage.metadata import MetadataStore
 
@@ -70,3 +72,56 @@ def read_credentials_file(path: Path) -> LocalCredentials | None:
     if not key_id or not secret:
         return None
     return LocalCredentials(path, key_id, secret)
+
+
+# When one of these is set, boto3 finds credentials its usual way; otherwise the data directory's file is used.
+AWS_CREDENTIAL_VARIABLES = ("AWS_ACCESS_KEY_ID", "AWS_PROFILE", "AWS_SHARED_CREDENTIALS_FILE")
+
+
+def client_kwargs(environ: Mapping[str, str], credentials_file: Path) -> dict[str, str]:
+    """Credentials for boto3: {} when the AWS variables choose them, else the data directory's file."""
+    if any(environ.get(name) for name in AWS_CREDENTIAL_VARIABLES):
+        return {}
+    found = read_credentials_file(credentials_file)
+    if found is None:
+        raise CommandFailed(
+            f"no credentials: {credentials_file} has none and AWS_ACCESS_KEY_ID is not set; "
+            "run `alto serve` once to create it, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY "
+            "to a key from `alto keys create`"
+        )
+    return {"aws_access_key_id": found.access_key_id, "aws_secret_access_key": found.secret_access_key}
+
+
+endpoint_url_option = click.option(
+    "--endpoint-url",
+    default=None,
+    help="The server's URL [default: the one ALTO_HOST, ALTO_PORT, ALTO_PUBLIC_URL describe].",
+)
+
+
+def service_client(service: str, endpoint_url: str | None, data_dir: Path | None) -> Any:
+    """A boto3 client of `service` for the server at endpoint_url (default: the one the settings describe)."""
+    import boto3
+    from botocore.config import Config
+
+    settings = load_settings(data_dir=data_dir)
+    session = boto3.session.Session(
+        region_name=settings.region, **client_kwargs(os.environ, credentials_path(settings))
+    )
+    config = Config(retries={"mode": "standard"})
+    return session.client(service, endpoint_url=endpoint_url or settings.endpoint_url, config=config)
+
+
+def with_service_client(service: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """A decorator adding --endpoint-url and --data-dir to a command and handing it a `service` client."""
+
+    def decorate(command: Callable[..., None]) -> Callable[..., None]:
+        @endpoint_url_option
+        @data_dir_option
+        @functools.wraps(command)
+        def wrapper(*args: Any, endpoint_url: str | None, data_dir: Path | None, **kwargs: Any) -> None:
+            command(service_client(service, endpoint_url, data_dir), *args, **kwargs)
+
+        return wrapper
+
+    return decorate

@@ -8,9 +8,7 @@ one line per change (otherwise), unless given --no-wait.
 
 from __future__ import annotations
 
-import functools
 import json
-import os
 import re
 import sys
 import time
@@ -19,13 +17,11 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-import boto3
 import click
-from botocore.config import Config
 from tqdm import tqdm
 
-from altostratus.cli.lake import client_kwargs, is_lake_url
-from altostratus.cli.options import credentials_path, data_dir_option, json_option, load_settings
+from altostratus.cli.lake import is_lake_url
+from altostratus.cli.options import json_option, with_service_client
 from altostratus.cli.output import CommandFailed, print_json, print_table
 from altostratus.cli.predict_show import show_datasource, show_evaluation, show_model, show_prediction
 
@@ -42,30 +38,7 @@ KINDS = {
 }
 
 
-def make_client(endpoint_url: str | None, data_dir: Path | None) -> Client:
-    """A boto3 `machinelearning` client for the server at endpoint_url (default: the one settings describe)."""
-    settings = load_settings(data_dir=data_dir)
-    session = boto3.session.Session(
-        region_name=settings.region, **client_kwargs(os.environ, credentials_path(settings))
-    )
-    config = Config(retries={"mode": "standard"})
-    return session.client("machinelearning", endpoint_url=endpoint_url or settings.endpoint_url, config=config)
-
-
-def with_client(command: Callable[..., None]) -> Callable[..., None]:
-    """Add --endpoint-url and --data-dir to a command and hand it a machinelearning client built from them."""
-
-    @click.option(
-        "--endpoint-url",
-        default=None,
-        help="The server's URL [default: the one ALTO_HOST, ALTO_PORT, ALTO_PUBLIC_URL describe].",
-    )
-    @data_dir_option
-    @functools.wraps(command)
-    def wrapper(*args: Any, endpoint_url: str | None, data_dir: Path | None, **kwargs: Any) -> None:
-        command(make_client(endpoint_url, data_dir), *args, **kwargs)
-
-    return wrapper
+with_client = with_service_client("machinelearning")
 
 
 no_wait_option = click.option("--no-wait", is_flag=True, help="Return once the job is queued; do not wait for it.")

@@ -23,8 +23,8 @@ import boto3
 import click
 from botocore.config import Config
 
-from altostratus.cli.lake import client_kwargs
 from altostratus.cli.options import (
+    client_kwargs,
     credentials_path,
     data_dir_option,
     json_option,
