@@ -5,6 +5,7 @@ from __future__ import annotations
 import shlex
 import signal
 import socket
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -141,11 +142,19 @@ def _credentials_lines(settings: Settings, credentials: LocalCredentials | None,
         *lines,
         "",
         "Try it with boto3:",
-        f"  python3 -c {shlex.quote(snippet)}",
+        # The interpreter and aws CLI of this installation (.venv): a bare `python3` may have no boto3.
+        f"  {shlex.quote(sys.executable)} -c {shlex.quote(snippet)}",
         "or with the aws CLI:",
-        f"  AWS_SHARED_CREDENTIALS_FILE={shlex.quote(str(path))} aws --endpoint-url {settings.endpoint_url} s3 ls",
+        f"  AWS_SHARED_CREDENTIALS_FILE={shlex.quote(str(path))} {shlex.quote(_aws_cli())} "
+        f"--endpoint-url {settings.endpoint_url} s3 ls",
         "",
     ]
+
+
+def _aws_cli() -> str:
+    """The aws CLI installed beside this interpreter, or plain `aws`."""
+    beside = Path(sys.executable).with_name("aws")
+    return str(beside) if beside.exists() else "aws"
 
 
 def _warning_lines(settings: Settings) -> list[str]:
