@@ -14,7 +14,7 @@ import pytest
 from botocore.stub import Stubber
 from click.testing import CliRunner, Result
 
-from altostratus.cli import lake
+from altostratus.cli import lake, options
 from altostratus.cli.main import cli
 from altostratus.cli.output import CommandFailed
 
@@ -113,7 +113,7 @@ def test_credentials_come_from_the_data_dir_file(tmp_path: Path) -> None:
     path = tmp_path / "credentials"
     path.write_text("[default]\naws_access_key_id = AKIAFILE\naws_secret_access_key = s3cret\n")
 
-    assert lake.client_kwargs({}, path) == {
+    assert options.client_kwargs({}, path) == {
         "aws_access_key_id": "AKIAFILE",
         "aws_secret_access_key": "s3cret",
     }
@@ -124,7 +124,7 @@ def test_standard_aws_variables_win_over_the_file(tmp_path: Path, variable: str)
     path = tmp_path / "credentials"
     path.write_text("[default]\naws_access_key_id = AKIAFILE\naws_secret_access_key = s3cret\n")
 
-    assert lake.client_kwargs({variable: "x"}, path) == {}
+    assert options.client_kwargs({variable: "x"}, path) == {}
 
 
 def test_malformed_credentials_file_counts_as_none(tmp_path: Path) -> None:
@@ -132,7 +132,7 @@ def test_malformed_credentials_file_counts_as_none(tmp_path: Path) -> None:
     path.write_text("not an ini file")
 
     with pytest.raises(CommandFailed, match="no credentials"):
-        lake.client_kwargs({}, path)
+        options.client_kwargs({}, path)
 
 
 def test_local_files_land_under_the_prefix(tmp_path: Path) -> None:

@@ -8,19 +8,16 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import functools
 import json
-import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import boto3
 import click
-from botocore.config import Config
 
-from altostratus.cli.options import client_kwargs, credentials_path, data_dir_option, json_option, load_settings
+from altostratus.cli.options import json_option, service_client
+from altostratus.cli.options import with_clients as with_clients_of
 from altostratus.cli.output import CommandFailed, format_time, print_json, print_table
 from altostratus.functions.model import DEFAULT_MEMORY, DEFAULT_TIMEOUT, RUNTIME
 from altostratus.functions.names import parse_ref
@@ -35,33 +32,14 @@ READ_TIMEOUT = 960
 
 def make_clients(endpoint_url: str | None, data_dir: Path | None) -> tuple[Client, Client]:
     """boto3 `lambda` and `logs` clients for the server at endpoint_url (default: the one settings describe)."""
-    settings = load_settings(data_dir=data_dir)
-    session = boto3.session.Session(
-        region_name=settings.region, **client_kwargs(os.environ, credentials_path(settings))
-    )
     # One attempt: retrying an Invoke would run the function twice.
-    config = Config(read_timeout=READ_TIMEOUT, retries={"mode": "standard", "max_attempts": 1})
-    endpoint = endpoint_url or settings.endpoint_url
     return (
-        session.client("lambda", endpoint_url=endpoint, config=config),
-        session.client("logs", endpoint_url=endpoint, config=config),
+        service_client("lambda", endpoint_url, data_dir, retries=1, read_timeout=READ_TIMEOUT),
+        service_client("logs", endpoint_url, data_dir, retries=1, read_timeout=READ_TIMEOUT),
     )
 
 
-def with_clients(command: Callable[..., None]) -> Callable[..., None]:
-    """Add --endpoint-url and --data-dir to a command and hand it the lambda and logs clients."""
-
-    @click.option(
-        "--endpoint-url",
-        default=None,
-        help="The server's URL [default: the one ALTO_HOST, ALTO_PORT, ALTO_PUBLIC_URL describe].",
-    )
-    @data_dir_option
-    @functools.wraps(command)
-    def wrapper(*args: Any, endpoint_url: str | None, data_dir: Path | None, **kwargs: Any) -> None:
-        command(*make_clients(endpoint_url, data_dir), *args, **kwargs)
-
-    return wrapper
+with_clients = with_clients_of(lambda endpoint_url, data_dir: make_clients(endpoint_url, data_dir))
 
 
 def parse_environment(pairs: tuple[str, ...]) -> dict[str, str]:

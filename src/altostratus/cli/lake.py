@@ -3,30 +3,24 @@
 from __future__ import annotations
 
 import dataclasses
-import functools
 import mimetypes
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import click
 from boto3.s3.transfer import TransferConfig
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from altostratus.cli.options import (
-    client_kwargs,
-    credentials_path,
-    data_dir_option,
     json_option,
-    load_settings,
+    service_client,
+    with_clients,
 )
 from altostratus.cli.output import CommandFailed, format_time, print_json, print_table, progress
 
 LAKE_SCHEME = "s3://"
-# Any of these set means the user chose credentials the standard AWS way; boto3 reads them itself.
 # DeleteObjects takes at most this many keys per request.
 DELETE_BATCH = 1000
 
@@ -83,33 +77,13 @@ def lake_url_argument(
 
 def make_client(endpoint_url: str | None, data_dir: Path | None) -> S3Client:
     """A boto3 S3 client for the server at endpoint_url (default: the one the settings describe)."""
-    settings = load_settings(data_dir=data_dir)
-    session = boto3.session.Session(
-        region_name=settings.region, **client_kwargs(os.environ, credentials_path(settings))
-    )
-    return session.client(
-        "s3",
-        endpoint_url=endpoint_url or settings.endpoint_url,
-        # Standard retries (3 attempts) rather than legacy (5): a stopped server is reported in
-        # about two seconds instead of seven.
-        config=Config(s3={"addressing_style": "path"}, retries={"mode": "standard"}),
-    )
+    # Path-style addressing: the server is one host, not a wildcard DNS name per bucket.
+    client: S3Client = service_client("s3", endpoint_url, data_dir, s3={"addressing_style": "path"})
+    return client
 
 
-def with_client(command: Callable[..., None]) -> Callable[..., None]:
-    """Add --endpoint-url and --data-dir to a command and hand it an S3 client built from them."""
-
-    @click.option(
-        "--endpoint-url",
-        default=None,
-        help="The server's URL [default: the one ALTO_HOST, ALTO_PORT, ALTO_PUBLIC_URL describe].",
-    )
-    @data_dir_option
-    @functools.wraps(command)
-    def wrapper(*args: Any, endpoint_url: str | None, data_dir: Path | None, **kwargs: Any) -> None:
-        command(make_client(endpoint_url, data_dir), *args, **kwargs)
-
-    return wrapper
+# make_client is looked up when a command runs, so tests can replace it.
+with_client = with_clients(lambda endpoint_url, data_dir: (make_client(endpoint_url, data_dir),))
 
 
 @click.group()

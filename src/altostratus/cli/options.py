@@ -99,8 +99,13 @@ endpoint_url_option = click.option(
 )
 
 
-def service_client(service: str, endpoint_url: str | None, data_dir: Path | None) -> Any:
-    """A boto3 client of `service` for the server at endpoint_url (default: the one the settings describe)."""
+def service_client(
+    service: str, endpoint_url: str | None, data_dir: Path | None, *, retries: int | None = None, **config: Any
+) -> Any:
+    """A boto3 client of `service` for the server at endpoint_url (default: the one the settings describe).
+
+    retries caps boto3's attempts (None: its standard default); config goes to botocore's Config.
+    """
     import boto3
     from botocore.config import Config
 
@@ -108,20 +113,28 @@ def service_client(service: str, endpoint_url: str | None, data_dir: Path | None
     session = boto3.session.Session(
         region_name=settings.region, **client_kwargs(os.environ, credentials_path(settings))
     )
-    config = Config(retries={"mode": "standard"})
-    return session.client(service, endpoint_url=endpoint_url or settings.endpoint_url, config=config)
+    attempts = {} if retries is None else {"max_attempts": retries}
+    built = Config(retries={"mode": "standard", **attempts}, **config)
+    return session.client(service, endpoint_url=endpoint_url or settings.endpoint_url, config=built)
 
 
-def with_service_client(service: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
-    """A decorator adding --endpoint-url and --data-dir to a command and handing it a `service` client."""
+def with_clients(
+    build: Callable[[str | None, Path | None], tuple[Any, ...]],
+) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """A decorator adding --endpoint-url and --data-dir to a command and passing it build(endpoint, data dir)."""
 
     def decorate(command: Callable[..., None]) -> Callable[..., None]:
         @endpoint_url_option
         @data_dir_option
         @functools.wraps(command)
         def wrapper(*args: Any, endpoint_url: str | None, data_dir: Path | None, **kwargs: Any) -> None:
-            command(service_client(service, endpoint_url, data_dir), *args, **kwargs)
+            command(*build(endpoint_url, data_dir), *args, **kwargs)
 
         return wrapper
 
     return decorate
+
+
+def with_service_client(service: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """A decorator handing a command one `service` client (see with_clients)."""
+    return with_clients(lambda endpoint_url, data_dir: (service_client(service, endpoint_url, data_dir),))

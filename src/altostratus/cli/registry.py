@@ -8,7 +8,6 @@ none for works directly on a data directory, like `alto keys`: the gate's policy
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import getpass
 import json
 import os
@@ -19,17 +18,15 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import boto3
 import click
-from botocore.config import Config
 
 from altostratus.cli.options import (
-    client_kwargs,
-    credentials_path,
     data_dir_option,
     json_option,
     load_settings,
     read_credentials_file,
+    service_client,
+    with_clients,
 )
 from altostratus.cli.output import CommandFailed, format_time, print_json, print_table
 from altostratus.deploy.gates import GatePolicy
@@ -44,30 +41,11 @@ STAGES = [stage.value for stage in Stage]
 
 def make_client(endpoint_url: str | None, data_dir: Path | None) -> tuple[Client, str]:
     """A boto3 `sagemaker` client for the server at endpoint_url, and the region it signs for."""
-    settings = load_settings(data_dir=data_dir)
-    session = boto3.session.Session(
-        region_name=settings.region, **client_kwargs(os.environ, credentials_path(settings))
-    )
-    config = Config(retries={"mode": "standard", "max_attempts": 3})
-    return session.client(
-        "sagemaker", endpoint_url=endpoint_url or settings.endpoint_url, config=config
-    ), settings.region
+    region = load_settings(data_dir=data_dir).region
+    return service_client("sagemaker", endpoint_url, data_dir, retries=3), region
 
 
-def with_client(command: Callable[..., None]) -> Callable[..., None]:
-    """Add --endpoint-url and --data-dir to a command and hand it the sagemaker client and the region."""
-
-    @click.option(
-        "--endpoint-url",
-        default=None,
-        help="The server's URL [default: the one ALTO_HOST, ALTO_PORT, ALTO_PUBLIC_URL describe].",
-    )
-    @data_dir_option
-    @functools.wraps(command)
-    def wrapper(*args: Any, endpoint_url: str | None, data_dir: Path | None, **kwargs: Any) -> None:
-        command(*make_client(endpoint_url, data_dir), *args, **kwargs)
-
-    return wrapper
+with_client = with_clients(lambda endpoint_url, data_dir: make_client(endpoint_url, data_dir))
 
 
 @contextmanager
