@@ -12,7 +12,7 @@ import csv
 import dataclasses
 import gzip
 import io
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -22,7 +22,7 @@ from altostratus.predict.models import ModelType
 from altostratus.predict.predictor import Predictor
 from altostratus.predict.schema import Attribute, AttributeType, Schema
 from altostratus.predict.splits import Rearrangement
-from altostratus.predict.table import table_from_rows
+from altostratus.predict.table import table_from_block
 from altostratus.predict.values import ReadOptions
 from altostratus.storage.blobs import BlobWriter
 
@@ -63,29 +63,32 @@ def write_batch(
     cancelled: Callable[[], bool] = lambda: False,
 ) -> BatchResult:
     """Predict every row the rearrangement keeps and write gzip-compressed CSV to the writer (not committed)."""
-    reader = CsvReader(sources, options, header=schema.contains_header, columns=len(schema.attributes))
+    reader = CsvReader(sources, options, header=schema.contains_header, columns=len(schema.attributes), columnar=True)
+    tags = schema.row_id
     total = invalid = 0
     with gzip.GzipFile(fileobj=_WriterFile(writer), mode="wb", compresslevel=1, mtime=0) as compressed:
-        text = io.TextIOWrapper(compressed, encoding="utf-8", newline="")
-        out = csv.writer(text, lineterminator="\n")
-        out.writerow(_header(predictor, schema))
+        compressed.write(_csv([_header(predictor, schema)]))
         for block in reader.blocks():
             if cancelled():
                 raise Cancelled("the batch prediction was cancelled")
-            keep = rearrangement.mask(total_rows, start=block.first_row, count=len(block.rows))
-            rows = [row for row, kept in zip(block.rows, keep, strict=True) if kept]
-            if not rows:
+            keep = rearrangement.mask(total_rows, start=block.first_row, count=len(block))
+            if not keep.all():
+                block = block.select(keep)
+            if not len(block):
                 continue
-            table, bad = table_from_rows(schema, rows, options.missing_markers)
-            out.writerows(
-                _lines(predictor, table.columns.get(schema.row_id) if schema.row_id else None, predictor.scores(table))
-            )
-            total += len(rows)
+            table, bad = table_from_block(schema, block, options.missing_markers)
+            # A block's CSV goes to gzip in one write: row by row through a text wrapper cost a third of the time.
+            compressed.write(_csv(_lines(predictor, table.columns[tags] if tags else None, predictor.scores(table))))
+            total += len(block)
             invalid += len(bad)
             progress(total)
-        text.flush()
-        text.detach()
     return BatchResult(total, invalid)
+
+
+def _csv(rows: Iterable[Sequence[object]]) -> bytes:
+    text = io.StringIO()
+    csv.writer(text, lineterminator="\n").writerows(rows)
+    return text.getvalue().encode()
 
 
 def _header(predictor: Predictor, schema: Schema) -> list[str]:

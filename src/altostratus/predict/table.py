@@ -13,6 +13,14 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 import numpy as np
 import numpy.typing as npt
 
+from altostratus.predict.arrow_csv import (
+    ArrowArray,
+    arrow_binaries,
+    arrow_numbers,
+    arrow_strings,
+    arrow_value,
+    is_arrow,
+)
 from altostratus.predict.datasources import Block, CsvReader, CsvSource
 from altostratus.predict.errors import InvalidInput
 from altostratus.predict.schema import AttributeType, Schema
@@ -80,7 +88,7 @@ def load_table(
     rearrangement: Rearrangement | None = None,
 ) -> LoadedData:
     """Read every row by the schema, check invalid values stay rare, and keep the rows the split selects."""
-    reader = CsvReader(sources, options, header=schema.contains_header, columns=len(schema.attributes))
+    reader = CsvReader(sources, options, header=schema.contains_header, columns=len(schema.attributes), columnar=True)
     builder = _TableBuilder(schema, options.missing_markers)
     for block in reader.blocks():
         builder.add(block)
@@ -99,8 +107,14 @@ def load_table(
 
 def table_from_rows(schema: Schema, rows: Sequence[Sequence[str]], missing: Collection[str]) -> tuple[Table, list[int]]:
     """A table of rows given in column order; and the indices of rows that had invalid values."""
+    numbers = range(len(rows))
+    return table_from_block(schema, Block("input", range(1, len(rows) + 1), numbers, rows=rows), missing)  # type: ignore[arg-type]
+
+
+def table_from_block(schema: Schema, block: Block, missing: Collection[str]) -> tuple[Table, list[int]]:
+    """A table of one block's rows; and the indices (in the block) of rows that had invalid values."""
     builder = _TableBuilder(schema, missing)
-    bad = builder.add(Block(rows, "input", list(range(1, len(rows) + 1)), 0))  # type: ignore[arg-type]
+    bad = builder.add(block)
     return builder.build(), sorted(bad)
 
 
@@ -115,7 +129,7 @@ def table_from_records(schema: Schema, records: Iterable[Mapping[str, str]], mis
             raise InvalidInput(f"Record field {unknown[0]!r} is not an attribute of the model; expected {list(names)}")
         rows.append([_record_value(record, name) for name in names])
     builder = _TableBuilder(schema, {*missing, ""})  # a field left out is missing, whatever the markers
-    builder.add(Block(rows, "record", list(range(1, len(rows) + 1)), 0))
+    builder.add(Block("record", range(1, len(rows) + 1), range(len(rows)), rows=rows))
     for name, invalid in builder.invalid.items():
         if invalid.count:
             where, value = invalid.examples[0]
@@ -149,7 +163,7 @@ class _TableBuilder:
     def add(self, block: Block) -> set[int]:
         """Convert one block; the indices (in the block) of rows with an invalid value."""
         bad: set[int] = set()
-        columns = list(zip(*block.rows, strict=True)) if block.rows else [() for _ in self._schema.attributes]
+        columns = block.columns(len(self._schema.attributes))
         for attribute, values in zip(self._schema.attributes, columns, strict=True):
             if attribute.name in self._skip:
                 continue
@@ -160,7 +174,7 @@ class _TableBuilder:
                 bad.update(invalid)
             if attribute.name == self._schema.target:
                 self._labels.append(self._strings(values, self._interned[attribute.name]))
-        self.rows += len(block.rows)
+        self.rows += len(block)
         return bad
 
     def build(self) -> Table:
@@ -170,15 +184,29 @@ class _TableBuilder:
         return Table(self._schema, columns, self.rows, labels)
 
     def _convert(
-        self, name: str, kind: AttributeType, values: Sequence[str]
+        self, name: str, kind: AttributeType, values: Sequence[str] | ArrowArray
     ) -> tuple[npt.NDArray[np.float64] | npt.NDArray[np.object_], list[int]]:
+        if is_arrow(values):
+            return self._convert_arrow(name, kind, values)
         if kind is AttributeType.NUMERIC:
             return _numbers(values, self._missing)
         if kind is AttributeType.BINARY:
             return _binaries(values, self._missing)
         return self._strings(values, self._interned[name]), []
 
-    def _strings(self, values: Sequence[str], known: dict[str, str | None]) -> Objects:
+    def _convert_arrow(
+        self, name: str, kind: AttributeType, values: ArrowArray
+    ) -> tuple[npt.NDArray[np.float64] | npt.NDArray[np.object_], list[int]]:
+        if kind is AttributeType.NUMERIC:
+            numbers = arrow_numbers(values, self._missing)
+            return (numbers, []) if numbers is not None else _numbers(values.to_pylist(), self._missing)
+        if kind is AttributeType.BINARY:
+            return arrow_binaries(values, self._missing)
+        return arrow_strings(values, self._missing, self._interned[name]), []
+
+    def _strings(self, values: Sequence[str] | ArrowArray, known: dict[str, str | None]) -> Objects:
+        if is_arrow(values):
+            return arrow_strings(values, self._missing, known)
         # Each distinct raw value is stripped and checked once; equal values then share one string
         # object, which makes categorical columns small.
         missing = self._missing
@@ -189,11 +217,12 @@ class _TableBuilder:
         column[:] = list(map(known.__getitem__, values))
         return column
 
-    def _note_invalid(self, name: str, block: Block, invalid: list[int], values: Sequence[str]) -> None:
+    def _note_invalid(self, name: str, block: Block, invalid: list[int], values: Sequence[str] | ArrowArray) -> None:
         record = self.invalid[name]
         record.count += len(invalid)
         for index in invalid[: MAX_EXAMPLES - len(record.examples)]:
-            record.examples.append((block.where(index), values[index].strip()))
+            raw = arrow_value(values, index) if is_arrow(values) else values[index]
+            record.examples.append((block.where(index), raw.strip()))
 
 
 def _numbers(values: Sequence[str], missing: frozenset[str]) -> tuple[Array, list[int]]:
