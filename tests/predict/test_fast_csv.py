@@ -211,3 +211,40 @@ def test_any_data_reads_the_same_with_and_without_arrow(
     fast = read(data, schema, fast=True, monkeypatch=monkeypatch, step=step)
     event(f"Arrow read {'some' if len(arrow_pieces) > before else 'none'} of the data")  # --hypothesis-show-statistics
     assert fast == read(data, schema, fast=False, monkeypatch=monkeypatch, step=step)
+
+
+# ---- writing ------------------------------------------------------------------------------------------------
+
+
+def test_numbers_are_written_with_six_significant_digits() -> None:
+    rng = np.random.default_rng(7)
+    values = np.concatenate(
+        [
+            rng.random(2000),
+            rng.random(500) ** 8,
+            rng.normal(scale=1e6, size=500),
+            -rng.random(500) * 1e-3,
+            [0.0, -0.0, 1.0, 0.5, 1e-300, 1e300, 123456.5, 999999.5, 0.1 + 0.2, np.nan, np.inf, -np.inf],
+        ]
+    )
+    written = arrow_csv.number_texts(values).to_pylist()
+    expected = [f"{value:.6g}" for value in values.tolist()]
+    # Equal as numbers to what "%.6g" writes (the spelling of small ones differs: 0.0000687876 for 6.87876e-05).
+    mismatched = [
+        (text, want)
+        for text, want in zip(written, expected, strict=True)
+        if not (float(text) == float(want) or (np.isnan(float(text)) and np.isnan(float(want))))
+    ]
+    assert mismatched == []
+    assert written[-12:-3] == ["0", "-0", "1", "0.5", "1e-300", "1e+300", "123456", "1000000", "0.3"]
+
+
+def test_fields_are_quoted_as_the_csv_module_quotes_them() -> None:
+    import csv
+    import io
+
+    tags = ["plain", None, "a,b", 'say "hi"', "two\nlines", "cr\r", ""]
+    columns = [arrow_csv.text_values(tags), arrow_csv.number_texts(np.arange(len(tags), dtype=np.float64))]
+    text = arrow_csv.csv_lines(columns).decode()
+    assert list(csv.reader(io.StringIO(text))) == [["" if tag is None else tag, str(i)] for i, tag in enumerate(tags)]
+    assert arrow_csv.csv_lines([arrow_csv.text_values([])]) == b""
