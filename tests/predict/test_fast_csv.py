@@ -61,13 +61,24 @@ def arrow_pieces(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return parsed
 
 
-def read(data: bytes, schema: Schema, *, fast: bool, monkeypatch: pytest.MonkeyPatch, step: int = 7) -> Any:
+def read(
+    data: bytes,
+    schema: Schema,
+    *,
+    fast: bool,
+    monkeypatch: pytest.MonkeyPatch,
+    step: int = 7,
+    markers: tuple[str, ...] | None = None,
+) -> Any:
     """What load_table makes of the data: its columns, labels and invalid values, or the error's message."""
     with monkeypatch.context() as patch:
         if not fast:
             patch.setattr(datasources, "parse_piece", lambda piece, columns: None)
         try:
-            loaded = load_table([Chunked(data, step)], schema, ReadOptions(max_invalid_fraction=1.0))
+            options = ReadOptions(max_invalid_fraction=1.0)
+            if markers is not None:
+                options = dataclasses.replace(options, missing_markers=markers)
+            loaded = load_table([Chunked(data, step)], schema, options)
         except InvalidInput as error:
             return ("error", str(error))
     columns = {name: _comparable(column) for name, column in loaded.table.columns.items()}
@@ -166,7 +177,7 @@ def test_the_header_is_checked_either_way(monkeypatch: pytest.MonkeyPatch) -> No
     assert fast == read(wrong, ADULT_SCHEMA, fast=False, monkeypatch=monkeypatch)
 
 
-CELL = st.text(alphabet=" ab1.e-?yN\t", max_size=5)
+CELL = st.text(alphabet=" ab1.e-?yN\t", max_size=5) | st.sampled_from(["1", "-0.5", " 1 "])
 # One thing Arrow must not read its way, put anywhere in the data (or nothing).
 SPECIAL = st.none() | st.tuples(
     st.integers(0, 300), st.sampled_from(['"', "\n", "\n\n", "\r", ",", "\0", ' "a,b"', "_"])
@@ -186,6 +197,7 @@ SPECIAL = st.none() | st.tuples(
     line_end=st.sampled_from(["\n", "\r\n"]),
     step=st.integers(1, 40),
     special=SPECIAL,
+    markers=st.sampled_from([None, ("", "?", "1", "-0.5", "b")]),
 )
 def test_any_data_reads_the_same_with_and_without_arrow(
     shape: tuple[tuple[AttributeType, ...], list[list[str]]],
@@ -194,6 +206,7 @@ def test_any_data_reads_the_same_with_and_without_arrow(
     line_end: str,
     step: int,
     special: tuple[int, str] | None,
+    markers: tuple[str, ...] | None,
     monkeypatch: pytest.MonkeyPatch,
     arrow_pieces: list[int],
 ) -> None:
@@ -208,9 +221,9 @@ def test_any_data_reads_the_same_with_and_without_arrow(
         at = special[0] % (len(text) + 1)
         text = text[:at] + special[1] + text[at:]
     data = text.encode()
-    fast = read(data, schema, fast=True, monkeypatch=monkeypatch, step=step)
+    fast = read(data, schema, fast=True, monkeypatch=monkeypatch, step=step, markers=markers)
     event(f"Arrow read {'some' if len(arrow_pieces) > before else 'none'} of the data")  # --hypothesis-show-statistics
-    assert fast == read(data, schema, fast=False, monkeypatch=monkeypatch, step=step)
+    assert fast == read(data, schema, fast=False, monkeypatch=monkeypatch, step=step, markers=markers)
 
 
 # ---- writing ------------------------------------------------------------------------------------------------

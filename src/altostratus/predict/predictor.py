@@ -22,7 +22,7 @@ import numpy as np
 from altostratus.predict.errors import InvalidInput
 from altostratus.predict.fitted import FittedModel, Scores
 from altostratus.predict.models import Learner, ModelType
-from altostratus.predict.table import Table, table_from_records, table_from_rows
+from altostratus.predict.table import Table, table_from_record, table_from_records, table_from_rows
 from altostratus.predict.values import DEFAULT_MISSING_MARKERS
 
 BATCH_ROWS = 8192
@@ -48,7 +48,7 @@ class Predictor:
 
     def predict(self, record: Mapping[str, str]) -> dict[str, Any]:
         """The prediction for one record."""
-        table = table_from_records(self.model.schema, [record], self._missing)
+        table = table_from_record(self.model.schema, record, self._missing)
         return next(self._format(self.model.scores(table)))
 
     def predict_many(self, rows: Iterable[Mapping[str, str] | Sequence[str]]) -> Iterator[dict[str, Any]]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -86,6 +87,11 @@ class Schema:
     def names(self) -> tuple[str, ...]:
         """Every attribute name, in column order."""
         return tuple(attribute.name for attribute in self.attributes)
+
+    @functools.cached_property
+    def name_set(self) -> frozenset[str]:
+        """Every attribute name, for membership tests."""
+        return frozenset(self.names)
 
     @property
     def inputs(self) -> tuple[Attribute, ...]:
