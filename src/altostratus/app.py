@@ -138,6 +138,7 @@ class Platform:
         self.event_workers.stop(timeout=10)
         self.hosting.close()
         self.runtime.shutdown()
+        self.functions.close()
         self.metadata.close()
 
 

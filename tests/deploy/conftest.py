@@ -110,9 +110,10 @@ class RegistryHarness:
         return done
 
     def close(self) -> None:
-        """Stop the workers and release the database."""
-        self.pool.stop(timeout=10)
+        """Stop the workers and release the database; fail if a worker was still busy (its connection would leak)."""
+        stopped = self.pool.stop(timeout=30)
         self.metadata.close()
+        assert stopped, "a job worker was still busy 30 s after stop(): its connection outlives the closed store"
 
 
 def noisy_feature_csv(text: str, seed: int = 1) -> str:

@@ -107,7 +107,8 @@ class HostingHarness:
             )
 
     def close(self) -> None:
-        """Stop the runtime and the worker, release the database."""
+        """Stop the runtime and the worker, release the database; fail if the worker was still busy."""
         self.runtime.close()
-        self.pool.stop(timeout=10)
+        stopped = self.pool.stop(timeout=30)
         self.metadata.close()
+        assert stopped, "the job worker was still busy 30 s after stop(): its connection outlives the closed store"

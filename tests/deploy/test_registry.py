@@ -256,8 +256,10 @@ def test_racing_promotions_on_postgresql(postgres_url: str, tmp_path: Path) -> N
             first.wait_predict(["good"], [])
             race(first, second, "race-pg")
         finally:
-            first.close()
-            second.close()
+            try:
+                first.close()
+            finally:
+                second.close()
 
 
 def test_deleting_a_group_with_versions_is_refused(harness: RegistryHarness) -> None:

@@ -6,6 +6,7 @@ import base64
 import dataclasses
 import hashlib
 import json
+import threading
 from typing import Any
 
 import pytest
@@ -322,6 +323,19 @@ def test_invocations_are_recorded_newest_first(harness: Harness) -> None:
     assert result.log_tail == records[1].log.encode()
     assert json.loads(harness.runtime.calls[0][1].payload) == {}  # an empty payload is the event {}
     assert [r.request_id for r in harness.service.invocations("fn", limit=2, newest_first=False)] == ["r1", "r2"]
+
+
+def test_closing_writes_the_batched_records_and_stops_their_thread(harness: Harness) -> None:
+    create(harness)
+    before = set(threading.enumerate())
+    harness.service.invoke("fn", b"{}", request_id="r1")  # a synchronous invoke's record is batched
+    batching = [thread for thread in set(threading.enumerate()) - before if thread.name == "invocation-records"]
+    harness.service.close()  # at once, within the batching delay
+
+    assert [r.request_id for r in harness.service.invocations("fn", limit=10)] == ["r1"]
+    assert batching and not any(thread.is_alive() for thread in batching)
+    harness.service.invoke("fn", b"{}", request_id="r2")  # after closing, a record is written at once
+    assert [r.request_id for r in harness.service.invocations("fn", limit=10)] == ["r2", "r1"]
 
 
 def test_a_runtime_failure_is_recorded_and_raised(harness: Harness) -> None:

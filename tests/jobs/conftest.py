@@ -69,6 +69,8 @@ def queue(store: MetadataStore, clock: FakeClock) -> JobQueue:
 
 
 @pytest.fixture
-def unreachable_queue(tmp_path: Path, clock: FakeClock) -> JobQueue:
+def unreachable_queue(tmp_path: Path, clock: FakeClock) -> Iterator[JobQueue]:
     """A queue on a database without tables: for arguments that must be rejected before any database access."""
-    return JobQueue(MetadataStore(f"sqlite:///{tmp_path / 'no-tables.db'}"), clock)
+    metadata = MetadataStore(f"sqlite:///{tmp_path / 'no-tables.db'}")
+    yield JobQueue(metadata, clock)
+    metadata.close()

@@ -221,8 +221,10 @@ def test_a_worker_pool_runs_submitted_jobs_on_its_threads(store: MetadataStore) 
 def test_stop_lets_the_running_job_finish_and_reports_busy_workers(store: MetadataStore) -> None:
     queue = JobQueue(store, SystemClock())
     started, release = threading.Event(), threading.Event()
+    workers: list[threading.Thread] = []
 
     def blocking(context: JobContext) -> str:
+        workers.append(threading.current_thread())
         started.set()
         release.wait(5)
         return "finished"
@@ -235,6 +237,11 @@ def test_stop_lets_the_running_job_finish_and_reports_busy_workers(store: Metada
     assert pool.stop(timeout=0.1) is False
     release.set()
     assert queue.wait(job.job_id, timeout=5).result == "finished"
+    # The worker may still be handing its connection back after the commit the wait saw: let it end before the
+    # store is closed, or the connection goes back to a disposed pool and is left open.
+    (worker,) = workers
+    worker.join(5)
+    assert not worker.is_alive()
 
 
 def test_starting_a_running_pool_conflicts(queue: JobQueue, clock: Clock) -> None:

@@ -80,9 +80,13 @@ class RecordBatcher:
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
+        self._closed = False
 
     def add(self, values: dict[str, Any]) -> None:
-        """Queue one record."""
+        """Queue one record (once closed: write it at once)."""
+        if self._closed:
+            self.flush(also=values)
+            return
         with self._lock:
             self._pending.append(values)
             if self._thread is None or not self._thread.is_alive():
@@ -100,8 +104,18 @@ class RecordBatcher:
                 with self._store.begin() as db:
                     db.execute(insert(function_invocations), batch)
 
+    def close(self) -> None:
+        """Stop the background thread and write what is queued (the server is stopping: nothing is lost)."""
+        with self._lock:
+            self._closed = True
+            thread = self._thread
+        self._wake.set()
+        if thread is not None:
+            thread.join(timeout=5)
+        self.flush()
+
     def _run(self) -> None:
-        while True:
+        while not self._closed:
             self._wake.wait()
             self._wake.clear()
             time.sleep(RECORD_BATCH_SECONDS)
@@ -377,6 +391,10 @@ class FunctionRegistry:
     def flush(self) -> None:
         """Write every batched record now."""
         self._records.flush()
+
+    def close(self) -> None:
+        """Write every batched record and stop the thread that batches them."""
+        self._records.close()
 
     def invocations(
         self,

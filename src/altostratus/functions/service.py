@@ -89,6 +89,10 @@ class FunctionsService:
         self.region = region
         self._endpoint_url = endpoint_url
 
+    def close(self) -> None:
+        """Write the invocation records still batched (the server is stopping)."""
+        self._registry.close()
+
     def arn(self, name: str, qualifier: str | None = None) -> str:
         """The function's ARN, with the qualifier when one is given."""
         return function_arn(self.region, name, qualifier)

@@ -78,7 +78,7 @@ def test_key_value_is_stored_only_as_a_digest(store: RouteStore) -> None:
         (created.key.key_id, "mobile app", 5.0, 10)
     ]
     with pytest.raises(Forbidden):
-        table.api_key(created.value[:-1] + "x")
+        table.api_key(created.value[:-1] + ("y" if created.value.endswith("x") else "x"))
 
 
 def test_burst_defaults_to_the_rate_rounded_up(sqlite_store: RouteStore) -> None:
