@@ -72,3 +72,36 @@ def test_a_job_from_another_process_is_found_by_the_poll(store: MetadataStore) -
         time.sleep(0.2)
         elsewhere.submit("note", {})
         assert ran.wait(5)
+
+
+def test_a_delayed_job_and_a_retry_wake_an_idle_pool_when_due_not_at_its_poll(store: MetadataStore) -> None:
+    queue = JobQueue(store, SystemClock(), retry_backoff_seconds=0.3)
+    attempts: list[float] = []
+    done = threading.Event()
+
+    def flaky(context: JobContext) -> str:
+        attempts.append(time.monotonic())
+        if len(attempts) == 1:
+            raise RuntimeError("first attempt fails")
+        done.set()
+        return "ok"
+
+    with WorkerPool(queue, {"flaky": flaky}, workers=1, poll_interval=LONG_POLL, clock=SystemClock()):
+        time.sleep(0.2)  # the worker found nothing and sleeps for LONG_POLL now
+        submitted = time.monotonic()
+        job = queue.submit("flaky", {}, delay_seconds=0.3)
+        assert done.wait(5)
+    first, second = attempts
+    assert 0.25 < first - submitted < 2  # ran when due, not before, not at the next poll
+    assert 0.25 < second - first < 2  # the retry after its 0.3 s backoff likewise
+    assert queue.get(job.job_id).result == "ok"
+
+
+def test_a_later_ring_rings_once_after_its_delay() -> None:
+    bell = Doorbell()
+    seen = bell.rings
+    bell.ring_later(0.2)
+    assert bell.wait(seen, timeout=0.05) is False
+    started = time.monotonic()
+    assert bell.wait(seen, timeout=5) is True
+    assert time.monotonic() - started < 1

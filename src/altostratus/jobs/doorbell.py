@@ -31,6 +31,12 @@ class Doorbell:
             else:
                 self._changed.notify()
 
+    def ring_later(self, delay: float) -> None:
+        """Ring once after `delay` seconds (a job submitted to run later, or a retry after its backoff, is then due)."""
+        timer = threading.Timer(delay, self.ring)
+        timer.daemon = True
+        timer.start()
+
     def wait(self, seen: int, timeout: float) -> bool:
         """Wait up to `timeout` seconds for a ring after the count `seen`; whether one came."""
         with self._changed:

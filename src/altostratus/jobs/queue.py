@@ -97,6 +97,8 @@ class JobQueue:
         if existing is None:
             if delay_seconds == 0:
                 self.doorbell.ring()
+            else:
+                self.doorbell.ring_later(delay_seconds)
             return _to_job(row)
         if existing.kind != kind or existing.payload != row["payload"]:
             raise JobIdConflict(
@@ -182,6 +184,7 @@ class JobQueue:
         requested is never retried.
         """
         job = self.get(job_id)
+        delay = None
         if retry and job.attempts < job.max_attempts and not job.cancel_requested:
             delay = self._backoff * 2 ** (job.attempts - 1)
             now = self._clock.now()
@@ -196,7 +199,10 @@ class JobQueue:
         else:
             values = {"state": JobState.FAILED, "message": error_message, **_released(self._clock.now())}
         # Pinning the attempt count makes the decision above stale-proof: a re-claim in between loses it.
-        return self._settle(job_id, worker_id, values, jobs.c.attempts == job.attempts)
+        settled = self._settle(job_id, worker_id, values, jobs.c.attempts == job.attempts)
+        if delay is not None:
+            self.doorbell.ring_later(delay)  # an idle worker takes the retry when it is due, not at its next poll
+        return settled
 
     def request_cancel(self, job_id: str) -> Job:
         """Ask for the job to stop: a PENDING job becomes FAILED now, a running one is flagged for its handler.
