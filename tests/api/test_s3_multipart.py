@@ -33,6 +33,21 @@ def upload(s3: Any, bucket: str, upload_id: str, number: int, data: bytes, key: 
     return str(s3.upload_part(Bucket=bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=data)["ETag"])
 
 
+def test_a_conditional_completion_that_fails_leaves_the_upload_to_retry(s3: Any, bucket: str) -> None:
+    s3.put_object(Bucket=bucket, Key="big", Body=b"already here")
+    upload_id = start(s3, bucket)
+    parts = {"Parts": [{"PartNumber": 1, "ETag": upload(s3, bucket, upload_id, 1, b"only part")}]}
+    complete = {"Bucket": bucket, "Key": "big", "UploadId": upload_id, "MultipartUpload": parts}
+
+    fails(lambda: s3.complete_multipart_upload(**complete, IfNoneMatch="*"), "PreconditionFailed", 412)
+    assert s3.get_object(Bucket=bucket, Key="big")["Body"].read() == b"already here"
+    assert [u["UploadId"] for u in s3.list_multipart_uploads(Bucket=bucket)["Uploads"]] == [upload_id]
+
+    current = s3.head_object(Bucket=bucket, Key="big")["ETag"]
+    assert s3.complete_multipart_upload(**complete, IfMatch=current)["ETag"] == multipart_etag(b"only part")
+    assert s3.get_object(Bucket=bucket, Key="big")["Body"].read() == b"only part"
+
+
 def test_complete_two_parts(s3: Any, bucket: str) -> None:
     upload_id = start(s3, bucket, ContentType="text/csv", Metadata={"source": "test"})
     tail = b"the last part may be small"

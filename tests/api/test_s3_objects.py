@@ -292,6 +292,42 @@ def test_if_match_and_if_none_match(s3: Any, bucket: str) -> None:
     assert s3.get_object(Bucket=bucket, Key="k", IfNoneMatch='"0000"')["Body"].read() == b"x"
 
 
+def test_conditional_writes_put_only_when_absent_or_when_the_etag_still_matches(s3: Any, bucket: str) -> None:
+    first = s3.put_object(Bucket=bucket, Key="lock", Body=b"first", IfNoneMatch="*")["ETag"]
+    fails(lambda: s3.put_object(Bucket=bucket, Key="lock", Body=b"second", IfNoneMatch="*"), "PreconditionFailed", 412)
+    assert s3.get_object(Bucket=bucket, Key="lock")["Body"].read() == b"first"  # the refused write left no trace
+
+    fails(lambda: s3.put_object(Bucket=bucket, Key="lock", Body=b"x", IfMatch='"0000"'), "PreconditionFailed", 412)
+    second = s3.put_object(Bucket=bucket, Key="lock", Body=b"second", IfMatch=first)["ETag"]
+    fails(lambda: s3.put_object(Bucket=bucket, Key="lock", Body=b"third", IfMatch=first), "PreconditionFailed", 412)
+    assert second == md5_etag(b"second") and s3.get_object(Bucket=bucket, Key="lock")["Body"].read() == b"second"
+
+    fails(lambda: s3.put_object(Bucket=bucket, Key="absent", Body=b"x", IfMatch=first), "NoSuchKey", 404)
+    fails(lambda: s3.put_object(Bucket=bucket, Key="absent", Body=b"x", IfNoneMatch=first), "NotImplemented", 501)
+    assert [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]] == ["lock"]
+
+
+def test_racing_conditional_creates_leave_exactly_one_winner(s3: Any, bucket: str) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    def create(n: int) -> str:
+        try:
+            s3.put_object(Bucket=bucket, Key="leader", Body=f"candidate {n}".encode(), IfNoneMatch="*")
+        except Exception as error:
+            return error_code_of(error)
+        return "won"
+
+    with ThreadPoolExecutor(8) as pool:
+        outcomes = list(pool.map(create, range(16)))
+    assert outcomes.count("won") == 1 and set(outcomes) <= {"won", "PreconditionFailed", "ConditionalRequestConflict"}
+    winner = outcomes.index("won")
+    assert s3.get_object(Bucket=bucket, Key="leader")["Body"].read() == f"candidate {winner}".encode()
+
+
+def error_code_of(error: Exception) -> str:
+    return str(getattr(error, "response", {}).get("Error", {}).get("Code", type(error).__name__))
+
+
 def test_if_modified_and_unmodified_since(s3: Any, bucket: str) -> None:
     s3.put_object(Bucket=bucket, Key="k", Body=b"x")
     past = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)

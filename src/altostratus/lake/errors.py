@@ -97,6 +97,13 @@ class PreconditionFailed(AltoError):
     status = 412
 
 
+class ConditionalRequestConflict(AltoError):
+    """A conditional write raced another write of the same key; it may be retried."""
+
+    code = "ConditionalRequestConflict"
+    status = 409
+
+
 class NotModified(AltoError):
     """The object was not modified since the given time or still has the given ETag."""
 

@@ -95,3 +95,12 @@ class NotificationRule:
     events: tuple[str, ...]
     prefix: str = ""
     suffix: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class WriteCondition:
+    """S3's conditional write: the new object replaces the key only if no object has it (If-None-Match: *),
+    or only if the current object has this ETag (If-Match)."""
+
+    if_none_match: bool = False
+    if_match: str | None = None

@@ -12,7 +12,7 @@ from altostratus.core.ids import token
 from altostratus.lake import records
 from altostratus.lake.checksums import Checksums, check_content_md5
 from altostratus.lake.errors import EntityTooSmall, InvalidPart, InvalidPartOrder, NoSuchUpload
-from altostratus.lake.model import Caller, ObjectInfo, ObjectMeta, Part, Upload
+from altostratus.lake.model import Caller, ObjectInfo, ObjectMeta, Part, Upload, WriteCondition
 from altostratus.lake.names import check_key
 from altostratus.lake.service import LakeService, StreamingWriter, new_blob_key
 from altostratus.storage.blobs import concat
@@ -122,8 +122,12 @@ class MultipartUploads:
         upload_id: str,
         chosen: Sequence[tuple[int, str]],
         caller: Caller | None = None,
+        condition: WriteCondition | None = None,
     ) -> ObjectInfo:
-        """Stitch the chosen (part number, ETag) pairs into the object, in order; the upload ends."""
+        """Stitch the chosen (part number, ETag) pairs into the object, in order; the upload ends.
+
+        When `condition` does not hold, nothing changes: the upload stays, to be completed again or aborted.
+        """
         upload = self.get(bucket, key, upload_id)
         if not chosen:
             raise InvalidArgument("You must specify at least one part")
@@ -154,7 +158,11 @@ class MultipartUploads:
         )
         try:
             self._lake.commit_object(
-                info, caller, "ObjectCreated:CompleteMultipartUpload", within=lambda db: _end_upload(db, upload_id)
+                info,
+                caller,
+                "ObjectCreated:CompleteMultipartUpload",
+                within=lambda db: _end_upload(db, upload_id),
+                condition=condition,
             )
         except BaseException:
             self._lake.blobs.delete(blob.key)

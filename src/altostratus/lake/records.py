@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Connection, RowMapping, bindparam, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
-from altostratus.lake.errors import NoSuchBucket, NoSuchKey
-from altostratus.lake.model import Bucket, NotificationRule, ObjectInfo, ObjectMeta
+from altostratus.lake.errors import NoSuchBucket, NoSuchKey, PreconditionFailed
+from altostratus.lake.model import Bucket, NotificationRule, ObjectInfo, ObjectMeta, WriteCondition
 from altostratus.lake.notifications import rules_from_json
 from altostratus.storage.schema import buckets, objects
 
@@ -18,6 +19,7 @@ _RULES = select(buckets.c.notification_config).where(buckets.c.name == bindparam
 _OBJECT_WHERE = (objects.c.bucket == bindparam("bucket"), objects.c.key == bindparam("key"))
 _OBJECT = select(objects).where(*_OBJECT_WHERE)
 _BLOB_KEY = select(objects.c.blob_key).where(*_OBJECT_WHERE)
+_ETAG = select(objects.c.etag).where(*_OBJECT_WHERE)
 _INSERT_OBJECT = insert(objects)
 _DELETE_OBJECT = delete(objects).where(*_OBJECT_WHERE)
 
@@ -47,15 +49,55 @@ def get_object(db: Connection, bucket: str, key: str) -> ObjectInfo:
     return to_object(row._mapping)
 
 
+def put_object_row(db: Connection, info: ObjectInfo, condition: WriteCondition | None) -> str | None:
+    """Store info as the object's row if the condition holds; returns the blob key of the object it replaced.
+
+    If-None-Match inserts, never updates: on PostgreSQL (read committed) a key another writer created after
+    the check would otherwise be overwritten; the insert fails on the primary key instead (IntegrityError).
+    If-Match reads the current row FOR UPDATE, so a racing writer waits and then sees the new ETag.
+    """
+    if condition is None:
+        return upsert_object(db, info)
+    check_write_condition(db, info.bucket, info.key, condition)
+    if condition.if_none_match:
+        db.execute(_INSERT_OBJECT, _row(info))
+        return None
+    return upsert_object(db, info)
+
+
+def check_write_condition(db: Connection, bucket: str, key: str, condition: WriteCondition) -> None:
+    """PreconditionFailed (or NoSuchKey for If-Match on an absent key) unless the key's current object allows it."""
+    query = _ETAG.with_for_update() if db.dialect.name == "postgresql" else _ETAG
+    current = db.execute(query, {"bucket": bucket, "key": key}).scalar()
+    if condition.if_none_match and current is not None:
+        raise PreconditionFailed("At least one of the pre-conditions you specified did not hold: If-None-Match")
+    if condition.if_match is not None:
+        if current is None:
+            raise NoSuchKey(f"Key={key!r} does not exist in Bucket={bucket!r}", bucket=bucket, key=key)
+        wanted = condition.if_match.strip()
+        if wanted != "*" and wanted.strip('"') != current.strip('"'):
+            raise PreconditionFailed("At least one of the pre-conditions you specified did not hold: If-Match")
+
+
 def upsert_object(db: Connection, info: ObjectInfo) -> str | None:
     """Store info as the object's row; returns the blob key of the object it replaced, if any."""
     query = _BLOB_KEY.with_for_update() if db.dialect.name == "postgresql" else _BLOB_KEY
-    old = db.execute(query, {"bucket": info.bucket, "key": info.key}).scalar()
+    where = {"bucket": info.bucket, "key": info.key}
+    old = db.execute(query, where).scalar()
     values = _row(info)
     if old is None:
-        db.execute(_INSERT_OBJECT, values)
-    else:
-        db.execute(update(objects).where(objects.c.bucket == info.bucket, objects.c.key == info.key).values(**values))
+        if db.dialect.name != "postgresql":
+            db.execute(_INSERT_OBJECT, values)  # SQLite: the transaction holds the write lock since BEGIN
+            return None
+        try:
+            # On PostgreSQL another writer may create the key after the read above: the insert then fails
+            # alone (a savepoint), and this write replaces that object, as the later of two PUTs does.
+            with db.begin_nested():
+                db.execute(_INSERT_OBJECT, values)
+            return None
+        except IntegrityError:
+            old = db.execute(query, where).scalar()
+    db.execute(update(objects).where(objects.c.bucket == info.bucket, objects.c.key == info.key).values(**values))
     return old
 
 

@@ -15,9 +15,17 @@ from altostratus.core.errors import BadRequest, InvalidArgument
 from altostratus.core.events import EventBus
 from altostratus.lake import notifications, records
 from altostratus.lake.checksums import Checksums, check_content_md5
-from altostratus.lake.errors import BucketAlreadyOwnedByYou, BucketNotEmpty
+from altostratus.lake.errors import BucketAlreadyOwnedByYou, BucketNotEmpty, ConditionalRequestConflict
 from altostratus.lake.listing import list_page
-from altostratus.lake.model import Bucket, Caller, Listing, NotificationRule, ObjectInfo, ObjectMeta
+from altostratus.lake.model import (
+    Bucket,
+    Caller,
+    Listing,
+    NotificationRule,
+    ObjectInfo,
+    ObjectMeta,
+    WriteCondition,
+)
 from altostratus.lake.names import check_bucket_name, check_key
 from altostratus.storage.blobs import BlobInfo, BlobStore, BlobWriter
 from altostratus.storage.metadata import MetadataStore
@@ -246,17 +254,27 @@ class LakeService:
         event_name: str,
         *,
         within: Callable[[Connection], None] | None = None,
+        condition: WriteCondition | None = None,
     ) -> ObjectInfo:
         """Make info the current version of its key, drop the blob it replaced, announce it.
 
         `within` runs in the same transaction first (multipart completion ends its upload there), so the
-        object appears exactly when whatever it replaces disappears, or neither happens.
+        object appears exactly when whatever it replaces disappears, or neither happens. A `condition` is
+        checked in that transaction too, against the key's object at that moment.
         """
-        with self.store.begin() as db:
-            if within is not None:
-                within(db)
-            rules = records.notification_rules(db, info.bucket)
-            old = records.upsert_object(db, info)
+        try:
+            with self.store.begin() as db:
+                if within is not None:
+                    within(db)
+                rules = records.notification_rules(db, info.bucket)
+                old = records.put_object_row(db, info, condition)
+        except IntegrityError:
+            if condition is None:
+                raise
+            # Another write created the key between this one's check and its insert (PostgreSQL).
+            raise ConditionalRequestConflict(
+                "A conflicting operation occurred. If using PutObject you can retry the request."
+            ) from None
         if old is not None and old != info.blob_key:
             self.blobs.delete(old)
         self.announce(event_name, info.bucket, info.key, info, caller, rules)
@@ -321,8 +339,14 @@ class ObjectWriter(StreamingWriter):
         self._meta = meta
         self._content_md5 = content_md5
 
-    def commit(self, caller: Caller | None = None, *, event_name: str = "ObjectCreated:Put") -> ObjectInfo:
-        """Check digests, store the blob, and make it the object; on any error nothing is stored."""
+    def commit(
+        self,
+        caller: Caller | None = None,
+        *,
+        event_name: str = "ObjectCreated:Put",
+        condition: WriteCondition | None = None,
+    ) -> ObjectInfo:
+        """Check digests, store the blob, make it the object if `condition` holds; on any error nothing is stored."""
         blob, checksums = self._store_blob()
         info = ObjectInfo(
             bucket=self._bucket,
@@ -336,7 +360,7 @@ class ObjectWriter(StreamingWriter):
         )
         try:
             check_content_md5(self._content_md5, blob.md5)
-            return self._lake.commit_object(info, caller, event_name)
+            return self._lake.commit_object(info, caller, event_name, condition=condition)
         except BaseException:
             self._lake.blobs.delete(blob.key)
             raise

@@ -8,9 +8,9 @@ from collections.abc import Mapping
 from email.utils import parsedate_to_datetime
 
 from altostratus.api.s3.xml import http_date
-from altostratus.core.errors import InvalidArgument
+from altostratus.core.errors import InvalidArgument, NotImplementedOperation
 from altostratus.lake.errors import InvalidRange, NotModified, PreconditionFailed
-from altostratus.lake.model import ObjectInfo, ObjectMeta
+from altostratus.lake.model import ObjectInfo, ObjectMeta, WriteCondition
 
 STORED_HEADERS = ("cache-control", "content-disposition", "content-encoding", "content-language", "expires")
 META_PREFIX = "x-amz-meta-"
@@ -80,6 +80,18 @@ def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
     if start >= size:
         raise InvalidRange(f"Range={header!r} is not satisfiable for an object of {size} bytes")
     return start, end
+
+
+def write_condition(headers: Mapping[str, str]) -> WriteCondition | None:
+    """A PUT's (or CompleteMultipartUpload's) If-None-Match: * and If-Match: ETag, as S3's conditional writes."""
+    none_match, match = headers.get("if-none-match"), headers.get("if-match")
+    if none_match is None and match is None:
+        return None
+    if none_match is not None and none_match.strip() != "*":
+        raise NotImplementedOperation(
+            "A header you provided implies functionality that is not implemented: If-None-Match accepts only *"
+        )
+    return WriteCondition(if_none_match=none_match is not None, if_match=match)
 
 
 def check_conditions(headers: Mapping[str, str], info: ObjectInfo) -> None:

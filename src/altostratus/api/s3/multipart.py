@@ -6,7 +6,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from altostratus.api.context import Call
-from altostratus.api.s3.headers import meta_from_headers
+from altostratus.api.s3.headers import meta_from_headers, write_condition
 from altostratus.api.s3.objects import claimed_checksums, parse_copy_source, require_length, stream_into
 from altostratus.api.s3.services import S3Services
 from altostratus.api.s3.xml import MalformedXML, children, element, fields, iso, parse, text, xml_response
@@ -81,7 +81,8 @@ def _copy_range(header: str | None, size: int) -> tuple[int, int]:
 
 
 async def complete_upload(call: Call, s3: S3Services) -> Response:
-    """CompleteMultipartUpload: the parts named in the body, in order, become the object."""
+    """CompleteMultipartUpload: the parts named in the body, in order, become the object (if its condition holds)."""
+    condition = write_condition(call.headers)
     root = parse(await call.body.read(), "CompleteMultipartUpload")
     chosen = [
         (_int(text(node, "PartNumber"), "PartNumber", MalformedXML), text(node, "ETag"))
@@ -90,7 +91,9 @@ async def complete_upload(call: Call, s3: S3Services) -> Response:
     if not chosen:
         raise MalformedXML("<CompleteMultipartUpload> must name at least one <Part>")
     bucket, key = call.path_params["Bucket"], call.path_params["Key"]
-    info = await run_in_threadpool(s3.multipart.complete, bucket, key, call.query["uploadId"], chosen, call.caller)
+    info = await run_in_threadpool(
+        s3.multipart.complete, bucket, key, call.query["uploadId"], chosen, call.caller, condition
+    )
     location = f"{call.request.base_url}{bucket}/{key}"
     return xml_response(
         "CompleteMultipartUploadResult", fields(Location=location, Bucket=bucket, Key=key, ETag=info.etag)

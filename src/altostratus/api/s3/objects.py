@@ -9,7 +9,13 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response, StreamingResponse
 
 from altostratus.api.context import Body, Call
-from altostratus.api.s3.headers import byte_range, check_conditions, meta_from_headers, object_headers
+from altostratus.api.s3.headers import (
+    byte_range,
+    check_conditions,
+    meta_from_headers,
+    object_headers,
+    write_condition,
+)
 from altostratus.api.s3.services import S3Services
 from altostratus.api.s3.xml import MalformedXML, children, element, fields, iso, parse, text, xml_response
 from altostratus.core.errors import AltoError, BadRequest, InvalidArgument, RequestTooLarge
@@ -78,6 +84,7 @@ async def put_object(call: Call, s3: S3Services) -> Response:
     """PutObject, streamed to a new blob; the object appears only when all of it arrived intact."""
     require_length(call.headers, s3.max_object_bytes)
     claimed, trailing = claimed_checksums(call.headers)
+    condition = write_condition(call.headers)
     bucket, key = call.path_params["Bucket"], call.path_params["Key"]
     writer = await run_in_threadpool(
         lambda: s3.lake.object_writer(
@@ -90,7 +97,7 @@ async def put_object(call: Call, s3: S3Services) -> Response:
         )
     )
     await stream_into(writer, call.body)
-    info = await run_in_threadpool(writer.commit, call.caller)
+    info = await run_in_threadpool(lambda: writer.commit(call.caller, condition=condition))
     return Response(status_code=200, headers=_write_headers(info))
 
 
