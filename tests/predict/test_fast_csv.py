@@ -177,6 +177,30 @@ def test_the_header_is_checked_either_way(monkeypatch: pytest.MonkeyPatch) -> No
     assert fast == read(wrong, ADULT_SCHEMA, fast=False, monkeypatch=monkeypatch)
 
 
+def test_every_object_of_a_prefix_is_read_the_same_with_its_own_lines(
+    monkeypatch: pytest.MonkeyPatch, small_pieces: None, arrow_pieces: list[int]
+) -> None:
+    second = b"age,workclass,hours,rich\n" + b"".join(b"%d, Private, 7.5, no\n" % n for n in range(30))
+    second = second.replace(b"17, Private, 7.5", b"17, Private, lots")  # an invalid value on line 19 of b.csv
+
+    def read_both(fast: bool, other: bytes) -> Any:
+        with monkeypatch.context() as patch:
+            if not fast:
+                patch.setattr(datasources, "parse_piece", lambda piece, columns: None)
+            sources = [Chunked(ADULT_LIKE, name="a.csv"), Chunked(other, name="b.csv")]
+            try:
+                loaded = load_table(sources, ADULT_SCHEMA, ReadOptions(max_invalid_fraction=1.0))
+            except InvalidInput as error:
+                return str(error)
+        return loaded.rows_read, {name: (r.count, r.examples) for name, r in loaded.invalid.items() if r.count}
+
+    fast = read_both(True, second)
+    assert fast == (70, {"hours": (1, [("row 58 (line 19 of b.csv)", "lots")])})
+    assert arrow_pieces and fast == read_both(False, second)
+    renamed = second.replace(b"hours", b"minutes", 1)
+    assert "header" in read_both(True, renamed) and read_both(True, renamed) == read_both(False, renamed)
+
+
 CELL = st.text(alphabet=" ab1.e-?yN\t", max_size=5) | st.sampled_from(["1", "-0.5", " 1 "])
 # One thing Arrow must not read its way, put anywhere in the data (or nothing).
 SPECIAL = st.none() | st.tuples(
