@@ -33,7 +33,7 @@ def parse_piece(piece: bytes, columns: int) -> list[ArrowArray] | None:
     if columns < 2 or not _plain(piece):
         # One column: a line of spaces is a blank line to the careful reader, but a row to Arrow.
         return None
-    pa, csv = _arrow()
+    pa, csv, _ = _arrow()
     names = _names(columns)
     try:
         table = csv.read_csv(
@@ -66,16 +66,18 @@ def _names(columns: int) -> list[str]:
 
 
 @cache
-def _arrow() -> tuple[Any, Any]:
+def _arrow() -> tuple[Any, Any, Any]:
+    """pyarrow, its csv module and its compute module, imported on first use."""
     import pyarrow
+    import pyarrow.compute
     import pyarrow.csv
 
-    return pyarrow, pyarrow.csv
+    return pyarrow, pyarrow.csv, pyarrow.compute
 
 
 def arrow_mask(keep: Sequence[bool] | npt.NDArray[np.bool_]) -> ArrowArray:
     """A boolean Arrow array for `Array.filter`."""
-    pa, _ = _arrow()
+    pa, _, _ = _arrow()
     return pa.array(np.asarray(keep, dtype=bool))
 
 
@@ -93,7 +95,7 @@ def arrow_numbers(values: ArrowArray, missing: frozenset[str]) -> npt.NDArray[np
     Arrow reads a subset of what Python's float() reads ("1_000" and " 7" it does not): on None the
     caller converts the values one by one, which tells invalid values from unusual spellings.
     """
-    pa, pc = _compute()
+    pa, _, pc = _arrow()
     text = pc.utf8_trim_whitespace(values)
     absent = pc.is_in(text, value_set=_value_set(missing))
     if pc.any(absent).as_py():
@@ -110,20 +112,19 @@ def arrow_numbers(values: ArrowArray, missing: frozenset[str]) -> npt.NDArray[np
 
 def arrow_binaries(values: ArrowArray, missing: frozenset[str]) -> tuple[npt.NDArray[np.float64], list[int]]:
     """BINARY values as 1.0/0.0, NaN where missing or invalid; and the indices of the invalid ones."""
-    _, pc = _compute()
+    _, _, pc = _arrow()
     text = pc.utf8_trim_whitespace(values)
     absent = pc.is_in(text, value_set=_value_set(missing)).to_numpy(zero_copy_only=False)
     codes = pc.index_in(pc.utf8_lower(text), value_set=_value_set(frozenset(BINARY_VALUES)))
     codes = codes.fill_null(-1).to_numpy(zero_copy_only=False)
-    table = np.array([*(BINARY_VALUES[key] for key in _ordered(frozenset(BINARY_VALUES))), np.nan])
-    numbers = table[codes]  # -1, not a binary value, picks the NaN at the end
+    numbers = _binary_numbers()[codes]  # -1, not a binary value, picks the NaN at the end
     numbers[absent] = np.nan
     return numbers, np.flatnonzero((codes < 0) & ~absent).tolist()
 
 
 def arrow_strings(values: ArrowArray, missing: frozenset[str], known: dict[str, str | None]) -> npt.NDArray[np.object_]:
     """CATEGORICAL or TEXT values stripped, None where missing; equal values share one string object (`known`)."""
-    _, pc = _compute()
+    _, _, pc = _arrow()
     encoded = pc.dictionary_encode(pc.utf8_trim_whitespace(values))
     distinct = encoded.dictionary.to_pylist()
     lookup = np.empty(len(distinct), dtype=object)
@@ -141,7 +142,7 @@ def arrow_value(values: ArrowArray, index: int) -> str:
 
 @cache
 def _value_set(values: frozenset[str]) -> ArrowArray:
-    pa, _ = _compute()
+    pa, _, _ = _arrow()
     return pa.array(_ordered(values), pa.string())
 
 
@@ -151,11 +152,9 @@ def _ordered(values: frozenset[str]) -> list[str]:
 
 
 @cache
-def _compute() -> tuple[Any, Any]:
-    import pyarrow
-    import pyarrow.compute
-
-    return pyarrow, pyarrow.compute
+def _binary_numbers() -> npt.NDArray[np.float64]:
+    """The number of each binary value in `_value_set` order, then NaN (for "not a binary value")."""
+    return np.array([*(BINARY_VALUES[key] for key in _ordered(frozenset(BINARY_VALUES))), np.nan])
 
 
 # ---- writing CSV lines, in C --------------------------------------------------------------------------------
@@ -163,13 +162,13 @@ def _compute() -> tuple[Any, Any]:
 
 def number_texts(values: npt.NDArray[np.float64]) -> ArrowArray:
     """Numbers rounded to 6 significant digits, as the shortest text that reads back as that number."""
-    pa, pc = _compute()
+    pa, _, pc = _arrow()
     return pc.cast(pa.array(_significant(values, 6)), pa.string())
 
 
 def text_values(values: Sequence[str | None]) -> ArrowArray:
     """Strings as CSV fields: None as empty, quoted (with doubled quotes) where they hold `,`, `"` or a line break."""
-    pa, pc = _compute()
+    pa, _, pc = _arrow()
     array = pa.array(values, pa.string()).fill_null("")
     needs = pc.match_substring_regex(array, '[,"\r\n]')
     if not pc.any(needs).as_py():
@@ -180,7 +179,7 @@ def text_values(values: Sequence[str | None]) -> ArrowArray:
 
 def csv_lines(columns: Sequence[ArrowArray]) -> bytes:
     """Rows of the columns (CSV fields as Arrow strings), comma-separated, each ending in a line break."""
-    pa, pc = _compute()
+    pa, _, pc = _arrow()
     lines = columns[0] if len(columns) == 1 else pc.binary_join_element_wise(*columns, ",")
     if len(lines) == 0:
         return b""

@@ -248,7 +248,7 @@ class _TableBuilder:
             return (numbers, []) if numbers is not None else _numbers(values.to_pylist(), self._missing)
         if kind is AttributeType.BINARY:
             return arrow_binaries(values, self._missing)
-        return arrow_strings(values, self._missing, self._interned[name]), []
+        return self._strings(values, self._interned[name]), []
 
     def _strings(self, values: Sequence[str] | ArrowArray, known: dict[str, str | None]) -> Objects:
         if is_arrow(values):
