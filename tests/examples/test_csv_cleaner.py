@@ -18,29 +18,14 @@ from typing import Any
 
 import pytest
 
+from altostratus.demo.data import COLUMNS
 from tests.live_server import LiveServer, live_server
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "csv_cleaner"
 ADULT = ROOT.parent / "shared" / "data" / "tabular" / "adult" / "adult-train.csv"
 ADULT_IN_README = "../shared/data/tabular/adult/adult-train.csv"
-ADULT_COLUMNS = [
-    "age",
-    "workclass",
-    "fnlwgt",
-    "education",
-    "education-num",
-    "marital-status",
-    "occupation",
-    "relationship",
-    "race",
-    "sex",
-    "capital-gain",
-    "capital-loss",
-    "hours-per-week",
-    "native-country",
-    "income",
-]
+ADULT_COLUMNS = list(COLUMNS)  # Adult's columns, as adult.names lists them
 
 
 def load_cleaning() -> ModuleType:

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from altostratus.core.clock import SystemClock
+from altostratus.demo.data import COLUMNS
 from altostratus.jobs import JobQueue, WorkerPool
 from altostratus.predict import LocalFiles, PredictService, ReadOptions
 from altostratus.predict.datasources import TextSource
@@ -21,10 +22,7 @@ from altostratus.storage.local_blobs import LocalBlobStore
 from altostratus.storage.metadata import MetadataStore
 
 SHARED_DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "tabular"
-ADULT_COLUMNS = (
-    "age,workclass,fnlwgt,education,education-num,marital-status,occupation,relationship,race,sex,"
-    "capital-gain,capital-loss,hours-per-week,native-country,income"
-)
+ADULT_COLUMNS = ",".join(COLUMNS)
 
 
 def table_of(text: str, target: str | None = None, **hints: Any) -> Table:
