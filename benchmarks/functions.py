@@ -62,13 +62,14 @@ def in_process(count: int) -> list[float]:
 def through_runtime(count: int, work: Path) -> list[float]:
     """The handler run by the worker runtime (a warm isolated process), without HTTP."""
     from altostratus.functions.model import Invocation, RunSpec
-    from altostratus.functions.runtime import ProcessRuntime
+    from altostratus.functions.runtime import ProcessRuntime, WorkerOptions
+    from altostratus.functions.runtime.process import unsandboxed_host
 
     code = work / "code"
     code.mkdir()
     (code / "app.py").write_text(SOURCE)
     spec = RunSpec("bench", "$LATEST", "app.handler", code, None, {}, 30, 256)
-    with ProcessRuntime() as runtime:
+    with ProcessRuntime(WorkerOptions(unsandboxed_host())) as runtime:
         runtime.run(spec, Invocation(str(uuid.uuid4()), b"{}"))
         return timed(count, lambda n: runtime.run(spec, Invocation(str(uuid.uuid4()), b'{"n": %d}' % n)))
 

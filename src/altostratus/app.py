@@ -9,6 +9,7 @@ import functools
 import logging
 import shlex
 from collections.abc import Iterator
+from pathlib import Path
 
 from starlette.types import ASGIApp
 
@@ -28,7 +29,7 @@ from altostratus.api.sigv4 import Verifier
 from altostratus.auth.keys import KeyStore
 from altostratus.core.clock import Clock, SystemClock
 from altostratus.core.events import EventBus
-from altostratus.core.settings import Settings
+from altostratus.core.settings import SANDBOX_UIDS, Settings
 from altostratus.deploy.canary import CanaryController
 from altostratus.deploy.endpoints import EndpointService, ModelCache
 from altostratus.deploy.experiment_records import ExperimentStore
@@ -49,7 +50,12 @@ from altostratus.functions.events import INVOKE_ASYNC_JOB, EventInvocations
 from altostratus.functions.packaging import CodeStore
 from altostratus.functions.registry import FunctionRegistry
 from altostratus.functions.routes import RoutesService, RouteStore
-from altostratus.functions.runtime import ProcessRuntime
+from altostratus.functions.runtime import ProcessRuntime, WorkerOptions
+from altostratus.functions.runtime.host import WorkerHost
+from altostratus.functions.runtime.pool import DEFAULT_MAX_PROCESSES
+from altostratus.functions.runtime.process import WORKER_PROGRAM, unsandboxed_host
+from altostratus.functions.sandbox import ApiChannels, SandboxSupport, UnavailableHost, probe, sandbox_host
+from altostratus.functions.sandbox.uids import shared_gid
 from altostratus.functions.service import FunctionsService
 from altostratus.functions.triggers import Triggers, destination_problem
 from altostratus.jobs.queue import JobQueue
@@ -99,6 +105,45 @@ class Hosting:
 
 
 @dataclasses.dataclass
+class Sandboxes:
+    """How functions run: what the machine allows, the API channels of their sandboxes, the worker host."""
+
+    support: SandboxSupport | None  # None: sandboxes were turned off (--insecure-functions-unsandboxed)
+    channels: ApiChannels | None
+    host: WorkerHost
+    # The API endpoint as functions reach it (inside a sandbox, its forwarder on the sandbox's own loopback).
+    endpoint_url: str
+    # The group that may read function code and requirements (sandboxes with uids of their own), if any.
+    share_gid: int | None = None
+
+    def close(self) -> None:
+        """Close the channel sockets."""
+        if self.channels is not None:
+            self.channels.close()
+
+
+def build_sandboxes(settings: Settings) -> Sandboxes:
+    """Sandboxed workers when the machine allows them, a host that says why not when it does not, or (asked for
+    explicitly) plain unsandboxed workers."""
+    if not settings.functions_sandbox:
+        return Sandboxes(None, None, unsandboxed_host(), settings.endpoint_url)
+    support = probe()
+    if not support.ok:
+        return Sandboxes(support, None, UnavailableHost(support.problems), settings.endpoint_url)
+    channels = ApiChannels(DEFAULT_MAX_PROCESSES, settings.port)
+    host = sandbox_host(
+        support,
+        Path(WORKER_PROGRAM),
+        uid_base=settings.functions_sandbox_uid_base,
+        uid_count=SANDBOX_UIDS,
+        channels=channels,
+        outbound_for_all=settings.functions_outbound_network,
+    )
+    share_gid = shared_gid(settings.functions_sandbox_uid_base, SANDBOX_UIDS) if support.as_root else None
+    return Sandboxes(support, channels, host, f"http://127.0.0.1:{settings.port}", share_gid)
+
+
+@dataclasses.dataclass
 class Platform:
     """Every long-lived object of one server process."""
 
@@ -113,6 +158,7 @@ class Platform:
     jobs: JobQueue
     workers: WorkerPool
     runtime: ProcessRuntime
+    sandboxes: Sandboxes
     functions: FunctionsService
     events: EventInvocations
     event_workers: WorkerPool
@@ -138,6 +184,7 @@ class Platform:
         self.event_workers.stop(timeout=10)
         self.hosting.close()
         self.runtime.shutdown()
+        self.sandboxes.close()
         self.functions.close()
         self.metadata.close()
 
@@ -160,8 +207,9 @@ def build_platform(settings: Settings, *, clock: Clock | None = None) -> Platfor
     )
     jobs = JobQueue(metadata, clock)
     keys = KeyStore(metadata, clock)
-    runtime = ProcessRuntime()
-    functions = build_functions(settings, metadata, blobs, lake, keys, jobs, runtime, clock)
+    sandboxes = build_sandboxes(settings)
+    runtime = ProcessRuntime(WorkerOptions(sandboxes.host, region=settings.region), max_processes=DEFAULT_MAX_PROCESSES)
+    functions = build_functions(settings, metadata, blobs, lake, keys, jobs, runtime, clock, sandboxes)
 
     def collect_lake_garbage(context: JobContext) -> dict[str, int]:
         return {"removed": lake.collect_garbage()}
@@ -236,6 +284,7 @@ def build_platform(settings: Settings, *, clock: Clock | None = None) -> Platfor
         jobs=jobs,
         workers=workers,
         runtime=runtime,
+        sandboxes=sandboxes,
         functions=functions,
         events=events,
         event_workers=event_workers,
@@ -304,6 +353,7 @@ def build_functions(
     jobs: JobQueue,
     runtime: ProcessRuntime,
     clock: Clock,
+    sandboxes: Sandboxes,
 ) -> FunctionsService:
     """The functions service: code in the lake's blob store, unpacked and installed under the data directory."""
     root = settings.data_dir / "functions"
@@ -312,8 +362,10 @@ def build_functions(
         return lake.read(lake.head(bucket, key))
 
     deployment = CodeDeployment(
-        CodeStore(blobs, root / "code"),
-        DependencyInstaller(root / "deps", pip_args=shlex.split(settings.functions_pip_args)),
+        CodeStore(blobs, root / "code", share_gid=sandboxes.share_gid),
+        DependencyInstaller(
+            root / "deps", pip_args=shlex.split(settings.functions_pip_args), share_gid=sandboxes.share_gid
+        ),
         jobs,
         read_lake_object,
     )
@@ -324,7 +376,7 @@ def build_functions(
         keys,
         clock,
         region=settings.region,
-        endpoint_url=settings.endpoint_url,
+        endpoint_url=sandboxes.endpoint_url,
     )
 
 
@@ -362,4 +414,5 @@ def create_asgi_app(platform: Platform) -> ASGIApp:
         clock=platform.clock,
         max_request_bytes=settings.max_request_bytes,
         routes=RouteHandler(platform.routes, verifier=verifier, clock=platform.clock),
+        channel_principal=platform.sandboxes.channels.principal if platform.sandboxes.channels else None,
     )

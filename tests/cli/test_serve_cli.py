@@ -24,6 +24,7 @@ from altostratus.cli.options import LocalCredentials
 from altostratus.cli.serve import banner
 from altostratus.core.clock import SystemClock
 from altostratus.core.settings import Settings
+from altostratus.functions.runtime.process import unsandboxed_host
 from altostratus.storage.metadata import MetadataStore
 
 
@@ -97,6 +98,9 @@ class FakePlatform:
     keys: KeyStore
     store: MetadataStore
     calls: list[str] = dataclasses.field(default_factory=list)
+    sandboxes: app.Sandboxes = dataclasses.field(
+        default_factory=lambda: app.Sandboxes(None, None, unsandboxed_host(), "http://127.0.0.1:1")
+    )
 
     def start(self) -> None:
         self.calls.append("start")

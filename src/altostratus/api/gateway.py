@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 from urllib.parse import parse_qsl
 
@@ -70,9 +70,11 @@ class Gateway:
         clock: Clock,
         max_request_bytes: int,
         routes: RouteHandler | None = None,
+        channel_principal: Callable[[str], str | None] | None = None,
     ) -> None:
         if not adapters:
             raise ValueError("the gateway needs at least one service adapter")
+        self._channel_principal = channel_principal
         self._adapters = list(adapters)
         self._verifier = verifier
         self._clock = clock
@@ -112,6 +114,7 @@ class Gateway:
             query_text = request.scope.get("query_string", b"").decode("latin-1")
             headers = {k.lower(): v for k, v in request.headers.items()}
             http = sigv4.HttpRequest(request.method, raw_path, _raw_pairs(query_text), headers)
+            self._check_channel(request, http)
             if self._routes is not None and self._routes.claims(http):
                 return await self._routes.handle(request, http, rid)
             protocol = _guess_protocol(headers, sigv4.signing_service(http))
@@ -148,6 +151,25 @@ class Gateway:
         response.headers["x-amz-request-id"] = rid
         response.headers["x-amzn-RequestId"] = rid
         return response
+
+    def _check_channel(self, request: Request, http: sigv4.HttpRequest) -> None:
+        """A request from a function's sandbox must be signed by that function's own key, if it is signed at all.
+
+        The channel (the Unix socket the request came in on) says which sandbox sent it; the signature is still
+        verified as for any request, so this only narrows who the sender may claim to be.
+        """
+        server = request.scope.get("server")
+        if self._channel_principal is None or not server or server[1] is not None:
+            return
+        bound = self._channel_principal(str(server[0]))
+        if bound is None:
+            return
+        claimed = sigv4.access_key_id(http)
+        if claimed is not None and claimed != bound:
+            raise AccessDenied(
+                f"Access Denied: this request came from the sandbox of the function whose key is {bound or 'none'}; "
+                f"it may not be signed with another key ({claimed})"
+            )
 
     def _pick(
         self, signing: str | None, method: str, raw_path: str, query: Mapping[str, str], headers: Mapping[str, str]

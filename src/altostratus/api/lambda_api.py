@@ -20,6 +20,8 @@ T = TypeVar("T")
 DEFAULT_PAGE = 50
 MAX_FUNCTIONS_PAGE = 50
 LAST_UPDATE_STATUS = {"Pending": "InProgress", "Active": "Successful", "Failed": "Failed"}
+# A function attached to subnets reports this VPC: the host's network, reached through the sandbox's uplink.
+VPC_ID = "vpc-00000000"
 ARCHITECTURE = "arm64" if platform.machine() in ("aarch64", "arm64") else "x86_64"
 
 
@@ -80,6 +82,8 @@ class LambdaApi:
             memory=params.get("MemorySize", 128),
             environment=params.get("Environment", {}).get("Variables", {}),
             dead_letter_target=params.get("DeadLetterConfig", {}).get("TargetArn", ""),
+            ephemeral_storage=params.get("EphemeralStorage", {}).get("Size", 512),
+            vpc_config=params.get("VpcConfig"),
             publish=params.get("Publish", False),
         )
         return self._configuration(config)
@@ -123,6 +127,7 @@ class LambdaApi:
         """UpdateFunctionConfiguration: only the settings given change."""
         environment = params.get("Environment")
         dead_letter = params.get("DeadLetterConfig")
+        storage = params.get("EphemeralStorage")
         config = self._functions.update_configuration(
             params["FunctionName"],
             revision_id=params.get("RevisionId"),
@@ -134,6 +139,8 @@ class LambdaApi:
             memory=params.get("MemorySize"),
             environment=None if environment is None else environment.get("Variables", {}),
             dead_letter_target=None if dead_letter is None else dead_letter.get("TargetArn", ""),
+            ephemeral_storage=None if storage is None else storage.get("Size"),
+            vpc_config=params.get("VpcConfig"),
         )
         return self._configuration(config)
 
@@ -264,7 +271,8 @@ class LambdaApi:
             "LastUpdateStatusReasonCode": config.state_reason_code if failed else None,
             "PackageType": "Zip",
             "Architectures": [ARCHITECTURE],
-            "EphemeralStorage": {"Size": 512},
+            "EphemeralStorage": {"Size": config.ephemeral_storage},
+            "VpcConfig": {**config.vpc_config, "VpcId": VPC_ID} if config.vpc_config else None,
             "LoggingConfig": {"LogFormat": "Text", "LogGroup": f"/aws/lambda/{config.name}"},
         }
 

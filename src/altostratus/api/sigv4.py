@@ -136,6 +136,17 @@ def signing_service(req: HttpRequest) -> str | None:
     return None
 
 
+def access_key_id(req: HttpRequest) -> str | None:
+    """The access key id a request claims to be signed with (any signature kind), or None if it is unsigned."""
+    credential = _credential_text(req)
+    if credential is not None:
+        return credential.split("/", 1)[0]
+    auth = req.headers.get("authorization", "")
+    if auth.startswith("AWS "):
+        return auth[4:].partition(":")[0]
+    return _query(req, "AWSAccessKeyId")
+
+
 class Verifier:
     """Checks signatures against the server's keys; `lookup` returns the key for an access key id."""
 

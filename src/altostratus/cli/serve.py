@@ -24,6 +24,7 @@ from altostratus.cli.options import (
 )
 from altostratus.cli.output import CommandFailed
 from altostratus.core.settings import Settings
+from altostratus.functions.sandbox.support import SandboxSupport
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
@@ -37,9 +38,27 @@ LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
     is_flag=True,
     help="Accept requests without checking their signatures. For throwaway experiments only.",
 )
-def serve(data_dir: Path | None, host: str | None, port: int | None, insecure_no_auth: bool) -> None:
+@click.option(
+    "--insecure-functions-unsandboxed",
+    is_flag=True,
+    help="Run functions without a sandbox, as this server's user, seeing everything it sees. Only for trusted code "
+    "on a machine where sandboxes cannot be made.",
+)
+def serve(
+    data_dir: Path | None,
+    host: str | None,
+    port: int | None,
+    insecure_no_auth: bool,
+    insecure_functions_unsandboxed: bool,
+) -> None:
     """Run the platform: the AWS-compatible gateway on one port, and the background workers."""
-    settings = load_settings(data_dir=data_dir, host=host, port=port, auth=False if insecure_no_auth else None)
+    settings = load_settings(
+        data_dir=data_dir,
+        host=host,
+        port=port,
+        auth=False if insecure_no_auth else None,
+        functions_sandbox=False if insecure_functions_unsandboxed else None,
+    )
     # Imported here so that `alto keys` and `alto lake` do not load every service.
     from altostratus.app import build_platform, create_asgi_app
 
@@ -52,13 +71,15 @@ def serve(data_dir: Path | None, host: str | None, port: int | None, insecure_no
             credentials = read_credentials_file(credentials_path(settings))
             known = credentials is not None and platform.keys.get(credentials.access_key_id) is not None
             # click.echo flushes, so a test or script reading stdout through a pipe sees the banner now.
-            click.echo(banner(settings, credentials, key_exists=known))
+            click.echo(banner(settings, credentials, key_exists=known, sandboxes=platform.sandboxes.support))
             platform.start()
             freeze_startup_objects()
             config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning", lifespan="on")
             stop.server = uvicorn.Server(config)
+            channels = platform.sandboxes.channels
             if not stop.requested:
-                stop.server.run(sockets=[listener])
+                # The sandboxes' API channels are served by the same gateway as the TCP port (sandbox/channels.py).
+                stop.server.run(sockets=[listener, *(channels.sockets if channels else [])])
         finally:
             platform.close()
 
@@ -118,7 +139,13 @@ def stop_on_signals() -> Iterator[StopRequest]:
             signal.signal(sig, handler)
 
 
-def banner(settings: Settings, credentials: LocalCredentials | None, *, key_exists: bool) -> str:
+def banner(
+    settings: Settings,
+    credentials: LocalCredentials | None,
+    *,
+    key_exists: bool,
+    sandboxes: SandboxSupport | None = None,
+) -> str:
     """What `alto serve` prints on start: where it listens, which key to use, how to try it."""
     lines = [
         f"Altostratus is listening on {settings.endpoint_url}",
@@ -126,6 +153,7 @@ def banner(settings: Settings, credentials: LocalCredentials | None, *, key_exis
     ]
     lines += _credentials_lines(settings, credentials, key_exists=key_exists)
     lines += _warning_lines(settings)
+    lines += _sandbox_lines(settings, sandboxes)
     lines.append("Press Ctrl+C to stop.")
     return "\n".join(lines)
 
@@ -168,6 +196,35 @@ def _aws_cli() -> str:
     """The aws CLI installed beside this interpreter, or plain `aws`."""
     beside = Path(sys.executable).with_name("aws")
     return str(beside) if beside.exists() else "aws"
+
+
+def _sandbox_lines(settings: Settings, support: SandboxSupport | None) -> list[str]:
+    rule = "!" * 78
+    if not settings.functions_sandbox:
+        return [
+            rule,
+            "!! WARNING: FUNCTIONS RUN UNSANDBOXED (--insecure-functions-unsandboxed).",
+            "!! Every function runs as this server's user and can read the data directory, every key",
+            "!! and every other function. Deploy only code you trust as you trust this server.",
+            rule,
+            "",
+        ]
+    if support is None:
+        return []
+    if not support.ok:
+        return [
+            rule,
+            "!! Functions are DISABLED: their sandbox cannot be set up on this machine:",
+            *(f"!!   {problem}" for problem in support.problems),
+            "!! Invocations fail until it can (`make serve` installs what Debian needs), or start",
+            "!! with --insecure-functions-unsandboxed to run them without isolation.",
+            rule,
+            "",
+        ]
+    mode = "a uid of its own per sandbox" if support.as_root else "an unprivileged uid in a user namespace"
+    lines = [f"Functions run sandboxed (bubblewrap; {mode})."]
+    lines += [f"  note: {note}" for note in support.notes]
+    return [*lines, ""]
 
 
 def _warning_lines(settings: Settings) -> list[str]:

@@ -14,6 +14,7 @@ from altostratus.core.errors import ConfigurationError
 # 8340 is free of the ports the AWS emulators use (LocalStack 4566, moto 5000, MinIO 9000),
 # so Altostratus can run beside any of them.
 DEFAULT_PORT = 8340
+SANDBOX_UIDS = 65536
 ENV_PREFIX = "ALTO_"
 
 
@@ -53,6 +54,14 @@ class Settings:
     # never holds up other jobs. A failed event is retried twice: after this many seconds, then twice as many.
     functions_event_workers: int = 4
     functions_event_retry_seconds: float = 1.0
+    # Every function invocation runs in a bubblewrap sandbox (functions/sandbox/). Off only with
+    # `alto serve --insecure-functions-unsandboxed`: functions then run as this server's user, seeing all it sees.
+    functions_sandbox: bool = True
+    # Outbound network for every function, not only those with a VpcConfig (needs slirp4netns).
+    functions_outbound_network: bool = False
+    # A server run as root gives each sandbox a uid of its own from this range of 65,536, which no account uses:
+    # systemd keeps 1879048192-2147483647 (0x70000000-0x7FFFFFFF) unallocated.
+    functions_sandbox_uid_base: int = 1879048192
     # The most bytes of CSV one predict datasource (an object or every object under a prefix) may hold.
     predict_max_datasource_bytes: int = 1024**3
 
@@ -66,6 +75,11 @@ class Settings:
         if not self.functions_event_retry_seconds >= 0:
             raise ConfigurationError(
                 f"functions_event_retry_seconds={self.functions_event_retry_seconds}; expected 0 or more"
+            )
+        highest_base = 2**31 - 2 - SANDBOX_UIDS  # the range and the sandboxes' shared group stay below 2**31 - 1
+        if not 1000 < self.functions_sandbox_uid_base <= highest_base:
+            raise ConfigurationError(
+                f"functions_sandbox_uid_base={self.functions_sandbox_uid_base}; expected 1001 to {highest_base}"
             )
         if self.predict_max_datasource_bytes < 1:
             raise ConfigurationError(

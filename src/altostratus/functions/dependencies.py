@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from altostratus.functions.errors import DependencyInstallFailed
+from altostratus.functions.sharing import share
 
 PIP_TIMEOUT_SECONDS = 30 * 60
 # How much of pip's output a Failed function's StateReason quotes.
@@ -20,10 +21,18 @@ REASON_TAIL_CHARS = 1500
 class DependencyInstaller:
     """Installs requirements with `pip install --target`, once per distinct requirements.txt and Python."""
 
-    def __init__(self, root: Path, *, pip_args: Sequence[str] = (), python: str = sys.executable) -> None:
+    def __init__(
+        self,
+        root: Path,
+        *,
+        pip_args: Sequence[str] = (),
+        python: str = sys.executable,
+        share_gid: int | None = None,
+    ) -> None:
         self._root = root
         self._pip_args = list(pip_args)
         self._python = python
+        self._share_gid = share_gid
 
     def key(self, requirements: str) -> str:
         """The name of the folder these requirements install into (the Python version is part of it)."""
@@ -60,6 +69,7 @@ class DependencyInstaller:
                     f"pip install -r requirements.txt failed (exit status {status}): "
                     f"{output.strip()[-REASON_TAIL_CHARS:]}"
                 )
+            share(staging / "site", self._share_gid)
             try:
                 (staging / "site").rename(target)
             except OSError:
@@ -81,6 +91,8 @@ class DependencyInstaller:
             "--no-input",
             "--disable-pip-version-check",
             "--no-warn-script-location",
+            # Wheels only: an sdist's setup.py would run its author's code on the host, outside any sandbox.
+            "--only-binary=:all:",
             "--requirement",
             str(requirements_file),
             *self._pip_args,

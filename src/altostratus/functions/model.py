@@ -5,6 +5,9 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import enum
+import functools
+import hashlib
+import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -19,6 +22,9 @@ DEFAULT_TIMEOUT = 3
 DEFAULT_MEMORY = 128
 MAX_TIMEOUT = 900
 MIN_MEMORY, MAX_MEMORY = 128, 10240
+# Lambda's ephemeral storage (/tmp): 512 MB unless the function asks for up to 10,240 MB.
+DEFAULT_EPHEMERAL = 512
+MIN_EPHEMERAL, MAX_EPHEMERAL = 512, 10240
 LATEST = "$LATEST"
 
 
@@ -85,6 +91,15 @@ class FunctionConfig:
     runtime: str = RUNTIME
     # The hash that names the installed requirements.txt in the dependency cache; "" when there is none.
     requirements_key: str = ""
+    # EphemeralStorage.Size: the MB of the sandbox's private /tmp.
+    ephemeral_storage: int = DEFAULT_EPHEMERAL
+    # VpcConfig (SubnetIds, SecurityGroupIds): a function attached to a subnet has outbound network.
+    vpc_config: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+
+    @property
+    def outbound_network(self) -> bool:
+        """Whether the function may reach the network beyond the platform's API (see sandbox/network.py)."""
+        return bool(self.vpc_config.get("SubnetIds"))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -99,11 +114,21 @@ class RunSpec:
     environment: Mapping[str, str]
     timeout: float
     memory_mb: int
+    ephemeral_mb: int = DEFAULT_EPHEMERAL
+    outbound_network: bool = False
+    # The access key id the function's requests must be signed with (its sandbox's API channel is bound to it).
+    principal: str = ""
 
-    @property
+    @functools.cached_property
     def pool_key(self) -> tuple[str, str, str]:
-        """Workers are shared by invocations of the same function, version and code."""
-        return (self.function_name, self.version, str(self.code_dir))
+        """Workers are shared only by invocations of the same function and version with the same configuration.
+
+        Everything a worker was started with is in the key (code, environment, limits), so a warm worker never
+        serves an invocation with an older configuration than the one asked for.
+        """
+        fields = dataclasses.asdict(self) | {"environment": dict(self.environment)}
+        digest = hashlib.sha256(json.dumps(fields, sort_keys=True, default=str).encode()).hexdigest()
+        return (self.function_name, self.version, digest)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -15,13 +15,15 @@ import zipfile
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
+from altostratus.functions import requirements
 from altostratus.functions.errors import RequestEntityTooLarge
 from altostratus.functions.model import InvalidCode, InvalidFunctionParameter
+from altostratus.functions.sharing import share
 from altostratus.storage.blobs import BlobStore, put_chunks
 
 MAX_ZIPPED_BYTES = 50 * 1024 * 1024
 MAX_UNZIPPED_BYTES = 250 * 1024 * 1024
-REQUIREMENTS_FILE = "requirements.txt"
+REQUIREMENTS_FILE = requirements.FILE
 BLOB_PREFIX = "functions/code/"
 # Fixed entry times make a folder's zip depend on its contents only, so deploying unchanged code
 # gives the same CodeSha256 and PublishVersion can tell that nothing changed.
@@ -112,6 +114,7 @@ def _requirements(archive: zipfile.ZipFile) -> str | None:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise InvalidCode(f"{REQUIREMENTS_FILE} is not UTF-8 text") from None
+    requirements.check(text)
     lines = [line.split("#", 1)[0].strip() for line in text.splitlines()]
     return text if any(lines) else None
 
@@ -165,9 +168,10 @@ def handler_problem(handler: str, folders: list[Path]) -> str | None:
 class CodeStore:
     """Zips in the BlobStore under functions/code/, unpacked on demand under a folder named by their hash."""
 
-    def __init__(self, blobs: BlobStore, root: Path) -> None:
+    def __init__(self, blobs: BlobStore, root: Path, *, share_gid: int | None = None) -> None:
         self._blobs = blobs
         self._root = root
+        self._share_gid = share_gid
 
     def put(self, package: CodePackage) -> str:
         """Store the zip under a fresh key (so deleting one version's blob never races another's)."""
@@ -196,6 +200,7 @@ class CodeStore:
         staging = self._root / f".{sha256_hex}.{uuid.uuid4().hex}"
         try:
             unpack(self.read(blob_key), staging)
+            share(staging, self._share_gid)
             staging.rename(target)
         except OSError:
             # Another worker unpacked the same code first; its folder is as good as ours.

@@ -27,7 +27,17 @@ from altostratus.storage.schema import function_aliases, function_invocations, f
 log = logging.getLogger(__name__)
 
 # What must differ from the newest published version for PublishVersion to make a new one.
-PUBLISHED_FIELDS = ("code_sha256", "handler", "runtime", "timeout", "memory", "environment", "dead_letter_target")
+PUBLISHED_FIELDS = (
+    "code_sha256",
+    "handler",
+    "runtime",
+    "timeout",
+    "memory",
+    "environment",
+    "dead_letter_target",
+    "ephemeral_storage",
+    "vpc_config",
+)
 
 
 def new_revision_id() -> str:
@@ -474,6 +484,7 @@ def _row(config: FunctionConfig) -> dict[str, Any]:
     values = dataclasses.asdict(config)
     values["function_name"] = values.pop("name")
     values["environment"] = dict(config.environment)
+    values["vpc_config"] = dict(config.vpc_config)
     return values
 
 

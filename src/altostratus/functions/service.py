@@ -20,6 +20,7 @@ from altostratus.functions.cache import ReadCache
 from altostratus.functions.deployment import CodeDeployment, CodeSource
 from altostratus.functions.errors import InvalidRequestContent, ResourceConflict, revision_mismatch
 from altostratus.functions.model import (
+    DEFAULT_EPHEMERAL,
     DEFAULT_MEMORY,
     DEFAULT_TIMEOUT,
     LATEST,
@@ -112,6 +113,8 @@ class FunctionsService:
         memory: int = DEFAULT_MEMORY,
         environment: Mapping[str, str] | None = None,
         dead_letter_target: str = "",
+        ephemeral_storage: int = DEFAULT_EPHEMERAL,
+        vpc_config: Mapping[str, Any] | None = None,
         publish: bool = False,
     ) -> FunctionConfig:
         """A new function from a zip; Pending while its requirements.txt installs, then Active (or Failed)."""
@@ -132,6 +135,8 @@ class FunctionsService:
             revision_id=new_revision_id(),
             last_modified=self._clock.now(),
             runtime=validation.runtime(runtime),
+            ephemeral_storage=validation.ephemeral_storage(ephemeral_storage),
+            vpc_config=validation.vpc_config(vpc_config or {}),
         )
         if self._registry.version(ref.name, LATEST) is not None:
             raise ResourceConflict(f"Function already exist: {ref.name}")
@@ -170,6 +175,8 @@ class FunctionsService:
         memory: int | None = None,
         environment: Mapping[str, str] | None = None,
         dead_letter_target: str | None = None,
+        ephemeral_storage: int | None = None,
+        vpc_config: Mapping[str, Any] | None = None,
     ) -> FunctionConfig:
         """Change $LATEST's settings (None: keep); a new handler is checked against the code again."""
         current = self._latest(name, revision_id)
@@ -184,6 +191,8 @@ class FunctionsService:
             "dead_letter_target": (
                 None if dead_letter_target is None else validation.dead_letter_target(dead_letter_target)
             ),
+            "ephemeral_storage": None if ephemeral_storage is None else validation.ephemeral_storage(ephemeral_storage),
+            "vpc_config": None if vpc_config is None else validation.vpc_config(vpc_config),
         }
         updated = dataclasses.replace(self._touched(current), **{k: v for k, v in changes.items() if v is not None})
         self._save(self._deployment.settled(updated), current)
@@ -379,6 +388,9 @@ class FunctionsService:
             environment=self._environment(config),
             timeout=float(config.timeout),
             memory_mb=config.memory,
+            ephemeral_mb=config.ephemeral_storage,
+            outbound_network=config.outbound_network,
+            principal=self._function_key(config.name).access_key_id,
         )
 
     def invocations(self, name: str, *, limit: int = 50, **filters: Any) -> list[InvocationRecord]:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from typing import Any
 
 from altostratus.functions.dead_letters import TARGET_FORMS, is_valid_target
 from altostratus.functions.model import (
     LATEST,
+    MAX_EPHEMERAL,
     MAX_MEMORY,
     MAX_TIMEOUT,
+    MIN_EPHEMERAL,
     MIN_MEMORY,
     RUNTIME,
     InvalidFunctionParameter,
@@ -70,6 +73,33 @@ def memory(value: int) -> int:
     if not MIN_MEMORY <= value <= MAX_MEMORY:
         raise InvalidFunctionParameter(f"MemorySize={value}; expected {MIN_MEMORY} to {MAX_MEMORY} MB")
     return value
+
+
+def ephemeral_storage(value: int) -> int:
+    """value when it is 512 to 10240 MB (EphemeralStorage.Size)."""
+    if not MIN_EPHEMERAL <= value <= MAX_EPHEMERAL:
+        raise InvalidFunctionParameter(f"EphemeralStorage.Size={value}; expected {MIN_EPHEMERAL} to {MAX_EPHEMERAL} MB")
+    return value
+
+
+def vpc_config(value: Mapping[str, Any]) -> dict[str, list[str]]:
+    """VpcConfig's subnet and security group ids: any subnet gives the function outbound network here."""
+    unknown = sorted(set(value) - {"SubnetIds", "SecurityGroupIds", "Ipv6AllowedForDualStack"})
+    if unknown:
+        raise InvalidFunctionParameter(f"VpcConfig has {unknown}; expected SubnetIds and SecurityGroupIds")
+    if value.get("Ipv6AllowedForDualStack"):
+        raise InvalidFunctionParameter(
+            "VpcConfig.Ipv6AllowedForDualStack=true is not supported: a function's outbound network is IPv4 only"
+        )
+    checked = {}
+    for field in ("SubnetIds", "SecurityGroupIds"):
+        ids = list(value.get(field) or [])
+        if len(ids) > 16 or not all(isinstance(i, str) and i for i in ids):
+            raise InvalidFunctionParameter(f"VpcConfig.{field}={ids!r}; expected at most 16 non-empty ids")
+        checked[field] = ids
+    if checked["SecurityGroupIds"] and not checked["SubnetIds"]:
+        raise InvalidFunctionParameter("VpcConfig.SecurityGroupIds is set without SubnetIds; give both or neither")
+    return checked if checked["SubnetIds"] else {}
 
 
 def environment(variables: Mapping[str, str]) -> dict[str, str]:

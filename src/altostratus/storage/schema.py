@@ -138,6 +138,8 @@ functions = Table(
     Column("access_key_id", String(128), nullable=False),
     Column("last_version", Integer, nullable=False, default=0),
     Column("created_at", UTCDateTime, nullable=False),
+    # An IAM-style policy document that widens (or narrows) what the function's own key may reach.
+    Column("access_policy", JSON, nullable=True),
 )
 
 function_versions = Table(
@@ -162,6 +164,8 @@ function_versions = Table(
     Column("state_reason", Text, nullable=False),
     Column("state_reason_code", String(64), nullable=False),
     Column("last_modified", UTCDateTime, nullable=False),
+    Column("ephemeral_storage", Integer, nullable=False, server_default="512"),
+    Column("vpc_config", JSON, nullable=False, server_default="{}"),
 )
 
 function_aliases = Table(

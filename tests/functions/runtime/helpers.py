@@ -23,7 +23,39 @@ class Deploy(Protocol):
         memory_mb: int = 128,
         deps_dir: Path | None = None,
         name: str | None = None,
+        ephemeral_mb: int = 512,
     ) -> RunSpec: ...
+
+
+# Module-level code that names the worker process it runs in: inside a sandbox every worker's pid is 2.
+WORKER = "import uuid as _uuid\nWORKER = _uuid.uuid4().hex\n"
+# A handler that answers which worker ran it.
+WHO = WORKER + "def handler(event, context):\n    return WORKER\n"
+
+
+def marked_processes(marker: str) -> list[int]:
+    """The pids of live processes whose command line holds marker (a handler's children are found this way)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        try:
+            command = Path(f"/proc/{entry}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if marker.encode() in command and process_exists(int(entry)):
+            found.append(int(entry))
+    return found
+
+
+def all_gone_soon(marker: str, within: float = 2.0) -> bool:
+    """Whether every process marked so ends within a moment."""
+    deadline = time.monotonic() + within
+    while marked_processes(marker):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
 
 
 def result(outcome: Outcome) -> Any:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
-from altostratus.functions.model import MAX_PAYLOAD_BYTES, Invocation, Outcome
+from altostratus.functions.model import MAX_PAYLOAD_BYTES, Invocation, Outcome, RunSpec
 from altostratus.functions.runtime import ProcessRuntime, WorkerStartFailed
 
 from .helpers import Deploy, error, result
@@ -15,7 +15,9 @@ from .helpers import Deploy, error, result
 Invoke = Callable[..., Outcome]
 
 
-def test_an_exception_is_unhandled_with_its_stack_trace(deploy: Deploy, invoke: Invoke) -> None:
+def test_an_exception_is_unhandled_with_its_stack_trace(
+    deploy: Deploy, invoke: Invoke, task_root: Callable[[RunSpec], str]
+) -> None:
     spec = deploy(
         """
         def helper(value):
@@ -32,7 +34,7 @@ def test_an_exception_is_unhandled_with_its_stack_trace(deploy: Deploy, invoke: 
     assert document["requestId"] in outcome.log
     stack = document["stackTrace"]
     assert len(stack) == 2, "the runtime's own frames are cut"
-    assert stack[0].startswith(f'  File "{spec.code_dir / "app.py"}", line 6, in handler')
+    assert stack[0].startswith(f'  File "{task_root(spec)}/app.py", line 6, in handler')
     assert 'line 3, in helper\n    raise ValueError(f"bad value {value}")' in stack[1]
     assert "[ERROR] ValueError: bad value 7\nTraceback (most recent call last):\n" in outcome.log
 

@@ -5,36 +5,40 @@ from __future__ import annotations
 import os
 import signal
 import time
+import uuid
 from collections.abc import Callable
-from pathlib import Path
+from textwrap import dedent
 
 from altostratus.functions.model import Outcome
 from altostratus.functions.runtime import ProcessRuntime
 
-from .helpers import Deploy, error, gone_soon, process_exists, result
+from .helpers import WHO, WORKER, Deploy, all_gone_soon, error, process_exists, result
 
 Invoke = Callable[..., Outcome]
 
-PID = "import os\ndef handler(event, context):\n    return os.getpid()\n"
 
-
-def test_a_handler_past_its_timeout_is_killed_with_its_children(deploy: Deploy, invoke: Invoke, tmp_path: Path) -> None:
-    pid_file = tmp_path / "child.pid"
+def test_a_handler_past_its_timeout_is_killed_with_its_children(
+    runtime: ProcessRuntime, deploy: Deploy, invoke: Invoke
+) -> None:
+    marker = f"60.{uuid.uuid4().int % 10**9}"
     spec = deploy(
-        f"""
-        import os, subprocess
-        def handler(event, context):
-            if event.get("quick"):
-                return os.getpid()
-            child = subprocess.Popen(["sleep", "60"])
-            open({str(pid_file)!r}, "w").write(str(child.pid))
-            print("looping")
-            while True:
-                pass
-        """,
+        WORKER
+        + dedent(
+            f"""
+            import subprocess
+            def handler(event, context):
+                if event.get("quick"):
+                    return WORKER
+                subprocess.Popen(["sleep", {marker!r}])
+                print("looping")
+                while True:
+                    pass
+            """
+        ),
         timeout=1.0,
     )
     before = result(invoke(spec, {"quick": True}))
+    (worker_pid,) = runtime.worker_pids()
     started = time.monotonic()
     outcome = invoke(spec)
     elapsed = time.monotonic() - started
@@ -44,27 +48,30 @@ def test_a_handler_past_its_timeout_is_killed_with_its_children(deploy: Deploy, 
     assert 1.0 <= elapsed < 2.0
     assert "looping\n" in outcome.log and "Task timed out after 1.00 seconds\nEND RequestId" in outcome.log
     assert "Status: timeout" in outcome.log.splitlines()[-1]
-    assert not process_exists(before), "the timed-out worker is gone"
-    assert gone_soon(int(pid_file.read_text())), "the handler's subprocess went with it"
+    assert not process_exists(worker_pid), "the timed-out worker is gone"
+    assert all_gone_soon(marker), "the handler's subprocess went with it"
     after = invoke(spec, {"quick": True})
     assert after.cold_start and result(after) != before
 
 
-def test_a_memory_hog_is_killed_at_its_limit(deploy: Deploy, invoke: Invoke) -> None:
+def test_a_memory_hog_is_killed_at_its_limit(runtime: ProcessRuntime, deploy: Deploy, invoke: Invoke) -> None:
     spec = deploy(
-        """
-        import os
-        hoard = []
-        def handler(event, context):
-            if event.get("quick"):
-                return os.getpid()
-            while True:
-                hoard.append(bytearray(8 * 1024 * 1024))
-        """,
+        WORKER
+        + dedent(
+            """
+            hoard = []
+            def handler(event, context):
+                if event.get("quick"):
+                    return WORKER
+                while True:
+                    hoard.append(bytearray(8 * 1024 * 1024))
+            """
+        ),
         memory_mb=128,
         timeout=20.0,
     )
     first = result(invoke(spec, {"quick": True}))
+    (worker_pid,) = runtime.worker_pids()
     started = time.monotonic()
     outcome = invoke(spec)
     document = error(outcome)
@@ -73,7 +80,7 @@ def test_a_memory_hog_is_killed_at_its_limit(deploy: Deploy, invoke: Invoke) -> 
     assert time.monotonic() - started < 5
     assert 128 <= outcome.max_memory_mb < 1024, "killed soon after crossing the limit, long before the machine is"
     assert "Status: error\tError Type: Runtime.OutOfMemory" in outcome.log
-    assert not process_exists(first)
+    assert not process_exists(worker_pid)
     after = invoke(spec, {"quick": True})
     assert after.cold_start and result(after) != first
 
@@ -109,14 +116,17 @@ def test_printing_100_mb_keeps_a_bounded_log(deploy: Deploy, invoke: Invoke) -> 
 
 def test_a_worker_that_exits_is_an_exit_error_and_is_replaced(deploy: Deploy, invoke: Invoke) -> None:
     spec = deploy(
-        """
-        import os
-        def handler(event, context):
-            if event.get("exit"):
-                print("leaving")
-                os._exit(3)
-            return os.getpid()
-        """
+        WORKER
+        + dedent(
+            """
+            import os
+            def handler(event, context):
+                if event.get("exit"):
+                    print("leaving")
+                    os._exit(3)
+                return WORKER
+            """
+        )
     )
     first = result(invoke(spec))
     outcome = invoke(spec, {"exit": True})
@@ -142,9 +152,10 @@ def test_sys_exit_in_a_handler_ends_the_worker(deploy: Deploy, invoke: Invoke) -
 def test_an_idle_worker_killed_from_outside_is_replaced(
     runtime: ProcessRuntime, deploy: Deploy, invoke: Invoke
 ) -> None:
-    spec = deploy(PID)
+    spec = deploy(WHO)
     first = result(invoke(spec))
-    os.kill(first, signal.SIGKILL)
+    (worker_pid,) = runtime.worker_pids()
+    os.kill(worker_pid, signal.SIGKILL)
     time.sleep(0.05)
     outcome = invoke(spec)
     assert outcome.cold_start and result(outcome) != first

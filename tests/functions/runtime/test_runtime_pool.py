@@ -15,20 +15,24 @@ import pytest
 from altostratus.functions.model import Invocation, Outcome, RunSpec
 from altostratus.functions.runtime import ProcessRuntime, RuntimeClosed
 
-from .helpers import Deploy, error, gone_soon, process_exists, result, zombie_children
+from .conftest import MakeRuntime
+from .helpers import WORKER, Deploy, error, gone_soon, process_exists, result, zombie_children
 
 Invoke = Callable[..., Outcome]
 
-COUNTER = """
-import os, time
+COUNTER = (
+    WORKER
+    + """
+import time
 print("importing")
 calls = 0
 def handler(event, context):
     global calls
     calls += 1
     time.sleep(event.get("sleep", 0))
-    return {"pid": os.getpid(), "calls": calls}
+    return {"pid": WORKER, "calls": calls}
 """
+)
 
 
 def run(runtime: ProcessRuntime, spec: RunSpec, event: str = "{}") -> Outcome:
@@ -44,33 +48,24 @@ def test_a_warm_worker_serves_the_next_invocation_without_importing_again(deploy
     assert "importing" in first.log and "importing" not in second.log
 
 
-def test_overlapping_invocations_get_workers_of_their_own(
-    runtime: ProcessRuntime, deploy: Deploy, tmp_path: Path
-) -> None:
+def test_overlapping_invocations_get_workers_of_their_own(runtime: ProcessRuntime, deploy: Deploy) -> None:
     spec = deploy(
-        f"""
-        import os, time
-        from pathlib import Path
-        arrivals = Path({str(tmp_path)!r}) / "arrivals"
-        def handler(event, context):
-            (arrivals / str(os.getpid())).touch()
-            deadline = time.time() + 10
-            while len(list(arrivals.iterdir())) < 3 and time.time() < deadline:
-                time.sleep(0.01)
-            return {{"pid": os.getpid(), "met": len(list(arrivals.iterdir())) == 3}}
-        """
+        WORKER
+        + "import time\ndef handler(event, context):\n    started = time.time()\n    time.sleep(1.5)\n"
+        + "    return {'pid': WORKER, 'span': [started, time.time()]}\n"
     )
-    (tmp_path / "arrivals").mkdir()
     with ThreadPoolExecutor(3) as pool:
         seen = [result(o) for o in pool.map(lambda _: run(runtime, spec), range(3))]
     assert len({s["pid"] for s in seen}) == 3
-    assert all(s["met"] for s in seen), "all three were in their handlers at once"
+    latest_start = max(s["span"][0] for s in seen)
+    assert all(s["span"][1] > latest_start for s in seen), "all three were in their handlers at once"
     assert runtime.idle_count(spec) == 3
 
 
-def test_past_the_per_function_cap_callers_wait_for_a_worker(deploy: Deploy) -> None:
+def test_past_the_per_function_cap_callers_wait_for_a_worker(deploy: Deploy, make_runtime: MakeRuntime) -> None:
     spec = deploy(COUNTER)
-    with ProcessRuntime(max_per_function=2) as runtime, ThreadPoolExecutor(4) as pool:
+    runtime = make_runtime(max_per_function=2)
+    with ThreadPoolExecutor(4) as pool:
         started = time.monotonic()
         outcomes = list(pool.map(lambda _: run(runtime, spec, '{"sleep": 0.3}'), range(4)))
         assert time.monotonic() - started >= 0.6
@@ -78,16 +73,19 @@ def test_past_the_per_function_cap_callers_wait_for_a_worker(deploy: Deploy) -> 
         assert runtime.process_count() == 2
 
 
-def test_past_the_global_cap_the_least_recently_used_idle_worker_makes_room(deploy: Deploy) -> None:
+def test_past_the_global_cap_the_least_recently_used_idle_worker_makes_room(
+    deploy: Deploy, make_runtime: MakeRuntime
+) -> None:
     a, b, c = deploy(COUNTER), deploy(COUNTER), deploy(COUNTER)
-    with ProcessRuntime(max_processes=2) as runtime:
-        pid_a = result(run(runtime, a))["pid"]
-        run(runtime, b)
-        run(runtime, c)
-        assert runtime.process_count() == 2
-        assert not process_exists(pid_a)
-        assert not run(runtime, b).cold_start
-        assert run(runtime, a).cold_start
+    runtime = make_runtime(max_processes=2)
+    run(runtime, a)
+    (pid_a,) = runtime.worker_pids()
+    run(runtime, b)
+    run(runtime, c)
+    assert runtime.process_count() == 2
+    assert not process_exists(pid_a)
+    assert not run(runtime, b).cold_start
+    assert run(runtime, a).cold_start
 
 
 def test_an_idle_worker_is_frozen_like_a_lambda_environment(deploy: Deploy, invoke: Invoke) -> None:
@@ -114,15 +112,16 @@ def test_an_idle_worker_is_frozen_like_a_lambda_environment(deploy: Deploy, invo
     assert after - before < 10, "but not between invocations"
 
 
-def test_idle_workers_are_reaped(deploy: Deploy) -> None:
+def test_idle_workers_are_reaped(deploy: Deploy, make_runtime: MakeRuntime) -> None:
     spec = deploy(COUNTER)
-    with ProcessRuntime(idle_timeout=0.2) as runtime:
-        pid = result(run(runtime, spec))["pid"]
-        deadline = time.monotonic() + 3
-        while runtime.process_count() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert runtime.process_count() == 0 and gone_soon(pid)
-        assert run(runtime, spec).cold_start
+    runtime = make_runtime(idle_timeout=0.2)
+    run(runtime, spec)
+    (pid,) = runtime.worker_pids()
+    deadline = time.monotonic() + 3
+    while runtime.process_count() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert runtime.process_count() == 0 and gone_soon(pid)
+    assert run(runtime, spec).cold_start
 
 
 def test_versions_and_code_folders_get_workers_of_their_own(runtime: ProcessRuntime, deploy: Deploy) -> None:
@@ -174,11 +173,12 @@ def test_the_dependency_folder_follows_the_code_folder_on_the_path(
     assert result(invoke(spec)) == ["deps", "code"]
 
 
-def test_shutdown_ends_every_worker_even_a_busy_one(deploy: Deploy) -> None:
+def test_shutdown_ends_every_worker_even_a_busy_one(deploy: Deploy, make_runtime: MakeRuntime) -> None:
     idle, busy = deploy(COUNTER), deploy(COUNTER)
     zombies_before = set(zombie_children())
-    runtime = ProcessRuntime()
-    idle_pid = result(run(runtime, idle))["pid"]
+    runtime = make_runtime()
+    run(runtime, idle)
+    (idle_pid,) = runtime.worker_pids()
     outcomes: list[Outcome] = []
     thread = threading.Thread(target=lambda: outcomes.append(run(runtime, busy, '{"sleep": 30}')))
     thread.start()
@@ -196,9 +196,10 @@ def test_shutdown_ends_every_worker_even_a_busy_one(deploy: Deploy) -> None:
         run(runtime, idle)
 
 
-def test_many_threads_on_a_few_functions(deploy: Deploy) -> None:
+def test_many_threads_on_a_few_functions(deploy: Deploy, make_runtime: MakeRuntime) -> None:
     specs = [deploy(COUNTER), deploy(COUNTER)]
-    with ProcessRuntime(max_per_function=3) as runtime, ThreadPoolExecutor(8) as pool:
+    runtime = make_runtime(max_per_function=3)
+    with ThreadPoolExecutor(8) as pool:
         outcomes = list(pool.map(lambda i: run(runtime, specs[i % 2], '{"sleep": 0.01}'), range(120)))
         assert all(o.ok for o in outcomes)
         per_function = [{result(o)["pid"] for o in outcomes[i::2]} for i in range(2)]

@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import pytest
 
-from altostratus.functions.model import Outcome
+from altostratus.functions.model import Outcome, RunSpec
 
 from .helpers import Deploy, result
 
@@ -111,7 +111,7 @@ def test_remaining_time_counts_down(deploy: Deploy, invoke: Invoke) -> None:
 
 
 def test_the_environment_is_the_functions_and_lambdas_only(
-    deploy: Deploy, invoke: Invoke, monkeypatch: pytest.MonkeyPatch
+    deploy: Deploy, invoke: Invoke, task_root: Callable[[RunSpec], str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("ALTO_PARENT_SECRET", "must-not-leak")
     spec = deploy(
@@ -132,12 +132,12 @@ def test_the_environment_is_the_functions_and_lambdas_only(
     assert env["AWS_LAMBDA_FUNCTION_VERSION"] == "$LATEST"
     assert env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] == "192"
     assert env["AWS_REGION"] == env["AWS_DEFAULT_REGION"] == "us-east-1"
-    assert env["LAMBDA_TASK_ROOT"] == str(spec.code_dir)
+    assert env["LAMBDA_TASK_ROOT"] == task_root(spec)
     assert env["_HANDLER"] == "app.handler"
     assert env["TZ"] == "UTC"
     assert "ALTO_PARENT_SECRET" not in env
-    assert seen["cwd"] == str(spec.code_dir)
-    assert seen["path"][0] == str(spec.code_dir)
+    assert seen["cwd"] == task_root(spec)
+    assert seen["path"][0] == task_root(spec)
 
 
 def test_platform_packages_are_importable_like_lambdas_boto3(deploy: Deploy, invoke: Invoke) -> None:

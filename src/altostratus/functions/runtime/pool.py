@@ -46,16 +46,16 @@ class ProcessRuntime:
 
     def __init__(
         self,
+        options: WorkerOptions,
         *,
         max_per_function: int = DEFAULT_MAX_PER_FUNCTION,
         max_processes: int = DEFAULT_MAX_PROCESSES,
         idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
-        options: WorkerOptions | None = None,
     ) -> None:
         self.max_per_function = max_per_function
         self.max_processes = max_processes
         self.idle_timeout = idle_timeout
-        self.options = options or WorkerOptions()
+        self.options = options
         self._pools: collections.defaultdict[PoolKey, _Pool] = collections.defaultdict(_Pool)
         self._busy: set[WorkerProcess] = set()
         self._total = 0
@@ -64,11 +64,16 @@ class ProcessRuntime:
         self._stop_reaper = threading.Event()
         self._reaper: threading.Thread | None = None
 
+    @property
+    def sandboxed(self) -> bool:
+        """Whether workers run in sandboxes."""
+        return self.options.host.sandboxed
+
     def run(self, spec: RunSpec, invocation: Invocation) -> Outcome:
         """Run one invocation on a warm worker of the function, or on a new one (a cold start)."""
         worker, evicted = self._acquire(spec)
-        if evicted is not None:
-            evicted.close()
+        for old in evicted:
+            old.close()
         if worker is None:
             worker = self._start(spec)
         try:
@@ -76,11 +81,12 @@ class ProcessRuntime:
         finally:
             self._release(spec.pool_key, worker)
 
-    def _acquire(self, spec: RunSpec) -> tuple[WorkerProcess | None, WorkerProcess | None]:
-        """An idle worker, or None with a slot reserved for a new one (and an idle worker evicted to make room)."""
+    def _acquire(self, spec: RunSpec) -> tuple[WorkerProcess | None, list[WorkerProcess]]:
+        """An idle worker, or None with a slot reserved for a new one; the idle workers to end (stale or evicted)."""
         dead: list[WorkerProcess] = []
         try:
             with self._changed:
+                stale = self._retire_stale(spec)
                 while True:
                     if self._closed:
                         raise RuntimeClosed("The function runtime has been shut down; no invocation can start.")
@@ -90,7 +96,7 @@ class ProcessRuntime:
                         if worker.alive():
                             self._busy.add(worker)
                             worker.thaw()
-                            return worker, None
+                            return worker, stale
                         self._forget(spec.pool_key)
                         dead.append(worker)
                     if pool.count < self.max_per_function:
@@ -98,11 +104,21 @@ class ProcessRuntime:
                         if self._total < self.max_processes or evicted is not None:
                             pool.count += 1
                             self._total += 1
-                            return None, evicted
+                            return None, stale + ([evicted] if evicted else [])
                     self._changed.wait()
         finally:
             for worker in dead:
                 worker.close()
+
+    def _retire_stale(self, spec: RunSpec) -> list[WorkerProcess]:
+        """Take out the idle workers of this function version that run an older configuration; caller holds the lock."""
+        stale: list[WorkerProcess] = []
+        for key, pool in list(self._pools.items()):
+            if key[:2] == spec.pool_key[:2] and key != spec.pool_key:
+                while pool.idle:
+                    stale.append(pool.idle.pop())
+                    self._forget(key)
+        return stale
 
     def _evict_idle(self) -> WorkerProcess | None:
         """Take out the idle worker used least recently, of any function, to make room; caller holds the lock."""
@@ -185,6 +201,12 @@ class ProcessRuntime:
         with self._changed:
             return self._total
 
+    def worker_pids(self) -> list[int]:
+        """The process ids (as the server sees them) of every worker that is busy or idle."""
+        with self._changed:
+            workers = [*self._busy, *(worker for pool in self._pools.values() for worker in pool.idle)]
+            return sorted(worker.pid for worker in workers)
+
     def idle_count(self, spec: RunSpec) -> int:
         """How many workers of the function wait idle."""
         with self._changed:
@@ -207,6 +229,7 @@ class ProcessRuntime:
             worker.kill()
         for worker in idle:
             worker.close()
+        self.options.host.close()
 
     def __enter__(self) -> ProcessRuntime:
         return self

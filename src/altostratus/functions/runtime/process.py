@@ -1,19 +1,23 @@
 """One worker process: started for one function version, fed invocations, watched for its deadline and memory.
 
-The parent enforces both limits itself, from the thread that waits for the result:
-- the timeout: past the deadline the worker's process group gets SIGKILL (Lambda's `Sandbox.Timedout`);
-- the memory limit: the worker's resident set (`/proc/PID/statm`) is polled every `memory_poll_interval` while
-  an invocation runs, and the peak RSS the worker reports with each result is checked too, so a burst between
-  two polls is caught; past `memory_mb` the group gets SIGKILL (`Runtime.OutOfMemory`).
+Where the worker runs (a sandbox, or a plain child process) is the WorkerHost's business (host.py); the parent
+enforces the limits itself, from the thread that waits for the result:
+- the timeout: past the deadline the worker and everything it started get SIGKILL (Lambda's `Sandbox.Timedout`);
+- the memory limit: the memory the host counts for the worker (a sandbox's whole tree) is polled every
+  `memory_poll_interval` while an invocation runs, and the peak RSS the worker reports with each result is
+  checked too, so a burst between two polls is caught; past `memory_mb`, or when the kernel killed one of the
+  sandbox's processes at its memory ceiling, everything gets SIGKILL (`Runtime.OutOfMemory`);
+- nothing outlives its call: after the cold start and after every invocation, every process but the worker is
+  killed before the worker is frozen or reused.
 
 RSS, not address space, is what Lambda limits, and RLIMIT_AS cannot stand in for it. Measured here (Python
 3.11, 2 cores): a bare worker maps 12 MB (9 MB resident), with a boto3 client 55 MB (49), after importing numpy
 173 MB (63), and with 8 threads running 749 MB (64): glibc reserves a 64 MB malloc arena per thread. An
 address-space cap near `memory_mb` would fail healthy functions, and one far above it protects nothing.
 
-Between invocations a worker is frozen (SIGSTOP to its process group, SIGCONT before the next invocation), as
-Lambda freezes an idle execution environment: stray background threads can neither burn CPU nor grow past the
-memory limit while nobody polls them.
+Between invocations a worker is frozen (SIGSTOP, SIGCONT before the next invocation), as Lambda freezes an idle
+execution environment: stray background threads can neither burn CPU nor grow past the memory limit while nobody
+polls them.
 """
 
 from __future__ import annotations
@@ -26,7 +30,6 @@ import math
 import os
 import select
 import signal
-import subprocess
 import sys
 import threading
 import time
@@ -37,13 +40,17 @@ from altostratus.core.errors import AltoError
 from altostratus.core.ids import arn
 from altostratus.functions.model import LATEST, MAX_PAYLOAD_BYTES, Invocation, Outcome, RunSpec, error_document
 from altostratus.functions.runtime import worker_main
+from altostratus.functions.runtime.host import RunningWorker, UnsandboxedHost, WorkerHost, WorkerView
 from altostratus.functions.runtime.logs import DEFAULT_LOG_LIMIT, BoundedLog, Report, render
-from altostratus.functions.runtime.spawner import SPAWNER
 
 WORKER_PROGRAM = worker_main.__file__
 _MAX_RESULT = MAX_PAYLOAD_BYTES + 1024 * 1024  # an error document about a payload is small
-_PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
 _EXIT_GRACE = 0.5
+
+
+def unsandboxed_host() -> UnsandboxedHost:
+    """Workers as plain processes of this interpreter (only with --insecure-functions-unsandboxed, and benchmarks)."""
+    return UnsandboxedHost(sys.executable, WORKER_PROGRAM)
 
 
 class WorkerStartFailed(AltoError):
@@ -56,7 +63,7 @@ class WorkerStartFailed(AltoError):
 class WorkerOptions:
     """How workers are started and watched; the same for every function."""
 
-    python: str = sys.executable
+    host: WorkerHost
     region: str = "us-east-1"
     account: str = "000000000000"
     init_timeout: float = 10.0
@@ -84,9 +91,9 @@ class _Init:
     death: _Death | None = None
 
 
-def environment(spec: RunSpec, options: WorkerOptions, log_stream: str) -> dict[str, str]:
+def environment(spec: RunSpec, view: WorkerView, options: WorkerOptions, log_stream: str) -> dict[str, str]:
     """The worker's whole environment: Lambda's defaults, the function's variables, then Lambda's reserved ones."""
-    python_bin = str(Path(options.python).parent)
+    python_bin = str(Path(view.python).parent)
     version = f"{sys.version_info.major}.{sys.version_info.minor}"
     env = {
         "PATH": f"{python_bin}:/usr/local/bin:/usr/bin:/bin",
@@ -105,8 +112,8 @@ def environment(spec: RunSpec, options: WorkerOptions, log_stream: str) -> dict[
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory_mb),
             "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{spec.function_name}",
             "AWS_LAMBDA_LOG_STREAM_NAME": log_stream,
-            "LAMBDA_TASK_ROOT": str(spec.code_dir),
-            "LAMBDA_RUNTIME_DIR": str(Path(WORKER_PROGRAM).parent),
+            "LAMBDA_TASK_ROOT": view.task_root,
+            "LAMBDA_RUNTIME_DIR": view.runtime_dir,
             "_HANDLER": spec.handler,
         }
     )
@@ -157,33 +164,25 @@ class WorkerProcess:
         self.log_stream = f"{now:%Y/%m/%d}/[{spec.version}]{uuid.uuid4().hex}"
         resource = f"function:{spec.function_name}" + ("" if spec.version == LATEST else f":{spec.version}")
         self.invoked_arn = arn("lambda", options.region, resource, options.account)
+        self._view = options.host.view(spec)
         self._spawned_at = time.monotonic()
         self._proc = self._spawn()
 
     @property
     def pid(self) -> int:
-        """The worker's process id (also its process group id)."""
+        """The worker's process id, as the server sees it."""
         return self._proc.pid
 
-    def _spawn(self) -> subprocess.Popen[bytes]:
+    def _spawn(self) -> RunningWorker:
         to_child_r, self._to_child = os.pipe()
         self._from_child, from_child_w = os.pipe()
         self._log, log_w = os.pipe()
-        command = [self.options.python, "-I", WORKER_PROGRAM, str(to_child_r), str(from_child_w), str(os.getpid())]
+        view = self._view
+        command = [view.program, str(to_child_r), str(from_child_w), str(view.parent_pid)]
+        env = environment(self.spec, view, self.options, self.log_stream)
         try:
-            process = SPAWNER.call(
-                lambda: subprocess.Popen(
-                    command,
-                    stdin=subprocess.DEVNULL,
-                    stdout=log_w,
-                    stderr=log_w,
-                    pass_fds=(to_child_r, from_child_w),
-                    cwd=self.spec.code_dir,
-                    env=environment(self.spec, self.options, self.log_stream),
-                    start_new_session=True,  # its own process group, so a kill takes the handler's children too
-                )
-            )
-        except OSError as error:
+            process = self.options.host.start(self.spec, command, env, (to_child_r, from_child_w), log_w)
+        except (OSError, RuntimeError) as error:
             self._close_fds()
             raise WorkerStartFailed(f"Could not start a worker for {self.spec.function_name!r}: {error}") from error
         finally:
@@ -197,7 +196,8 @@ class WorkerProcess:
         """Send the configuration and wait for the handler's import: the cold start."""
         config = {
             "handler": self.spec.handler,
-            "path": [str(self.spec.code_dir)] + ([str(self.spec.deps_dir)] if self.spec.deps_dir else []),
+            "path": self._view.sys_path,
+            "api": self._view.api,
             "function_name": self.spec.function_name,
             "function_version": self.spec.version,
             "memory_mb": self.spec.memory_mb,
@@ -216,7 +216,7 @@ class WorkerProcess:
             self._init = _Init(duration_ms, output.text(), death=answer)
             return
         self._init = _Init(duration_ms, output.text(), error=answer.payload if answer.failed else None)
-        self.reusable = not answer.failed
+        self.reusable = not answer.failed and self._proc.end_strays()
 
     def invoke(self, invocation: Invocation) -> Outcome:
         """Run one invocation; the worker stays reusable only if it answered within its limits."""
@@ -236,6 +236,8 @@ class WorkerProcess:
         answer = self._exchange(worker_main.pack_request(request), self.spec.timeout, output)
         elapsed_ms = (time.monotonic() - started) * 1000
         self.last_used = time.monotonic()
+        if isinstance(answer, _Result) and not self._proc.end_strays():
+            self.kill()  # something it started could not be ended: the sandbox goes with it
         if isinstance(answer, _Death):
             return self._died(invocation, answer, output.text(), elapsed_ms, init)
         init_ms = init.duration_ms if init else None
@@ -292,7 +294,7 @@ class WorkerProcess:
                 return self._kill(_Death("Sandbox.Timedout", f"Task timed out after {timeout:.2f} seconds", "timeout"))
             if now >= next_check:
                 next_check = now + interval
-                if self._over_memory(self._resident_kb()):
+                if self._over_memory(self._proc.resident_kb()) or self._proc.out_of_memory():
                     return self._kill(self._out_of_memory())
             for fd, _ in poller.poll(math.ceil((min(deadline, next_check) - now) * 1000)):
                 if fd == self._log:
@@ -322,7 +324,7 @@ class WorkerProcess:
         if answer is None:
             return None
         self._peak_kb = max(self._peak_kb, answer.max_rss_kb)
-        if self._over_memory(self._peak_kb):
+        if self._over_memory(self._peak_kb) or self._proc.out_of_memory():
             return self._kill(self._out_of_memory())
         return answer
 
@@ -345,13 +347,6 @@ class WorkerProcess:
                 return False
             output.feed(chunk)
 
-    def _resident_kb(self) -> int:
-        try:
-            with open(f"/proc/{self.pid}/statm", "rb") as statm:
-                return int(statm.read().split()[1]) * _PAGE_KB
-        except (OSError, IndexError, ValueError):
-            return 0
-
     def _over_memory(self, resident_kb: int) -> bool:
         self._peak_kb = max(self._peak_kb, resident_kb)
         return resident_kb > self.spec.memory_mb * 1024
@@ -370,48 +365,46 @@ class WorkerProcess:
         return death
 
     def _stop(self, grace: float) -> int:
-        """Kill the worker's process group and reap the worker; its exit code (negative: the signal).
+        """Kill the worker with everything it started and reap it; its exit code (negative: the signal).
 
-        The group is killed before the leader is reaped, so its id cannot have been reused by then.
+        Everything is killed before the worker is reaped, so no process id can have been reused by then.
         """
         self.reusable = False
         with self._lock:
             if self._proc.returncode is None:
                 if grace:
                     self._await_exit(grace)
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.killpg(self._proc.pid, signal.SIGKILL)
+                self._proc.kill()
                 self._proc.wait()
-            return self._proc.returncode
+                self._proc.release()
+            code = self._proc.returncode
+            assert code is not None
+            return code
 
     def _await_exit(self, grace: float) -> None:
         """Wait up to `grace` seconds for the worker to exit, without reaping it."""
         give_up = time.monotonic() + grace
         while time.monotonic() < give_up:
-            if os.waitid(os.P_PID, self._proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None:
+            if self._proc.has_exited():
                 return
             time.sleep(0.001)
 
     def freeze(self) -> None:
-        """Stop the worker and its children until the next invocation (Lambda freezes idle environments)."""
-        self._signal(signal.SIGSTOP)
+        """Stop the worker until the next invocation (Lambda freezes idle environments)."""
+        with self._lock:
+            if self._proc.returncode is None:
+                self._proc.freeze()
 
     def thaw(self) -> None:
         """Let a frozen worker run again."""
-        self._signal(signal.SIGCONT)
-
-    def _signal(self, number: signal.Signals) -> None:
         with self._lock:
             if self._proc.returncode is None:
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.killpg(self._proc.pid, number)
+                self._proc.thaw()
 
     def alive(self) -> bool:
         """Whether the process still runs (an idle worker may have died of a stray thread); reaping is close's."""
         with self._lock:
-            if self._proc.returncode is not None:
-                return False
-            return os.waitid(os.P_PID, self._proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is None
+            return self._proc.returncode is None and not self._proc.has_exited()
 
     def kill(self) -> None:
         """End the worker now; safe from any thread, while another waits on it."""

@@ -11,6 +11,11 @@ The protocol is binary frames, so a warm round trip costs no JSON of its own:
 - child to parent, once after the import and then per invocation: `RESULT` (failed or not, handler duration
   in ms, peak RSS in KiB, payload length), followed by the payload: the response, or Lambda's error document.
 
+In a sandbox (functions/sandbox/), the configuration names the platform's API socket, bind-mounted into the
+sandbox: the worker then forwards 127.0.0.1:<port> of the sandbox's own network namespace to it before the
+handler's module is imported, so AWS_ENDPOINT_URL works inside as outside. The forwarder carries bytes only;
+the server checks every request it carries, so a handler that tampers with it gains nothing.
+
 This module imports only the standard library and is run by path rather than with `-m`: a worker must not pay
 for (or be able to see through `sys.modules`) the platform's own packages, which a package `__init__` with
 re-exports would pull in.
@@ -19,6 +24,7 @@ re-exports would pull in.
 from __future__ import annotations
 
 import base64
+import contextlib
 import ctypes
 import dataclasses
 import importlib
@@ -27,8 +33,10 @@ import logging
 import os
 import resource
 import signal
+import socket
 import struct
 import sys
+import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -310,6 +318,8 @@ class Worker:
     def serve(self, handler: Handler) -> None:
         """Answer invocations until the parent closes the pipe."""
         while (request := self.source.request()) is not None:
+            if self.config.get("api"):
+                reap_children()  # what the server killed after the last invocation, so no zombie holds a pid
             self.request_id = request.request_id
             if request.trace_id:
                 os.environ["_X_AMZN_TRACE_ID"] = request.trace_id
@@ -351,10 +361,62 @@ def _install_log_handler(worker: Worker) -> None:
     logging.getLogger().addHandler(handler)
 
 
+def reap_children() -> None:
+    """Reap every child that has exited (the sandbox's init reaps only what is reparented to it)."""
+    try:
+        while os.waitpid(-1, os.WNOHANG)[0]:
+            pass
+    except ChildProcessError:
+        pass
+
+
+def start_api_forwarder(port: int, socket_path: str) -> None:
+    """Forward 127.0.0.1:port, inside the sandbox's network namespace, to the API socket."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", port))
+    listener.listen(64)
+    threading.Thread(
+        target=_forward_connections, args=(listener, socket_path), name="api-forwarder", daemon=True
+    ).start()
+
+
+def _forward_connections(listener: socket.socket, socket_path: str) -> None:
+    while True:
+        client, _ = listener.accept()
+        client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        upstream = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            upstream.connect(socket_path)
+        except OSError:
+            client.close()
+            upstream.close()
+            continue
+        for source, target in ((client, upstream), (upstream, client)):
+            threading.Thread(target=_relay, args=(source, target), name="api-relay", daemon=True).start()
+
+
+def _relay(source: socket.socket, target: socket.socket) -> None:
+    """Copy bytes one way until either side ends, then end both (HTTP/1.1 never half-closes here)."""
+    try:
+        while data := source.recv(1 << 16):
+            target.sendall(data)
+    except OSError:
+        pass
+    finally:
+        for end in (source, target):
+            with contextlib.suppress(OSError):
+                end.shutdown(socket.SHUT_RDWR)
+        source.close()
+
+
 def _prepare(config: dict[str, Any]) -> None:
     """Paths and output buffering, before any of the function's code runs."""
     sys.path[:0] = config["path"]
     sys.argv = [__file__]
+    api = config.get("api")
+    if api:
+        start_api_forwarder(int(api["port"]), str(api["socket"]))
     # Lambda's runtime flushes every write; line buffering keeps that for prints without a syscall per character.
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
 
