@@ -43,10 +43,12 @@ from altostratus.deploy.registry import Registry
 from altostratus.deploy.runners import predict_loader
 from altostratus.deploy.serving import EndpointRuntime
 from altostratus.deploy.sources import ArtifactSources
+from altostratus.functions.access import FunctionAccess
 from altostratus.functions.dead_letters import DeadLetters
 from altostratus.functions.dependencies import DependencyInstaller
 from altostratus.functions.deployment import DEPENDENCIES_JOB, CodeDeployment
 from altostratus.functions.events import INVOKE_ASYNC_JOB, EventInvocations
+from altostratus.functions.names import parse_ref
 from altostratus.functions.packaging import CodeStore
 from altostratus.functions.registry import FunctionRegistry
 from altostratus.functions.routes import RoutesService, RouteStore
@@ -160,6 +162,7 @@ class Platform:
     runtime: ProcessRuntime
     sandboxes: Sandboxes
     functions: FunctionsService
+    function_access: FunctionAccess
     events: EventInvocations
     event_workers: WorkerPool
     routes: RoutesService
@@ -209,7 +212,14 @@ def build_platform(settings: Settings, *, clock: Clock | None = None) -> Platfor
     keys = KeyStore(metadata, clock)
     sandboxes = build_sandboxes(settings)
     runtime = ProcessRuntime(WorkerOptions(sandboxes.host, region=settings.region), max_processes=DEFAULT_MAX_PROCESSES)
-    functions = build_functions(settings, metadata, blobs, lake, keys, jobs, runtime, clock, sandboxes)
+    registry_of_functions = FunctionRegistry(metadata)
+    functions = build_functions(settings, registry_of_functions, blobs, lake, keys, jobs, runtime, clock, sandboxes)
+    function_access = FunctionAccess(
+        registry_of_functions,
+        functools.partial(trigger_buckets, lake),
+        clock,
+        lake_access=settings.functions_lake_access,
+    )
 
     def collect_lake_garbage(context: JobContext) -> dict[str, int]:
         return {"removed": lake.collect_garbage()}
@@ -286,6 +296,7 @@ def build_platform(settings: Settings, *, clock: Clock | None = None) -> Platfor
         runtime=runtime,
         sandboxes=sandboxes,
         functions=functions,
+        function_access=function_access,
         events=events,
         event_workers=event_workers,
         routes=RoutesService(RouteStore(metadata, clock), functions.invoke, clock),
@@ -344,9 +355,22 @@ class LakeLetterBox:
             writer.commit(Caller("alto-dead-letters", trace_id=trace_id))
 
 
+def trigger_buckets(lake: LakeService, function_name: str) -> list[str]:
+    """The buckets whose notification rules invoke the function (any version or alias of it)."""
+
+    def invokes(arn: str) -> bool:
+        return destination_problem(arn, region=lake.region) is None and parse_ref(arn).name == function_name
+
+    return [
+        bucket.name
+        for bucket in lake.list_buckets()
+        if any(invokes(rule.function_arn) for rule in lake.notification_rules(bucket.name))
+    ]
+
+
 def build_functions(
     settings: Settings,
-    metadata: MetadataStore,
+    registry: FunctionRegistry,
     blobs: BlobStore,
     lake: LakeService,
     keys: KeyStore,
@@ -370,7 +394,7 @@ def build_functions(
         read_lake_object,
     )
     return FunctionsService(
-        FunctionRegistry(metadata),
+        registry,
         deployment,
         runtime,
         keys,
@@ -413,6 +437,13 @@ def create_asgi_app(platform: Platform) -> ASGIApp:
         verifier=verifier,
         clock=platform.clock,
         max_request_bytes=settings.max_request_bytes,
-        routes=RouteHandler(platform.routes, verifier=verifier, clock=platform.clock),
+        routes=RouteHandler(
+            platform.routes,
+            verifier=verifier,
+            clock=platform.clock,
+            region=settings.region,
+            function_access=platform.function_access.allows,
+        ),
         channel_principal=platform.sandboxes.channels.principal if platform.sandboxes.channels else None,
+        function_access=platform.function_access.allows,
     )

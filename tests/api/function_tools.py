@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from altostratus.functions.access import CACHE_SECONDS as ACCESS_CACHE_SECONDS
 from tests.functions.wheels import make_zip
+from tests.live_server import ALTO, LiveServer
 
 T = TypeVar("T")
 ROLE = "arn:aws:iam::000000000000:role/test"
+# For servers whose tests are about events and triggers, not keys: their functions record runs in buckets of their
+# own. How a function's key is scoped by default is tested in test_function_access.py.
+LAKE_FOR_ALL = {"ALTO_FUNCTIONS_LAKE_ACCESS": "all"}
 
 # Writes one object per run under runs/REQUEST-ID/, holding when it started, the event, and its trace header;
 # with {"fail": true} it writes the object, then raises.
@@ -58,3 +66,24 @@ def keys_under(s3: Any, bucket: str, prefix: str = "") -> list[str]:
     """Every key in the bucket under prefix, in order."""
     pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
     return [item["Key"] for page in pages for item in page.get("Contents", [])]
+
+
+def lake_policy(*buckets: str) -> dict[str, Any]:
+    """An access policy letting a function's key read, write and list these whole buckets."""
+    resources = [arn for bucket in buckets for arn in (f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*")]
+    return {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": resources}]}
+
+
+def grant_lake(server: LiveServer, name: str, *buckets: str, after_use: bool = False) -> None:
+    """Widen a function's key to these buckets with `alto functions access set` (after_use: the function has
+    called the server already, so wait until its cached access has expired)."""
+    document = json.dumps(lake_policy(*buckets))
+    done = subprocess.run(
+        [ALTO, "functions", "access", "set", name, document, "--data-dir", str(server.data_dir)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **server.env},
+    )
+    assert done.returncode == 0, done.stderr
+    if after_use:
+        time.sleep(ACCESS_CACHE_SECONDS)

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from tests.api.errors import fails
-from tests.api.function_tools import create_function, eventually, keys_under
+from tests.api.function_tools import LAKE_FOR_ALL, create_function, eventually, keys_under
 from tests.functions.wheels import make_zip
 from tests.live_server import LiveServer, live_server
 
@@ -37,6 +37,7 @@ def events_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServ
         "ALTO_FUNCTIONS_EVENT_RETRY_SECONDS": str(RETRY_SECONDS),
         "ALTO_FUNCTIONS_EVENT_WORKERS": str(EVENT_WORKERS),
         "ALTO_FUNCTIONS_PIP_ARGS": f"--no-index --find-links {empty}",
+        **LAKE_FOR_ALL,
     }
     with live_server(tmp_path_factory.mktemp("events") / "data", env=env) as running:
         yield running
@@ -252,7 +253,7 @@ def test_dead_letter_targets_are_checked(lam: Any, name: str) -> None:
 
 def test_the_request_id_is_the_job_id_so_a_restart_runs_what_was_accepted(tmp_path: Path) -> None:
     """A server killed right after answering 202 runs the event after its restart."""
-    with live_server(tmp_path / "data", env={"ALTO_FUNCTIONS_EVENT_WORKERS": "1"}) as server:
+    with live_server(tmp_path / "data", env={"ALTO_FUNCTIONS_EVENT_WORKERS": "1", **LAKE_FOR_ALL}) as server:
         lam, s3 = server.client("lambda"), server.client("s3")
         s3.create_bucket(Bucket="out")
         create_function(lam, "sleeper", Environment={"Variables": {"OUT_BUCKET": "out"}})
@@ -270,7 +271,10 @@ def test_the_request_id_is_the_job_id_so_a_restart_runs_what_was_accepted(tmp_pa
 def test_a_server_killed_with_1000_events_queued_runs_every_one_after_its_restart(tmp_path: Path) -> None:
     """SIGKILL right after the 1,000th 202: after the restart each event has run at least once, none is lost."""
     count = 1000
-    env = {"ALTO_JOB_LEASE_SECONDS": "2"}  # runs cut short by the kill are taken over 2 s after the restart
+    env = {
+        "ALTO_JOB_LEASE_SECONDS": "2",
+        **LAKE_FOR_ALL,
+    }  # runs cut short by the kill are taken over 2 s after the restart
     with live_server(tmp_path / "data", env=env) as server:
         lam, s3 = server.client("lambda", max_pool_connections=16), server.client("s3")
         s3.create_bucket(Bucket="out")

@@ -15,6 +15,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.api.errors import fails
+from tests.api.function_tools import grant_lake
 from tests.functions.wheels import build_wheel, make_zip
 from tests.live_server import LiveServer, live_server
 
@@ -338,6 +339,9 @@ def test_a_function_writes_to_the_lake_with_plain_boto3_and_its_key_is_limited(
     bucket = f"lake-{next(_names)}"
     s3.create_bucket(Bucket=bucket)
     create(lam, name, code=LAKE_WRITER, Timeout=30)
+    denied, error = invoke(lam, name, {"bucket": bucket})
+    assert denied["FunctionError"] == "Unhandled" and "AccessDenied" in error["errorMessage"], "not its trigger's"
+    grant_lake(functions_server, name, bucket, after_use=True)
 
     answer, result = invoke(lam, name, {"bucket": bucket})
 

@@ -239,14 +239,17 @@ def test_disabled_key_is_refused(api: httpx.Client, routed: LiveServer) -> None:
     wait_for(api, "POST", "/bookings", lambda r: r.status_code == 403, seconds=2.5, headers={"x-api-key": key["Value"]})
 
 
+def signed_call(api: httpx.Client, routed: LiveServer, key: str, secret: str) -> httpx.Response:
+    """POST /api/bookings?x=1 signed with SigV4 for execute-api."""
+    url = f"{routed.endpoint}/api/bookings?x=1"
+    request = AWSRequest(method="POST", url=url, data=b'{"signed": true}', headers={"content-type": "application/json"})
+    SigV4Auth(Credentials(key, secret), "execute-api", "us-east-1").add_auth(request)
+    return api.post(url, content=request.body, headers=dict(request.headers))
+
+
 def test_sigv4_signed_request_is_accepted(api: httpx.Client, routed: LiveServer) -> None:
     def signed(secret: str) -> httpx.Response:
-        url = f"{routed.endpoint}/api/bookings?x=1"
-        request = AWSRequest(
-            method="POST", url=url, data=b'{"signed": true}', headers={"content-type": "application/json"}
-        )
-        SigV4Auth(Credentials(routed.access_key, secret), "execute-api", "us-east-1").add_auth(request)
-        return api.post(url, content=request.body, headers=dict(request.headers))
+        return signed_call(api, routed, routed.access_key, secret)
 
     good, bad = signed(routed.secret_key), signed(routed.secret_key[:-1] + "x")
 
@@ -254,6 +257,19 @@ def test_sigv4_signed_request_is_accepted(api: httpx.Client, routed: LiveServer)
     assert json.loads(good.json()["body"]) == {"signed": True}
     assert (bad.status_code, bad.json()) == (403, {"message": "Forbidden"})
     assert "SignatureDoesNotMatch" in bad.headers["x-alto-error"]
+
+
+def test_a_read_only_key_may_not_invoke_a_route(api: httpx.Client, routed: LiveServer) -> None:
+    done = CliRunner().invoke(
+        cli, ["keys", "create", "--role", "read-only", "--json", "--data-dir", str(routed.data_dir)]
+    )
+    assert done.exit_code == 0, done.output
+    key = json.loads(done.stdout)
+
+    refused = signed_call(api, routed, key["AccessKeyId"], key["SecretAccessKey"])
+
+    assert (refused.status_code, refused.json()) == (403, {"message": "Forbidden"})
+    assert "is read-only: it may not invoke route POST /bookings" in refused.headers["x-alto-error"]
 
 
 def test_key_over_its_rate_gets_429(api: httpx.Client, routed: LiveServer) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from tests.api.errors import fails
-from tests.api.function_tools import create_function, eventually, keys_under
+from tests.api.function_tools import LAKE_FOR_ALL, create_function, eventually, keys_under
 from tests.functions.wheels import make_zip
 from tests.live_server import LiveServer, live_server
 
@@ -49,7 +49,7 @@ _names = itertools.count()
 @pytest.fixture(scope="module")
 def trigger_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """One `alto serve` for the trigger tests."""
-    with live_server(tmp_path_factory.mktemp("triggers") / "data") as running:
+    with live_server(tmp_path_factory.mktemp("triggers") / "data", env=LAKE_FOR_ALL) as running:
         yield running
 
 

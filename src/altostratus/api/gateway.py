@@ -15,6 +15,7 @@ from starlette.types import Message, Receive, Scope, Send
 from altostratus.api import sigv4
 from altostratus.api.context import Body, Call
 from altostratus.api.errors import error_response
+from altostratus.api.function_access import s3_needs
 from altostratus.api.routing import RouteMatch
 from altostratus.auth.keys import Role, function_may_call
 from altostratus.core.clock import Clock
@@ -71,10 +72,12 @@ class Gateway:
         max_request_bytes: int,
         routes: RouteHandler | None = None,
         channel_principal: Callable[[str], str | None] | None = None,
+        function_access: Callable[[str, str, str], bool] | None = None,
     ) -> None:
         if not adapters:
             raise ValueError("the gateway needs at least one service adapter")
         self._channel_principal = channel_principal
+        self._function_access = function_access
         self._adapters = list(adapters)
         self._verifier = verifier
         self._clock = clock
@@ -122,7 +125,7 @@ class Gateway:
             adapter, match = self._pick(sigv4.signing_service(http), request.method, raw_path, query, headers)
             protocol = adapter.protocol
             preloaded = await self._preload(request, adapter, headers)
-            verified = self._authenticate(http, match.operation, preloaded)
+            verified = self._authenticate(http, match, preloaded)
             key = verified.key if verified else None
             call = Call(
                 request=request,
@@ -201,9 +204,12 @@ class Gateway:
                 raise RequestTooLarge(f"Request body exceeds the limit of {self._limit} bytes")
         return bytes(data)
 
-    def _authenticate(self, http: sigv4.HttpRequest, operation: str, preloaded: bytes | None) -> sigv4.Verified | None:
+    def _authenticate(
+        self, http: sigv4.HttpRequest, match: RouteMatch, preloaded: bytes | None
+    ) -> sigv4.Verified | None:
         if self._verifier is None:
             return None
+        operation = match.operation
         body_sha = hashlib.sha256(preloaded).hexdigest() if preloaded is not None else None
         verified = self._verifier.verify(http, self._clock.now(), body_sha)
         if verified.key.role == Role.READ_ONLY and not is_read_operation(operation):
@@ -213,7 +219,19 @@ class Gateway:
                 f"Access Denied: key {verified.key.access_key_id} belongs to a function, which may read and write "
                 f"objects in the lake but not call {operation}"
             )
+        if verified.key.role == Role.FUNCTION and self._function_access is not None:
+            self._check_function_access(verified.key.access_key_id, match, http.headers)
         return verified
+
+    def _check_function_access(self, access_key_id: str, match: RouteMatch, headers: Mapping[str, str]) -> None:
+        assert self._function_access is not None
+        for action, resource in s3_needs(match.operation, match.path_params, headers):
+            if not self._function_access(access_key_id, action, resource):
+                raise AccessDenied(
+                    f"Access Denied: key {access_key_id} belongs to a function whose access does not allow {action} "
+                    f"on {resource} (a function reaches its triggers' buckets and dead-letter location; widen it "
+                    "with `alto functions access set`)"
+                )
 
 
 def _raw_pairs(query_text: str) -> list[tuple[str, str]]:

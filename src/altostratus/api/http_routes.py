@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Callable
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from altostratus.api import sigv4
+from altostratus.auth.keys import AccessKey, Role
 from altostratus.core.clock import Clock
 from altostratus.core.errors import AltoError
+from altostratus.core.ids import arn
 from altostratus.functions.routes import (
     MAX_BODY_BYTES,
     BodyTooLarge,
@@ -32,15 +35,31 @@ SIGNING_NAME = "execute-api"
 API_KEY_HEADER = "x-api-key"
 # Why a request was refused, for whoever debugs a client; the body stays API Gateway's fixed message.
 REASON_HEADER = "x-alto-error"
+INVOKE_ACTION = "execute-api:Invoke"
+
+
+def route_arn(region: str, method: str, path: str) -> str:
+    """A call's resource in a policy, as API Gateway writes it: API id, stage, method and the path called."""
+    return arn("execute-api", region, f"alto/$default/{method}{path}")
 
 
 class RouteHandler:
     """Answers the requests under /api/ that are not signed for another AWS service."""
 
-    def __init__(self, routes: RoutesService, *, verifier: sigv4.Verifier | None, clock: Clock) -> None:
+    def __init__(
+        self,
+        routes: RoutesService,
+        *,
+        verifier: sigv4.Verifier | None,
+        clock: Clock,
+        region: str = "us-east-1",
+        function_access: Callable[[str, str, str], bool] | None = None,
+    ) -> None:
         self._routes = routes
         self._verifier = verifier
         self._clock = clock
+        self._region = region
+        self._function_access = function_access
 
     def claims(self, http: sigv4.HttpRequest) -> bool:
         """Whether the request is a route call: under /api/, and not an AWS API call (S3 has buckets named api)."""
@@ -92,10 +111,25 @@ class RouteHandler:
         # The signature covers the body's hash, so the body is read first.
         body = await _read_body(request)
         try:
-            self._verifier.verify(http, self._clock.now(), hashlib.sha256(body).hexdigest())
+            verified = self._verifier.verify(http, self._clock.now(), hashlib.sha256(body).hexdigest())
         except AltoError as error:
             raise Forbidden(f"the request's signature was refused: {error.code}: {error.message}") from None
+        self._check_key(verified.key, request.method, http.raw_path[len(PREFIX) :] or "/", match)
         return body
+
+    def _check_key(self, key: AccessKey, method: str, path: str, match: RouteMatch) -> None:
+        """Admin keys invoke any route; a function's key only the routes its access policy allows; others none."""
+        if key.role == Role.ADMIN:
+            return
+        resource = route_arn(self._region, method, path)
+        if key.role == Role.FUNCTION and self._function_access is not None:
+            if self._function_access(key.access_key_id, INVOKE_ACTION, resource):
+                return
+            raise Forbidden(
+                f"key {key.access_key_id} belongs to a function whose access policy does not allow "
+                f"{INVOKE_ACTION} on {resource}"
+            )
+        raise Forbidden(f"key {key.access_key_id} is {key.role.value}: it may not invoke route {match.route.key}")
 
 
 async def _read_body(request: Request) -> bytes:

@@ -16,6 +16,7 @@ from typing import Any
 
 import click
 
+from altostratus.cli.function_access import access
 from altostratus.cli.options import json_option, service_client
 from altostratus.cli.options import with_clients as with_clients_of
 from altostratus.cli.output import CommandFailed, format_time, print_json, print_table
@@ -291,3 +292,6 @@ def invocation_summary(stream: Mapping[str, Any], messages: list[str]) -> dict[s
 
 def _from_millis(millis: int) -> dt.datetime:
     return dt.datetime.fromtimestamp(millis / 1000, dt.UTC)
+
+
+functions.add_command(access)

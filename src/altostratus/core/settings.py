@@ -62,6 +62,9 @@ class Settings:
     # A server run as root gives each sandbox a uid of its own from this range of 65,536, which no account uses:
     # systemd keeps 1879048192-2147483647 (0x70000000-0x7FFFFFFF) unallocated.
     functions_sandbox_uid_base: int = 1879048192
+    # What a function's own key reaches: "triggers" (the buckets that trigger it, its dead-letter location and
+    # what its access policy adds) or "all" (every bucket, as before keys were scoped).
+    functions_lake_access: str = "triggers"
     # The most bytes of CSV one predict datasource (an object or every object under a prefix) may hold.
     predict_max_datasource_bytes: int = 1024**3
 
@@ -80,6 +83,10 @@ class Settings:
         if not 1000 < self.functions_sandbox_uid_base <= highest_base:
             raise ConfigurationError(
                 f"functions_sandbox_uid_base={self.functions_sandbox_uid_base}; expected 1001 to {highest_base}"
+            )
+        if self.functions_lake_access not in ("triggers", "all"):
+            raise ConfigurationError(
+                f"functions_lake_access={self.functions_lake_access!r}; expected one of ['triggers', 'all']"
             )
         if self.predict_max_datasource_bytes < 1:
             raise ConfigurationError(

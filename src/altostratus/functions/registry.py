@@ -198,6 +198,32 @@ class FunctionRegistry:
         with self._store.begin() as db:
             db.execute(update(functions).where(functions.c.name == name).values(access_key_id=access_key_id))
 
+    def owner_of_key(self, access_key_id: str) -> tuple[str, Mapping[str, Any] | None] | None:
+        """(name, access policy) of the function whose own key this is; None when it is no function's."""
+        with self._store.read() as db:
+            row = db.execute(
+                select(functions.c.name, functions.c.access_policy).where(functions.c.access_key_id == access_key_id)
+            ).first()
+        return None if row is None else (str(row.name), row.access_policy)
+
+    @_changes
+    def set_access_policy(self, name: str, document: Mapping[str, Any] | None) -> None:
+        """Replace the function's access policy (None removes it); FunctionNotFound if there is no such function."""
+        with self._store.begin() as db:
+            changed = db.execute(
+                update(functions).where(functions.c.name == name).values(access_policy=document)
+            ).rowcount
+        if not changed:
+            raise FunctionNotFound(f"Function not found: {name}")
+
+    def access_policy(self, name: str) -> Mapping[str, Any] | None:
+        """The function's access policy, None when it has none; FunctionNotFound if there is no such function."""
+        with self._store.read() as db:
+            row = db.execute(select(functions.c.access_policy).where(functions.c.name == name)).first()
+        if row is None:
+            raise FunctionNotFound(f"Function not found: {name}")
+        return row.access_policy  # type: ignore[no-any-return]
+
     def unused_blobs(self, blob_keys: Iterable[str]) -> list[str]:
         """Those of the code blobs that no version refers to any more."""
         with self._store.read() as db:

@@ -15,6 +15,7 @@ from altostratus.functions.runtime.host import RunningWorker, WorkerView
 from altostratus.functions.sandbox.bubblewrap import BubblewrapHost, SandboxFailed, SandboxTools
 from altostratus.functions.sandbox.channels import ApiChannels
 from altostratus.functions.sandbox.layout import RuntimeLayer
+from altostratus.functions.sandbox.seccomp import compile_filter
 from altostratus.functions.sandbox.support import DEBIAN_PACKAGES, SandboxSupport, probe
 from altostratus.functions.sandbox.uids import UidPool
 
@@ -57,6 +58,7 @@ def sandbox_host(
         support.cgroups,
         uids=UidPool(uid_base, uid_count) if support.as_root else None,
         channels=channels,
+        seccomp=compile_filter(),
         outbound_for_all=outbound_for_all,
     )
 

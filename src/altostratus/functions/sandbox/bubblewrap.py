@@ -84,12 +84,14 @@ class BubblewrapHost:
         *,
         uids: UidPool | None,
         channels: ApiChannels | None,
+        seccomp: bytes | None,
         outbound_for_all: bool = False,
     ) -> None:
         if (tools.setpriv is None) != (uids is None):
             raise ValueError("a root server needs both setpriv and a uid pool; a user server neither")
         self._tools, self._layer, self._cgroups = tools, layer, cgroups
         self._uids, self._channels, self._outbound_for_all = uids, channels, outbound_for_all
+        self._seccomp = seccomp
 
     def view(self, spec: RunSpec) -> WorkerView:
         """The sandbox's paths."""
@@ -140,6 +142,10 @@ class BubblewrapHost:
         files = [_memfd(name, data) for name, data in identity_files(uid, gid, HOSTNAME).items()]
         inherited = [info_w, block_r, *(fd for fd, _ in files)]
         args = self._arguments(spec, files, info_w, block_r, outbound, held)
+        if self._seccomp is not None:
+            seccomp_fd, _ = _memfd("seccomp", self._seccomp)
+            inherited.append(seccomp_fd)
+            args += ["--seccomp", str(seccomp_fd)]
         args += ["--", *self._privileges(held.uid), str(self._layer.python), "-I", "-S", *command]
         try:
             process = SPAWNER.call(

@@ -9,6 +9,7 @@ import subprocess
 
 from altostratus.functions.sandbox.bubblewrap import SandboxTools
 from altostratus.functions.sandbox.cgroups import CgroupTree
+from altostratus.functions.sandbox.seccomp import compile_filter
 
 DEBIAN_PACKAGES = "bubblewrap slirp4netns"
 
@@ -46,6 +47,11 @@ def probe() -> SandboxSupport:
     setpriv = shutil.which("setpriv") if root else None
     if root and setpriv is None:
         return SandboxSupport(None, cgroups, ("setpriv (util-linux) is not installed",), tuple(notes))
+    if compile_filter() is None:
+        notes.append(
+            "libseccomp is not installed: sandboxes get no seccomp filter (root servers' sandboxes could "
+            "then make user namespaces)"
+        )
     slirp4netns = shutil.which("slirp4netns")
     if slirp4netns is None:
         notes.append("slirp4netns is not installed: functions cannot be given outbound network (VpcConfig)")
