@@ -10,7 +10,7 @@ CHECKED := src tests benchmarks
 # apt-get needs root; sudo only when we are not root already.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: venv debs serve test test-fast lint format bench clean
+.PHONY: venv debs sandbox-debs serve test test-fast lint format bench clean
 
 venv: $(STAMP)
 
@@ -23,9 +23,22 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
 	@touch $@
 
-# Debian packages the tests need. Each line adds a package when its check fails;
-# apt-get runs only when something is missing.
-debs:
+# Debian packages that function sandboxes need: bubblewrap makes them, slirp4netns gives outbound network to
+# the functions allowed it, libseccomp2 compiles their seccomp filter (see src/altostratus/functions/sandbox/).
+# Each line adds a package when its check fails; apt-get runs only when something is missing.
+sandbox-debs:
+	@missing=""; \
+	command -v bwrap >/dev/null 2>&1 || missing="$$missing bubblewrap"; \
+	command -v slirp4netns >/dev/null 2>&1 || missing="$$missing slirp4netns"; \
+	ldconfig -p 2>/dev/null | grep -q libseccomp.so.2 || missing="$$missing libseccomp2"; \
+	if [ -n "$$missing" ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing Debian packages:$$missing"; \
+		$(SUDO) apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+# Debian packages the tests need besides the sandbox's (same rule).
+debs: sandbox-debs
 	@missing=""; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	if [ -n "$$missing" ]; then \
@@ -34,7 +47,7 @@ debs:
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
-serve: venv
+serve: venv sandbox-debs
 	$(BIN)/alto serve $(ARGS)
 
 lint: venv

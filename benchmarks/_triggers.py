@@ -25,7 +25,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.api.function_tools import create_function, keys_under
+from tests.api.function_tools import create_function, grant_lake, keys_under
 from tests.functions.wheels import make_zip
 from tests.live_server import LiveServer, live_server
 
@@ -112,6 +112,7 @@ def run(uploads: int, events: int) -> dict[str, Any]:
         for bucket in ("results", "uploads"):
             s3.create_bucket(Bucket=bucket)
         create_function(lam, "timer", HANDLER, Timeout=30)
+        grant_lake(server, "timer", "results")  # its key reaches its trigger's bucket only by default
         config = {
             "LambdaFunctionArn": "arn:aws:lambda:us-east-1:000000000000:function:timer",
             "Events": ["s3:ObjectCreated:*"],

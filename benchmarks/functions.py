@@ -1,16 +1,21 @@
-"""Functions benchmark: what the service is for, beside a baseline in the same run.
+"""Functions benchmark: what the service is for, with the sandbox beside the old unsandboxed runtime, in one run.
 
-- Warm Invoke latency (p50/p99) of a trivial handler through boto3's lambda client over loopback HTTP, beside
-  the same handler called directly in-process (the baseline) and through the worker runtime alone (no HTTP).
-- Event throughput (events run per second) and the time from an S3 PutObject, an Event Invoke and a
-  RequestResponse Invoke to the handler starting (benchmarks/_triggers.py).
+- Warm Invoke latency (p50/p99) of a trivial handler through boto3's lambda client over loopback HTTP, against
+  a server whose functions run sandboxed (the default) and one started with --insecure-functions-unsandboxed;
+  beside them the same handler called in-process (the floor) and through the worker runtime alone (no HTTP),
+  sandboxed and not.
+- Cold start (p50/p99): the first invocation of a new configuration, through the runtime alone and through boto3
+  (after UpdateFunctionConfiguration, which retires the warm worker), sandboxed and not.
+- Event throughput and the time from an S3 PutObject, an Event Invoke and a RequestResponse Invoke to the
+  handler starting, on a sandboxed server (benchmarks/_triggers.py).
 
-    python benchmarks/functions.py [--invokes N] [--uploads N] [--events N] [--json OUT]
+    python benchmarks/functions.py [--invokes N] [--colds N] [--uploads N] [--events N] [--json OUT]
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import statistics
 import sys
@@ -27,9 +32,16 @@ from tests.api.function_tools import create_function, eventually
 from tests.functions.wheels import make_zip
 from tests.live_server import live_server
 
+from altostratus.core.settings import SANDBOX_UIDS, Settings
+from altostratus.functions.model import Invocation, RunSpec
+from altostratus.functions.runtime import ProcessRuntime, WorkerOptions
+from altostratus.functions.runtime.host import WorkerHost
+from altostratus.functions.runtime.process import WORKER_PROGRAM, unsandboxed_host
+from altostratus.functions.sandbox import probe, sandbox_host
 from benchmarks import _triggers
 
 SOURCE = "def handler(event, context):\n    return {'ok': True, 'n': event.get('n')}\n"
+HOSTS = ("sandboxed", "unsandboxed")
 
 
 def summary(samples: list[float]) -> dict[str, float]:
@@ -38,6 +50,7 @@ def summary(samples: list[float]) -> dict[str, float]:
     return {
         "p50_ms": round(statistics.median(ordered) * 1000, 3),
         "p99_ms": round(ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))] * 1000, 3),
+        "n": len(ordered),
     }
 
 
@@ -59,42 +72,74 @@ def in_process(count: int) -> list[float]:
     return timed(count, lambda n: json.dumps(handler(json.loads(json.dumps({"n": n})), None)))
 
 
-def through_runtime(count: int, work: Path) -> list[float]:
-    """The handler run by the worker runtime (a warm isolated process), without HTTP."""
-    from altostratus.functions.model import Invocation, RunSpec
-    from altostratus.functions.runtime import ProcessRuntime, WorkerOptions
-    from altostratus.functions.runtime.process import unsandboxed_host
+def worker_host(kind: str) -> WorkerHost:
+    """The runtime's host: a sandbox per worker as `alto serve` makes them, or plain processes."""
+    if kind == "unsandboxed":
+        return unsandboxed_host()
+    support = probe()
+    if not support.ok:
+        raise SystemExit(f"sandboxes cannot be made here: {support.problems}")
+    base = Settings.load({}, data_dir=Path("/nonexistent")).functions_sandbox_uid_base
+    return sandbox_host(
+        support, Path(WORKER_PROGRAM), uid_base=base, uid_count=SANDBOX_UIDS, channels=None, outbound_for_all=False
+    )
 
-    code = work / "code"
+
+def through_runtime(kind: str, warm: int, colds: int, work: Path) -> dict[str, Any]:
+    """Warm invokes and cold starts through the worker runtime alone (no HTTP)."""
+    code = work / f"code-{kind}"
     code.mkdir()
     (code / "app.py").write_text(SOURCE)
+    (code / "app.py").chmod(0o644)
     spec = RunSpec("bench", "$LATEST", "app.handler", code, None, {}, 30, 256)
-    with ProcessRuntime(WorkerOptions(unsandboxed_host())) as runtime:
+    with ProcessRuntime(WorkerOptions(worker_host(kind))) as runtime:
         runtime.run(spec, Invocation(str(uuid.uuid4()), b"{}"))
-        return timed(count, lambda n: runtime.run(spec, Invocation(str(uuid.uuid4()), b'{"n": %d}' % n)))
+        warm_samples = timed(warm, lambda n: runtime.run(spec, Invocation(str(uuid.uuid4()), b'{"n": %d}' % n)))
+
+        def cold(n: int) -> None:
+            fresh = dataclasses.replace(spec, environment={"RUN": str(n)})  # a new configuration: a new worker
+            outcome = runtime.run(fresh, Invocation(str(uuid.uuid4()), b"{}"))
+            assert outcome.cold_start and outcome.ok, outcome.payload
+
+        cold_samples = timed(colds, cold)
+    return {"warm": summary(warm_samples), "cold_start": summary(cold_samples)}
 
 
-def through_boto3(count: int, work: Path) -> list[float]:
-    """lambda.invoke (RequestResponse) against `alto serve` over loopback HTTP."""
-    with live_server(work / "data") as server:
+def through_boto3(kind: str, warm: int, colds: int, work: Path) -> dict[str, Any]:
+    """lambda.invoke (RequestResponse) against `alto serve` over loopback HTTP; cold starts after a config change."""
+    args = ["--insecure-functions-unsandboxed"] if kind == "unsandboxed" else []
+    with live_server(work / f"data-{kind}", *args) as server:
         lam = server.client("lambda")
         create_function(lam, "bench", code=make_zip({"app.py": SOURCE}), MemorySize=256)
         eventually(lambda: lam.get_function(FunctionName="bench")["Configuration"]["State"] == "Active")
         for _ in range(20):
             lam.invoke(FunctionName="bench", Payload=b"{}")
-        return timed(count, lambda n: lam.invoke(FunctionName="bench", Payload=b'{"n": %d}' % n)["Payload"].read())
+        warm_samples = timed(
+            warm, lambda n: lam.invoke(FunctionName="bench", Payload=b'{"n": %d}' % n)["Payload"].read()
+        )
+        cold_samples = []
+        for n in range(colds):
+            lam.update_function_configuration(FunctionName="bench", Environment={"Variables": {"RUN": str(n)}})
+            start = time.perf_counter()
+            lam.invoke(FunctionName="bench", Payload=b"{}")["Payload"].read()
+            cold_samples.append(time.perf_counter() - start)
+    return {"warm": summary(warm_samples), "cold_start": summary(cold_samples)}
 
 
-def run(invokes: int, uploads: int, events: int) -> dict[str, Any]:
+def run(invokes: int, colds: int, uploads: int, events: int) -> dict[str, Any]:
     """Every figure of this benchmark."""
+    results: dict[str, Any] = {"invoke_in_process": summary(in_process(invokes * 10))}
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
-        (work / "runtime").mkdir()
-        (work / "http").mkdir()
-        results: dict[str, Any] = {
-            "invoke_in_process": summary(in_process(invokes * 10)),
-            "invoke_runtime_only": summary(through_runtime(invokes, work / "runtime")),
-            "invoke_boto3_http": summary(through_boto3(invokes, work / "http")),
+        work.chmod(0o755)
+        for kind in HOSTS:
+            results[f"runtime_{kind}"] = through_runtime(kind, invokes, colds, work)
+        for kind in HOSTS:
+            results[f"boto3_{kind}"] = through_boto3(kind, invokes, colds, work)
+    for name in ("runtime", "boto3"):
+        sandboxed, unsandboxed = results[f"{name}_sandboxed"], results[f"{name}_unsandboxed"]
+        results[f"{name}_ratio_sandboxed_to_unsandboxed"] = {
+            part: round(sandboxed[part]["p50_ms"] / unsandboxed[part]["p50_ms"], 2) for part in ("warm", "cold_start")
         }
     results["triggers"] = _triggers.run(uploads, events)
     return results
@@ -104,11 +149,12 @@ def main(argv: list[str] | None = None) -> None:
     """Run and print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--invokes", type=int, default=500, help="warm invocations timed one by one [500]")
+    parser.add_argument("--colds", type=int, default=30, help="cold starts timed one by one [30]")
     parser.add_argument("--uploads", type=int, default=50, help="uploads timed for PutObject → handler [50]")
     parser.add_argument("--events", type=int, default=300, help="Event invocations for throughput [300]")
     parser.add_argument("--json", type=Path, help="also write the results to this JSON file")
     args = parser.parse_args(argv)
-    results = run(args.invokes, args.uploads, args.events)
+    results = run(args.invokes, args.colds, args.uploads, args.events)
     print(json.dumps(results, indent=2))
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))

@@ -240,3 +240,18 @@ def test_its_key_reaches_its_triggers_bucket_and_no_other(server: LiveServer, la
 
 def _prefix(prefix: str) -> dict[str, Any]:
     return {"Key": {"FilterRules": [{"Name": "prefix", "Value": prefix}]}}
+
+
+def test_outbound_network_still_keeps_the_hosts_loopback_out(server: LiveServer, lam: Any) -> None:
+    lam.update_function_configuration(FunctionName="hostile", VpcConfig={"SubnetIds": ["subnet-1"]})
+    try:
+        with socket.socket() as listener:
+            listener.bind(("127.0.0.1", 0))
+            listener.listen()
+            port = listener.getsockname()[1]
+            seen = run(lam, "connect", targets=[["127.0.0.1", port], ["10.0.2.2", port], ["127.0.0.1", server.port]])
+    finally:
+        lam.update_function_configuration(FunctionName="hostile", VpcConfig={"SubnetIds": []})
+    assert refused(seen[f"127.0.0.1:{port}"]), "its loopback is still its own"
+    assert refused(seen[f"10.0.2.2:{port}"]), "slirp4netns's way to the host's loopback is closed"
+    assert seen[f"127.0.0.1:{server.port}"] == {"ok": True, "value": "connected"}, "the API channel still works"

@@ -7,6 +7,7 @@ import hashlib
 import itertools
 import json
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -378,3 +379,83 @@ def test_invocation_logs_through_cloudwatch_logs(functions_server: LiveServer, l
     assert everything["events"] + rest["events"] == whole["events"]
     assert "nextToken" not in rest
     fails(lambda: logs.filter_log_events(logGroupName="/aws/lambda/never-existed"), "ResourceNotFoundException", 400)
+
+
+SANDBOX_VIEW = make_zip(
+    {
+        "app.py": (
+            "import os, socket\n"
+            "def handler(event, context):\n"
+            "    tmp = os.statvfs('/tmp')\n"
+            "    return {'stage': os.environ.get('STAGE'), 'tmp_mb': tmp.f_blocks * tmp.f_frsize // 2**20,\n"
+            "            'routes': open('/proc/net/route').read().count('\\n') - 1}\n"
+        )
+    }
+)
+
+
+def test_a_changed_environment_is_seen_by_the_very_next_invocation(lam: Any, name: str) -> None:
+    create(lam, name, code=SANDBOX_VIEW, Environment={"Variables": {"STAGE": "one"}})
+    assert invoke(lam, name)[1]["stage"] == "one"
+    assert invoke(lam, name)[1]["stage"] == "one"  # a warm worker now holds the old value
+
+    lam.update_function_configuration(FunctionName=name, Environment={"Variables": {"STAGE": "two"}})
+
+    assert invoke(lam, name)[1]["stage"] == "two", "never the warm worker with the old configuration"
+
+
+def test_ephemeral_storage_sizes_the_functions_tmp(lam: Any, name: str) -> None:
+    created = create(lam, name, code=SANDBOX_VIEW, EphemeralStorage={"Size": 1024})
+    assert created["EphemeralStorage"] == {"Size": 1024}
+    assert invoke(lam, name)[1]["tmp_mb"] == 1024
+
+    updated = lam.update_function_configuration(FunctionName=name, EphemeralStorage={"Size": 600})
+    assert updated["EphemeralStorage"] == {"Size": 600}
+    assert invoke(lam, name)[1]["tmp_mb"] == 600
+
+
+def test_vpc_config_gives_a_function_its_network_and_is_checked(lam: Any, name: str) -> None:
+    created = create(lam, name, code=SANDBOX_VIEW)
+    assert "VpcConfig" not in created
+    assert invoke(lam, name)[1]["routes"] == 0, "no route at all without a VpcConfig"
+
+    vpc = {"SubnetIds": ["subnet-1"], "SecurityGroupIds": ["sg-1"]}
+    updated = lam.update_function_configuration(FunctionName=name, VpcConfig=vpc)
+    assert updated["VpcConfig"] == {**vpc, "VpcId": "vpc-00000000"}
+    assert invoke(lam, name)[1]["routes"] >= 1, "a default route through the sandbox's uplink"
+
+    error = fails(
+        lambda: lam.update_function_configuration(FunctionName=name, VpcConfig={"SecurityGroupIds": ["sg-1"]}),
+        "InvalidParameterValueException",
+        400,
+    )
+    assert "SecurityGroupIds is set without SubnetIds" in message(error)
+    removed = lam.update_function_configuration(FunctionName=name, VpcConfig={"SubnetIds": [], "SecurityGroupIds": []})
+    assert "VpcConfig" not in removed
+    assert invoke(lam, name)[1]["routes"] == 0
+
+
+def test_requirements_that_are_not_plain_packages_are_refused(lam: Any, name: str) -> None:
+    for line in ("-r /etc/shadow", "evil @ file:///root", "--extra-index-url http://127.0.0.1:9/"):
+        code = make_zip({"app.py": "def handler(e, c):\n    return 1\n", "requirements.txt": line + "\n"})
+        error = fails(lambda c=code: create(lam, name, code=c), "InvalidParameterValueException", 400)
+        assert f"requirements.txt line 1 ({line!r})" in message(error)
+
+
+def test_requirements_install_wheels_only(lam: Any, name: str, wheelhouse: Path) -> None:
+    (wheelhouse / "altosdist-1.0.tar.gz").write_bytes(b"not really an sdist; pip must not even try to build it")
+    code = make_zip({"app.py": "def handler(e, c):\n    return 1\n", "requirements.txt": "altosdist==1.0\n"})
+    create(lam, name, code=code)
+    config = eventually_settled(lam, name)
+    assert config["State"] == "Failed"
+    assert "No matching distribution found for altosdist==1.0" in config["StateReason"]
+
+
+def eventually_settled(lam: Any, name: str) -> dict[str, Any]:
+    """The configuration once its requirements installed or failed."""
+    deadline = time.monotonic() + 120
+    while True:
+        config: dict[str, Any] = lam.get_function_configuration(FunctionName=name)
+        if config["State"] != "Pending" or time.monotonic() > deadline:
+            return config
+        time.sleep(0.2)

@@ -365,3 +365,30 @@ def test_dry_run_checks_the_function_can_run(harness: Harness) -> None:
     create(harness)
     assert harness.service.check_invocable("fn").version == LATEST
     assert harness.runtime.calls == []
+
+
+@pytest.mark.parametrize(("size", "ok"), [(511, False), (512, True), (10240, True), (10241, False)])
+def test_ephemeral_storage_is_512_to_10240_mb(size: int, ok: bool) -> None:
+    from altostratus.functions import validation
+
+    if ok:
+        assert validation.ephemeral_storage(size) == size
+    else:
+        with pytest.raises(InvalidFunctionParameter, match=f"EphemeralStorage.Size={size}; expected 512 to 10240 MB"):
+            validation.ephemeral_storage(size)
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ({"SubnetIds": ["s"], "Extra": 1}, "VpcConfig has \\['Extra'\\]"),
+        ({"SubnetIds": ["s"], "Ipv6AllowedForDualStack": True}, "IPv4 only"),
+        ({"SubnetIds": [""]}, "non-empty ids"),
+        ({"SecurityGroupIds": ["g"]}, "without SubnetIds"),
+    ],
+)
+def test_bad_vpc_configs_are_refused(config: dict[str, Any], message: str) -> None:
+    from altostratus.functions import validation
+
+    with pytest.raises(InvalidFunctionParameter, match=message):
+        validation.vpc_config(config)

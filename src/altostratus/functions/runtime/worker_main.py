@@ -23,10 +23,8 @@ re-exports would pull in.
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import ctypes
-import dataclasses
 import importlib
 import json
 import logging
@@ -39,20 +37,23 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+if TYPE_CHECKING:  # the cold start of every function pays for each import here: typing's are for mypy only
+    from collections.abc import Callable
+    from typing import TypeAlias
+
+    Handler: TypeAlias = "Callable[[Any, LambdaContext], Any]"
 
 CONFIG_HEADER = struct.Struct("!I")
 REQUEST_HEADER = struct.Struct("!qIIII")
 RESULT_HEADER = struct.Struct("!?dQI")
-Handler = Callable[[Any, "LambdaContext"], Any]
 _PR_SET_PDEATHSIG = 1
 _LOG_FORMAT = "[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s\n"
 
 
-@dataclasses.dataclass(frozen=True)
-class Request:
+class Request(NamedTuple):
     """One invocation as the worker receives it."""
 
     request_id: str
@@ -194,6 +195,8 @@ def _client_context(raw: str | None) -> ClientContext | None:
 
 
 def _unbase64(raw: str) -> str:
+    import base64  # only for client contexts, so not at every cold start
+
     try:
         return base64.b64decode(raw, validate=True).decode()
     except ValueError:

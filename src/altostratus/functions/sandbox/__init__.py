@@ -52,6 +52,7 @@ def sandbox_host(
     """The host that starts each worker in a sandbox of its own (support.ok must hold)."""
     if support.tools is None or support.problems:
         raise ValueError(f"sandboxes cannot be made here: {'; '.join(support.problems)}")
+    support.cgroups.sweep()
     return BubblewrapHost(
         support.tools,
         RuntimeLayer.detect(worker_program),

@@ -134,6 +134,21 @@ class CgroupTree:
             raise
         return Cgroup(folders)
 
+    def sweep(self) -> int:
+        """Remove the empty sandbox cgroups of servers that died without closing (SIGKILL); how many folders."""
+        removed = 0
+        for hierarchy in {h.base: h for h in self._hierarchies.values()}.values():
+            for owner in hierarchy.base.glob("altostratus-*"):
+                pid = owner.name.removeprefix("altostratus-")
+                if not pid.isdigit() or Path(f"/proc/{pid}").exists():
+                    continue
+                for folder in [*owner.iterdir(), owner]:
+                    if folder.is_dir():
+                        with contextlib.suppress(OSError):
+                            folder.rmdir()
+                            removed += 1
+        return removed
+
     def close(self) -> None:
         """Remove this process's folder of sandbox cgroups once they are all gone."""
         for hierarchy in self._hierarchies.values():

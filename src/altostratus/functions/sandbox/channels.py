@@ -18,13 +18,18 @@ import tempfile
 import threading
 from pathlib import Path
 
+PREFIX = "altostratus-api-"
+
 
 class ApiChannels:
     """Listening sockets for sandboxes, and which function's key each is bound to right now."""
 
     def __init__(self, count: int, port: int, *, folder: Path | None = None) -> None:
+        if folder is None:
+            _sweep(Path(tempfile.gettempdir()))
         # Socket paths must stay under 108 bytes, so they live in a short private folder, not the data directory.
-        self.folder = folder or Path(tempfile.mkdtemp(prefix="altostratus-api-"))
+        self.folder = folder or Path(tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-"))
+        self.folder.mkdir(mode=0o700, exist_ok=True)
         self.folder.chmod(0o700)
         self.port = port
         self._lock = threading.Lock()
@@ -79,3 +84,11 @@ class ApiChannels:
         for sock in self.sockets:
             sock.close()
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _sweep(parent: Path) -> None:
+    """Remove the channel folders of servers that died without closing them (they hold only sockets)."""
+    for folder in parent.glob(f"{PREFIX}*"):
+        pid = folder.name.removeprefix(PREFIX).split("-", 1)[0]
+        if pid.isdigit() and not Path(f"/proc/{pid}").exists() and folder.stat().st_uid == os.getuid():
+            shutil.rmtree(folder, ignore_errors=True)
