@@ -15,6 +15,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.api.errors import fails
+from tests.api.raw import pooled_ports
 from tests.functions.wheels import build_wheel, make_zip
 from tests.live_server import LiveServer, live_server
 
@@ -108,6 +109,32 @@ def test_create_get_update_delete(lam: Any, name: str) -> None:
         error.response["Error"]["Message"]
         == f"Function not found: arn:aws:lambda:us-east-1:000000000000:function:{name}"
     )
+
+
+def test_answers_without_a_body_keep_the_connection_open(functions_server: LiveServer, name: str) -> None:
+    # One client, so every call goes over the one keep-alive connection its pool holds.
+    lam = functions_server.client("lambda", read_timeout=120)
+    create(lam, name)
+    lam.publish_version(FunctionName=name)
+    lam.create_alias(FunctionName=name, Name="live", FunctionVersion="1")
+    bodiless = [
+        lambda: lam.invoke(FunctionName=name, InvocationType="DryRun"),
+        lambda: lam.delete_alias(FunctionName=name, Name="live"),
+        lambda: lam.delete_function(FunctionName=name, Qualifier="1"),
+        lambda: lam.delete_function(FunctionName=name),
+    ]
+    ports = pooled_ports(lam)
+    for call in bodiless:
+        answer = call()
+        assert answer["ResponseMetadata"]["HTTPStatusCode"] == 204
+        if "Payload" in answer:
+            assert answer["Payload"].read() == b""  # read whole, so the connection returns to the pool
+        assert "content-type" not in answer["ResponseMetadata"]["HTTPHeaders"]
+        ports |= pooled_ports(lam)
+        assert lam.list_functions()["ResponseMetadata"]["HTTPStatusCode"] == 200  # the next call, same connection
+        ports |= pooled_ports(lam)
+    assert len(ports) == 1, f"the server closed the connection after a 204: the client used ports {ports}"
+    fails(lambda: lam.get_function(FunctionName=name), "ResourceNotFoundException", 404)
 
 
 def test_list_functions_pages_with_markers(lam: Any, name: str) -> None:
