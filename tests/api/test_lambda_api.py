@@ -137,6 +137,25 @@ def test_answers_without_a_body_keep_the_connection_open(functions_server: LiveS
     fails(lambda: lam.get_function(FunctionName=name), "ResourceNotFoundException", 404)
 
 
+def test_delete_removes_unpacked_code_no_other_function_runs(functions_server: LiveServer, lam: Any, name: str) -> None:
+    code = make_zip({"app.py": f"def handler(event, context):\n    return {name!r}\n"})
+    folder = functions_server.data_dir / "functions" / "code" / hashlib.sha256(code).hexdigest()
+    create(lam, name, code)
+    assert invoke(lam, name)[1] == name
+    assert (folder / "app.py").is_file()
+    lam.delete_function(FunctionName=name)
+    assert not folder.exists()
+
+    create(lam, f"{name}-a", code)
+    create(lam, f"{name}-b", code)
+    assert invoke(lam, f"{name}-a")[1] == name
+    lam.delete_function(FunctionName=f"{name}-a")
+    assert folder.is_dir()  # -b runs the same code
+    assert invoke(lam, f"{name}-b")[1] == name
+    lam.delete_function(FunctionName=f"{name}-b")
+    assert not folder.exists()
+
+
 def test_list_functions_pages_with_markers(lam: Any, name: str) -> None:
     names = [f"{name}-{n}" for n in range(3)]
     for each in names:
