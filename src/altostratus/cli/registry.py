@@ -26,6 +26,7 @@ from altostratus.cli.options import (
     data_dir_option,
     json_option,
     load_settings,
+    private_data_dir,
     read_credentials_file,
     service_client,
     with_clients,
@@ -55,6 +56,7 @@ def open_registry(data_dir: Path | None) -> Iterator[tuple[Registry, str]]:
     from altostratus.app import build_platform  # the composition root; imported only when needed
 
     settings = load_settings(data_dir=data_dir)
+    private_data_dir(settings)
     platform = build_platform(settings)
     try:
         yield platform.registry, local_actor(settings.data_dir)
