@@ -73,6 +73,7 @@ from altostratus.predict.lake_locations import LakeLocations
 from altostratus.storage.blobs import BlobStore
 from altostratus.storage.factory import blob_store_from_settings
 from altostratus.storage.metadata import MetadataStore
+from altostratus.storage.private_files import make_private_dirs
 
 log = logging.getLogger(__name__)
 LAKE_GC_JOB = "lake.collect-garbage"
@@ -195,7 +196,7 @@ class Platform:
 def build_platform(settings: Settings, *, clock: Clock | None = None) -> Platform:
     """Build every service from settings; the database is migrated to the newest schema."""
     clock = clock or SystemClock()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    make_private_dirs(settings.data_dir)
     metadata = MetadataStore(settings.resolved_database_url)
     metadata.migrate()
     blobs = blob_store_from_settings(settings)

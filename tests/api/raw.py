@@ -100,3 +100,18 @@ def send_signed(
     for name in drop:
         del request.headers[name]
     return http.send(request)
+
+
+def pooled_ports(client: Any) -> set[int]:
+    """The local ports of the connections a boto3 client keeps open for its next calls.
+
+    A connection the server closed is replaced by one on a new port, so one port across many calls means
+    they all went over one keep-alive connection. This reaches into botocore's urllib3 pool manager.
+    """
+    manager = client._endpoint.http_session._manager
+    ports = set()
+    for key in manager.pools.keys():  # noqa: SIM118  # urllib3 refuses to iterate its pool container itself
+        for connection in list(manager.pools[key].pool.queue):
+            if connection is not None and connection.sock is not None:
+                ports.add(connection.sock.getsockname()[1])
+    return ports

@@ -17,6 +17,7 @@ from botocore.exceptions import ClientError
 
 from tests.api.errors import fails
 from tests.api.function_tools import grant_lake
+from tests.api.raw import pooled_ports
 from tests.functions.wheels import build_wheel, make_zip
 from tests.live_server import LiveServer, live_server
 
@@ -110,6 +111,51 @@ def test_create_get_update_delete(lam: Any, name: str) -> None:
         error.response["Error"]["Message"]
         == f"Function not found: arn:aws:lambda:us-east-1:000000000000:function:{name}"
     )
+
+
+def test_answers_without_a_body_keep_the_connection_open(functions_server: LiveServer, name: str) -> None:
+    # One client, so every call goes over the one keep-alive connection its pool holds.
+    lam = functions_server.client("lambda", read_timeout=120)
+    create(lam, name)
+    lam.publish_version(FunctionName=name)
+    lam.create_alias(FunctionName=name, Name="live", FunctionVersion="1")
+    bodiless = [
+        lambda: lam.invoke(FunctionName=name, InvocationType="DryRun"),
+        lambda: lam.delete_alias(FunctionName=name, Name="live"),
+        lambda: lam.delete_function(FunctionName=name, Qualifier="1"),
+        lambda: lam.delete_function(FunctionName=name),
+    ]
+    ports = pooled_ports(lam)
+    for call in bodiless:
+        answer = call()
+        assert answer["ResponseMetadata"]["HTTPStatusCode"] == 204
+        if "Payload" in answer:
+            assert answer["Payload"].read() == b""  # read whole, so the connection returns to the pool
+        assert "content-type" not in answer["ResponseMetadata"]["HTTPHeaders"]
+        ports |= pooled_ports(lam)
+        assert lam.list_functions()["ResponseMetadata"]["HTTPStatusCode"] == 200  # the next call, same connection
+        ports |= pooled_ports(lam)
+    assert len(ports) == 1, f"the server closed the connection after a 204: the client used ports {ports}"
+    fails(lambda: lam.get_function(FunctionName=name), "ResourceNotFoundException", 404)
+
+
+def test_delete_removes_unpacked_code_no_other_function_runs(functions_server: LiveServer, lam: Any, name: str) -> None:
+    code = make_zip({"app.py": f"def handler(event, context):\n    return {name!r}\n"})
+    folder = functions_server.data_dir / "functions" / "code" / hashlib.sha256(code).hexdigest()
+    create(lam, name, code)
+    assert invoke(lam, name)[1] == name
+    assert (folder / "app.py").is_file()
+    lam.delete_function(FunctionName=name)
+    assert not folder.exists()
+
+    create(lam, f"{name}-a", code)
+    create(lam, f"{name}-b", code)
+    assert invoke(lam, f"{name}-a")[1] == name
+    lam.delete_function(FunctionName=f"{name}-a")
+    assert folder.is_dir()  # -b runs the same code
+    assert invoke(lam, f"{name}-b")[1] == name
+    lam.delete_function(FunctionName=f"{name}-b")
+    assert not folder.exists()
 
 
 def test_list_functions_pages_with_markers(lam: Any, name: str) -> None:

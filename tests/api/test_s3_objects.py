@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from tests.api.errors import error_code, fails
-from tests.api.raw import send_signed, signed_headers
+from tests.api.raw import pooled_ports, send_signed, signed_headers
 from tests.live_server import LiveServer
 
 EMPTY_MD5 = hashlib.md5(b"").hexdigest()
@@ -149,6 +149,26 @@ def test_delete_is_idempotent(s3: Any, bucket: str) -> None:
     assert s3.delete_object(Bucket=bucket, Key="k")["ResponseMetadata"]["HTTPStatusCode"] == 204
     assert s3.delete_object(Bucket=bucket, Key="k")["ResponseMetadata"]["HTTPStatusCode"] == 204
     fails(lambda: s3.get_object(Bucket=bucket, Key="k"), "NoSuchKey", 404)
+
+
+def test_answers_without_a_body_keep_the_connection_open(server: LiveServer) -> None:
+    s3 = server.client("s3")  # its own client: one pool, one keep-alive connection
+    s3.create_bucket(Bucket="bodiless")
+    s3.put_object(Bucket="bodiless", Key="k", Body=b"x")
+    upload = s3.create_multipart_upload(Bucket="bodiless", Key="parts")["UploadId"]
+    bodiless = [
+        lambda: s3.delete_object(Bucket="bodiless", Key="k"),
+        lambda: s3.delete_object(Bucket="bodiless", Key="never-there"),
+        lambda: s3.abort_multipart_upload(Bucket="bodiless", Key="parts", UploadId=upload),
+        lambda: s3.delete_bucket(Bucket="bodiless"),
+    ]
+    ports = pooled_ports(s3)
+    for call in bodiless:
+        assert call()["ResponseMetadata"]["HTTPStatusCode"] == 204
+        ports |= pooled_ports(s3)
+        assert s3.list_buckets()["ResponseMetadata"]["HTTPStatusCode"] == 200  # the next call, same connection
+        ports |= pooled_ports(s3)
+    assert len(ports) == 1, f"the server closed the connection after a 204: the client used ports {ports}"
 
 
 def test_key_length_limit(s3: Any, bucket: str) -> None:

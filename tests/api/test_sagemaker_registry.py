@@ -38,6 +38,18 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
         yield running
 
 
+@pytest.fixture(scope="module")
+def read_only(server: LiveServer) -> dict[str, str]:
+    """A read-only key made with `alto keys create` on the server's data directory."""
+    env: dict[str, str | None] = {k: None for k in os.environ if k.startswith(("ALTO_", "AWS_"))}
+    made = CliRunner().invoke(
+        cli, ["keys", "create", "--role", "read-only", "--json", "--data-dir", str(server.data_dir)], env=env
+    )
+    assert made.exit_code == 0, made.output
+    key: dict[str, str] = json.loads(made.stdout)
+    return key
+
+
 @pytest.fixture
 def sm(server: LiveServer) -> Any:
     """A boto3 sagemaker client signed with the admin key."""
@@ -156,7 +168,7 @@ def test_a_version_is_registered_described_and_listed(server: LiveServer, sm: An
 
 def test_the_gate_refuses_a_worse_candidate_and_promotes_a_better_one(server: LiveServer, sm: Any) -> None:
     sm.create_model_package_group(ModelPackageGroupName="gated")
-    assert alto(server, "policy", "set", "gated", json.dumps(GATE))["Policy"] == GATE
+    sm.put_model_package_group_policy(ModelPackageGroupName="gated", ResourcePolicy=json.dumps(GATE))
     good = sm.create_model_package(ModelPackageGroupName="gated", SourceUri="ml-model:good")["ModelPackageArn"]
     bad = sm.create_model_package(ModelPackageGroupName="gated", SourceUri="ml-model:bad")["ModelPackageArn"]
 
@@ -179,6 +191,72 @@ def test_the_gate_refuses_a_worse_candidate_and_promotes_a_better_one(server: Li
     assert history["Production"][0]["Version"] == 1 and history["Production"][0]["Until"] is None
 
 
+def test_without_a_policy_the_gate_refuses_a_candidate_worse_than_the_champion(sm: Any) -> None:
+    sm.create_model_package_group(ModelPackageGroupName="defaults")
+    assert sm.get_model_package_group_policy(ModelPackageGroupName="defaults")["ResourcePolicy"] == "{}"
+    good, bad, again = (
+        sm.create_model_package(ModelPackageGroupName="defaults", SourceUri=f"ml-model:{model}")["ModelPackageArn"]
+        for model in ("good", "bad", "good")
+    )
+    first = approve(sm, good)
+    assert first["ModelApprovalStatus"] == "Approved"
+    assert "no version in production: the first candidate passes" in first["ApprovalDescription"]
+
+    refused = approve(sm, bad)
+    assert refused["ModelApprovalStatus"] == "PendingManualApproval"
+    reason = refused["ModelPackageStatusDetails"]["ValidationStatuses"][0]["FailureReason"]
+    # Both are BINARY predict models: judged on auc, from their registered evaluations on the same held-out data.
+    assert reason.startswith("auc 0.") and "vs the champion's (version 1) 0.9" in reason
+    assert reason.endswith("below, more than the default allowance of 0")
+
+    equal = approve(sm, again)  # as good as the champion is good enough
+    assert equal["ModelApprovalStatus"] == "Approved"
+    assert "within the default allowance of 0" in equal["ApprovalDescription"]
+
+
+def test_the_gate_policy_is_the_groups_resource_policy(server: LiveServer, sm: Any, read_only: dict[str, str]) -> None:
+    sm.create_model_package_group(ModelPackageGroupName="policed")
+    put = sm.put_model_package_group_policy(ModelPackageGroupName="policed", ResourcePolicy=json.dumps(GATE))
+    assert put["ModelPackageGroupArn"].endswith("model-package-group/policed")
+    assert json.loads(sm.get_model_package_group_policy(ModelPackageGroupName="policed")["ResourcePolicy"]) == GATE
+
+    iam = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "*"}]}
+    message = fails(
+        sm.put_model_package_group_policy,
+        "ValidationException",
+        ModelPackageGroupName="policed",
+        ResourcePolicy=json.dumps(iam),
+    )
+    assert message.startswith("ResourcePolicy: policy fields ['Statement', 'Version'] are unknown")
+    assert message.endswith("is its promotion gate's policy, not an IAM policy)")
+    bad_metric = {"ModelPackageGroupName": "policed", "ResourcePolicy": '{"metric": "loss"}'}
+    assert "policy metric='loss'; expected one of" in fails(
+        sm.put_model_package_group_policy, "ValidationException", **bad_metric
+    )
+    missing = {"ModelPackageGroupName": "nowhere", "ResourcePolicy": "{}"}
+    assert "model-package-group/nowhere does not exist" in fails(
+        sm.put_model_package_group_policy, "ValidationException", **missing
+    )
+
+    # A read-only key may read the policy, and nothing more.
+    reader = server.client("sagemaker", access_key=read_only["AccessKeyId"], secret_key=read_only["SecretAccessKey"])
+    assert json.loads(reader.get_model_package_group_policy(ModelPackageGroupName="policed")["ResourcePolicy"]) == GATE
+    for write in (
+        lambda: reader.put_model_package_group_policy(ModelPackageGroupName="policed", ResourcePolicy="{}"),
+        lambda: reader.delete_model_package_group_policy(ModelPackageGroupName="policed"),
+    ):
+        with pytest.raises(ClientError) as caught:
+            write()
+        assert caught.value.response["Error"]["Code"] == "AccessDenied"
+        assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    assert json.loads(sm.get_model_package_group_policy(ModelPackageGroupName="policed")["ResourcePolicy"]) == GATE
+
+    sm.delete_model_package_group_policy(ModelPackageGroupName="policed")
+    assert sm.get_model_package_group_policy(ModelPackageGroupName="policed")["ResourcePolicy"] == "{}"
+    changes = [e for e in alto(server, "history", "policed")["Events"] if e["event"] == "policy-set"]
+    assert [(e["actor"], e["details"]) for e in changes] == [(server.access_key, GATE), (server.access_key, None)]
+
+
 def test_a_custom_check_runs_as_a_function(server: LiveServer, sm: Any) -> None:
     code = make_zip(
         {
@@ -195,7 +273,7 @@ def test_a_custom_check_runs_as_a_function(server: LiveServer, sm: Any) -> None:
     create_function(lam, "board-check", code)
     eventually(lambda: lam.get_function(FunctionName="board-check")["Configuration"]["State"] == "Active" or None)
     sm.create_model_package_group(ModelPackageGroupName="boarded")
-    alto(server, "policy", "set", "boarded", '{"function": "board-check"}')
+    sm.put_model_package_group_policy(ModelPackageGroupName="boarded", ResourcePolicy='{"function": "board-check"}')
     arn = sm.create_model_package(ModelPackageGroupName="boarded", SourceUri="ml-model:good")["ModelPackageArn"]
     refused = approve(sm, arn)
     assert refused["ModelApprovalStatus"] == "PendingManualApproval"

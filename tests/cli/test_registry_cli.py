@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 from tests.api.registry_data import train_models
-from tests.live_server import LiveServer, live_server
+from tests.live_server import LiveServer, free_port, live_server
 
 from altostratus.cli.main import cli
 
@@ -50,9 +50,9 @@ def test_the_whole_story_through_the_cli(server: LiveServer) -> None:
     assert made["ModelPackageGroupArn"].endswith("model-package-group/churn")
     assert "churn models" in alto(server, "groups").output
 
-    assert "policy" in alto(server, "policy", "get", "churn", remote=False).output
-    alto(server, "policy", "set", "churn", GATE, remote=False)
-    assert as_json(alto(server, "policy", "get", "churn", "--json", remote=False))["Policy"]["min"] == 0.7
+    assert "churn: no policy set: the default gate" in alto(server, "policy", "show", "churn").output
+    alto(server, "policy", "set", "churn", GATE)
+    assert as_json(alto(server, "policy", "get", "churn", "--json"))["Policy"]["min"] == 0.7
 
     registered = alto(server, "register", "churn", "ml-model:good", "--description", "v1", "--metadata", "team=growth")
     assert "Registered arn:aws:sagemaker:us-east-1:000000000000:model-package/churn/1" in registered.output
@@ -101,16 +101,21 @@ def test_rollback_and_its_errors(server: LiveServer) -> None:
     assert "ConflictException" in alto(server, "delete-group", "rolls", code=1).output
     assert "expected 1 to 63 letters" in alto(server, "create-group", "bad_name", code=1).output
     assert "does not exist" in alto(server, "describe", "rolls", "9", code=1).output
-    bad_policy = alto(server, "policy", "set", "rolls", '{"metric": "loss"}', remote=False, code=1)
-    assert "policy metric='loss'" in bad_policy.output
-    assert "give the policy" in alto(server, "policy", "set", "rolls", remote=False, code=2).output
-    cleared = as_json(alto(server, "policy", "set", "rolls", "--clear", "--json", remote=False))
-    assert cleared == {"Group": "rolls", "Policy": None}
+    bad_policy = alto(server, "policy", "set", "rolls", '{"metric": "loss"}', code=1)
+    assert "ValidationException: ResourcePolicy: policy metric='loss'" in bad_policy.output
+    assert "give the policy" in alto(server, "policy", "set", "rolls", code=2).output
+    alto(server, "policy", "set", "rolls", '{"metric": "accuracy"}')
+    cleared = as_json(alto(server, "policy", "set", "rolls", "--clear", "--json"))
+    assert cleared == {"Group": "rolls", "Policy": {}}
+    # Over the API, so without a server it says so rather than write the data directory behind its back.
+    gone = f"http://127.0.0.1:{free_port()}"
+    offline = alto(server, "policy", "get", "rolls", "--endpoint-url", gone, remote=False, code=1)
+    assert "is `alto serve` running?" in offline.output
 
 
 def test_policy_from_a_file(server: LiveServer, tmp_path: Path) -> None:
     alto(server, "create-group", "filed")
     path = tmp_path / "policy.json"
     path.write_text(GATE)
-    alto(server, "policy", "set", "filed", "--file", str(path), remote=False)
-    assert "evaluation_datasource" in alto(server, "policy", "get", "filed", remote=False).output
+    alto(server, "policy", "set", "filed", "--file", str(path))
+    assert "evaluation_datasource" in alto(server, "policy", "get", "filed").output

@@ -6,6 +6,7 @@ import dataclasses
 import os
 import signal
 import socket
+import stat
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -205,6 +206,45 @@ def test_a_taken_port_fails_before_the_banner(tmp_path: Path, fake_platform: lis
     assert result.stderr.startswith(f"alto: cannot listen on 127.0.0.1:{port}: Address already in use")
     assert result.stdout == ""
     assert fake_platform == []
+
+
+def test_serve_refuses_a_data_directory_others_may_write(tmp_path: Path, fake_platform: list[Any]) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    data.chmod(0o777)
+
+    result = CliRunner().invoke(cli, ["serve", "--data-dir", str(data), "--port", str(free_port())])
+
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"alto: UnsafeDataDirectory: {data} is mode 0777: its group or other users")
+    assert f"chmod -R go-rwx {data}" in result.stderr
+    assert result.stdout == "" and fake_platform == []  # nothing built, nothing written
+    assert list(data.iterdir()) == []
+
+
+def test_serve_makes_an_older_versions_readable_data_directory_private(
+    tmp_path: Path, fake_platform: list[Any]
+) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    store = MetadataStore(f"sqlite:///{data / 'metadata.db'}")
+    store.migrate()
+    store.close()
+    for path in (data, data / "metadata.db"):
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    umask = os.umask(0o022)
+    os.umask(umask)
+
+    result = CliRunner().invoke(cli, ["serve", "--data-dir", str(data), "--port", str(free_port())])
+
+    assert result.exit_code == 0, result.output
+    assert f"alto: note: {data} was mode 0755, readable by other users" in result.stderr
+    assert stat.S_IMODE(data.stat().st_mode) == 0o700
+    assert {p.name: stat.S_IMODE(p.stat().st_mode) for p in data.iterdir()} == {
+        "metadata.db": 0o600,
+        "credentials": 0o600,
+    }
+    assert os.umask(umask) == umask  # serve's umask of 077 ends with it
 
 
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])

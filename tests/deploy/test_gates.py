@@ -7,7 +7,14 @@ from typing import Any
 
 import pytest
 
-from altostratus.deploy.gates import Evidence, GatePolicy, judge, metric_values, metrics_from_document
+from altostratus.deploy.gates import (
+    Evidence,
+    GatePolicy,
+    judge,
+    metric_values,
+    metrics_from_document,
+    primary_metric,
+)
 from altostratus.deploy.model import InvalidValue
 from altostratus.deploy.registry_names import parse_group, parse_version
 from altostratus.deploy.stages import Event, EventKind, ProdInterval, Stage, prod_at, prod_timeline
@@ -15,9 +22,12 @@ from altostratus.deploy.stages import Event, EventKind, ProdInterval, Stage, pro
 POLICY = GatePolicy.from_mapping({"metric": "auc", "min": 0.85, "max_drop_from_champion": 0.002, "min_rows": 1000})
 
 
-def evidence(version: int, auc: float | None, records: int | None = 2000, **values: float) -> Evidence:
+def evidence(
+    version: int, auc: float | None, records: int | None = 2000, kind: str | None = None, **values: float
+) -> Evidence:
     found = {**({"auc": auc} if auc is not None else {}), **values}
-    return Evidence(version, found, records, "test", f"s3://alto-model-store/g/{version}/artifact", "0" * 64)
+    artifact = f"s3://alto-model-store/g/{version}/artifact"
+    return Evidence(version, found, records, "test", artifact, "0" * 64, primary_metric({"model_type": kind}))
 
 
 def test_a_candidate_within_the_drop_and_above_the_minimum_passes() -> None:
@@ -58,9 +68,65 @@ def test_a_missing_metric_refuses() -> None:
     assert not report.passed and "version 2 has no auc" in report.reasons[0]
 
 
-def test_an_empty_policy_lets_everything_through() -> None:
-    report = judge(GatePolicy(), evidence(2, None, records=None), None)
-    assert report.passed and report.checks[0].message == "no gate policy: every promotion passes"
+def test_the_empty_policy_lets_the_first_candidate_through() -> None:
+    report = judge(GatePolicy(), evidence(1, None, records=None), None)
+    assert report.passed
+    assert report.checks[0].message == "no version in production: the first candidate passes"
+
+
+def test_the_empty_policy_refuses_a_candidate_worse_than_the_champion_on_its_kinds_metric() -> None:
+    # A BINARY predict model is judged on auc, whatever else it has: its accuracy is better here.
+    worse = judge(GatePolicy(), evidence(2, 0.80, kind="BINARY", accuracy=0.99), evidence(1, 0.81, accuracy=0.7))
+    assert not worse.passed
+    assert worse.reasons == [
+        "auc 0.8000 vs the champion's (version 1) 0.8100: 0.0100 below, more than the default allowance of 0"
+    ]
+    assert judge(GatePolicy(), evidence(2, 0.81, kind="BINARY"), evidence(1, 0.81)).passed  # no worse
+    better = judge(GatePolicy(), evidence(2, 0.85, kind="BINARY"), evidence(1, 0.81))
+    assert better.passed and better.checks[0].message.endswith("0.0400 better, within the default allowance of 0")
+    # A regression model is judged on rmse, where lower is better.
+    assert judge(GatePolicy(), evidence(2, None, kind="REGRESSION", rmse=0.9), evidence(1, None, rmse=1.0)).passed
+    regressed = judge(GatePolicy(), evidence(2, None, kind="REGRESSION", rmse=1.1), evidence(1, None, rmse=1.0))
+    assert regressed.reasons[0].startswith("rmse 1.1000 vs the champion's (version 1) 1.0000: 0.1000 above")
+    # A multiclass model is judged on macro_f1, even beside a champion's better-looking auc.
+    multiclass = judge(GatePolicy(), evidence(2, 0.99, kind="MULTICLASS", macro_f1=0.5), evidence(1, 0.5, macro_f1=0.6))
+    assert multiclass.reasons[0].startswith("macro_f1 0.5000 vs the champion's (version 1) 0.6000: 0.1000 below")
+
+
+def test_the_empty_policy_compares_other_artifacts_on_the_first_metric_both_have() -> None:
+    # Not predict models (no kind): auc comes before accuracy in the gate's list of metrics.
+    refused = judge(GatePolicy(), evidence(2, 0.7, accuracy=0.95), evidence(1, 0.9, accuracy=0.8))
+    assert [check.name for check in refused.checks] == ["max_drop_from_champion"] and not refused.passed
+    assert judge(GatePolicy(), evidence(2, None, accuracy=0.95), evidence(1, 0.9, accuracy=0.8)).passed
+    unknown = judge(GatePolicy(), evidence(2, None, loss=0.1), evidence(1, None, loss=0.2))
+    assert not unknown.passed and unknown.reasons[0].startswith(
+        "no metric to compare version 2 with the champion (version 1): the policy names none"
+    )
+
+
+def test_missing_metrics_refuse_with_the_reason() -> None:
+    bare = judge(GatePolicy(), evidence(2, None, kind="BINARY"), evidence(1, 0.9))
+    assert bare.reasons == [
+        "version 2 has no metrics to judge its auc by (test): evaluate it before registering it, register it "
+        "with ModelMetrics, or name an evaluation_datasource in the policy"
+    ]
+    champion = judge(GatePolicy(), evidence(2, 0.9, kind="BINARY"), evidence(1, None, accuracy=0.9))
+    assert champion.reasons == ["the champion (version 1) has no auc to compare"]
+
+
+def test_a_policy_with_a_metric_still_refuses_what_is_worse_than_the_champion() -> None:
+    policy = GatePolicy.from_mapping({"metric": "accuracy", "min": 0.5})
+    report = judge(policy, evidence(2, 0.99, accuracy=0.7), evidence(1, 0.5, accuracy=0.75))
+    assert [(check.name, check.passed) for check in report.checks] == [("min", True), ("max_drop_from_champion", False)]
+
+
+def test_compare_with_champion_false_turns_the_comparison_off() -> None:
+    policy = GatePolicy.from_mapping({"compare_with_champion": False})
+    report = judge(policy, evidence(2, 0.1, kind="BINARY"), evidence(1, 0.99))
+    assert report.passed
+    assert report.checks[0].message == "the policy turns off the comparison with the champion: every promotion passes"
+    floor = GatePolicy.from_mapping({"metric": "auc", "min": 0.05, "compare_with_champion": False})
+    assert [check.name for check in judge(floor, evidence(2, 0.1), evidence(1, 0.99)).checks] == ["min"]
 
 
 @pytest.mark.parametrize(
@@ -78,7 +144,8 @@ def test_a_custom_function_check(answer: Any, passed: bool, message: str) -> Non
         seen.append((name, event))
         return answer
 
-    report = judge(GatePolicy(function="fair"), evidence(2, 0.9), evidence(1, 0.91), custom=custom)
+    policy = GatePolicy(function="fair", compare_with_champion=False)
+    report = judge(policy, evidence(2, 0.9), evidence(1, 0.91), custom=custom)
     assert report.passed is passed and report.checks[-1].message.startswith(message)
     name, event = seen[0]
     assert name == "fair" and event["candidate"]["values"] == {"auc": 0.9}
@@ -106,6 +173,11 @@ def test_a_custom_function_that_fails_refuses() -> None:
         ({"min_rows": 10.5}, "policy min_rows=10.5; expected a whole number"),
         ({"metric": "auc", "max_drop_from_champion": -1}, "expected >= 0"),
         ([1, 2], "expected a JSON object"),
+        ({"compare_with_champion": "no"}, "policy compare_with_champion='no'; expected true or false"),
+        (
+            {"metric": "auc", "max_drop_from_champion": 0.1, "compare_with_champion": False},
+            "max_drop_from_champion with compare_with_champion=false",
+        ),
     ],
 )
 def test_bad_policies_name_the_field(policy: Any, message: str) -> None:

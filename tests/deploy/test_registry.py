@@ -153,6 +153,36 @@ def test_the_gate_refuses_a_worse_candidate_and_promotes_a_better_one(harness: R
     assert [registry.prod_at("gate", moment) for moment in (before, between, now())] == [None, 1, 3]
 
 
+def test_with_no_policy_the_gate_still_refuses_a_candidate_worse_than_the_champion(harness: RegistryHarness) -> None:
+    registry = harness.registry
+    registry.create_group("default", actor="alice")
+    for model in ("medium", "bad", "good"):
+        registry.register("default", f"ml-model:{model}", actor="alice")
+    artifact = harness.put("training", "artifacts/unmeasured.bin", b"no metrics came with it")
+    registry.register("default", artifact, actor="alice")
+
+    assert harness.promote("default", 1).stage is Stage.PROD  # the first candidate passes
+    refused = harness.promote("default", 2)
+    assert (refused.stage, refused.gate_status) == (Stage.TEST, GateStatus.FAILED)
+    [reason] = (refused.gate_report or {})["reasons"]
+    assert reason.startswith("auc 0.") and "vs the champion's (version 1)" in reason and "more than" in reason
+    unmeasured = harness.promote("default", 4)
+    assert unmeasured.stage is Stage.TEST
+    assert (unmeasured.gate_report or {})["reasons"] == [
+        "no metric to compare version 4 with the champion (version 1): the policy names none, version 4 is not "
+        "a predict model, and the two share none of ['accuracy', 'auc', 'f1', 'macro_f1', 'mae', 'precision', "
+        "'r2', 'recall', 'rmse']; name one as the policy's metric"
+    ]
+    better = harness.promote("default", 3)
+    assert better.stage is Stage.PROD and (better.gate_report or {})["candidate"]["primary_metric"] == "auc"
+
+    # Turning the comparison off is a policy of its own, kept in the history.
+    registry.set_policy("default", {"compare_with_champion": False}, actor="alice")
+    assert harness.promote("default", 2).stage is Stage.PROD
+    policy_set = [e for e in registry.history("default") if e.event is EventKind.POLICY_SET]
+    assert [(e.actor, e.details) for e in policy_set] == [("alice", {"compare_with_champion": False})]
+
+
 def test_rollback_returns_the_previous_production_version(harness: RegistryHarness) -> None:
     registry = harness.registry
     registry.create_group("roll", actor="alice")

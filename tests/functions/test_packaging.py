@@ -130,6 +130,19 @@ def test_code_is_stored_as_a_blob_and_unpacked_again_when_the_folder_is_gone(tmp
     assert (store.unpacked(package.sha256_hex, key) / "app.py").read_text() == "X = 1\n"
 
 
+def test_removing_unpacked_code_leaves_nothing_and_the_next_use_unpacks_again(tmp_path: Path) -> None:
+    store = CodeStore(LocalBlobStore(tmp_path / "blobs", fsync=False), tmp_path / "code")
+    package = inspect_zip(make_zip({"app.py": "X = 1\n", "lib/util.py": "Y = 2\n"}))
+    key = store.put(package)
+    folder = store.unpacked(package.sha256_hex, key)
+
+    store.remove(package.sha256_hex)
+    assert list((tmp_path / "code").iterdir()) == []  # nor any half-removed folder beside it
+    store.remove(package.sha256_hex)  # removing what is not there is no error
+    assert (store.unpacked(package.sha256_hex, key) / "lib" / "util.py").read_text() == "Y = 2\n"
+    assert folder.is_dir()
+
+
 def test_unpack_checks_names_again(tmp_path: Path) -> None:
     with pytest.raises(InvalidCode):
         unpack(make_zip({"../x.py": ""}), tmp_path / "out")

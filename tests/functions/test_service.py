@@ -286,6 +286,55 @@ def test_delete_removes_versions_aliases_key_and_code(harness: Harness) -> None:
     create(harness)  # the name is free again
 
 
+def unpacked(h: Harness) -> list[str]:
+    """The code hashes unpacked under the functions' code folder (hidden staging folders left out)."""
+    root = h.data_dir / "functions" / "code"
+    return sorted(p.name for p in root.iterdir() if not p.name.startswith(".")) if root.is_dir() else []
+
+
+def folder_of(code: bytes) -> str:
+    return hashlib.sha256(code).hexdigest()
+
+
+def test_deleting_the_last_user_of_some_code_removes_its_unpacked_folder(harness: Harness) -> None:
+    create(harness, "a")
+    create(harness, "b")  # the same zip: one unpacked folder serves both
+    harness.service.invoke("a", b"{}")
+    assert unpacked(harness) == [folder_of(HELLO)]
+
+    harness.service.delete("a")
+    assert unpacked(harness) == [folder_of(HELLO)]  # b still runs it
+    assert harness.service.invoke("b", b"{}").outcome.ok
+    harness.service.delete("b")
+    assert unpacked(harness) == []
+    assert list(harness.blobs.keys("functions/")) == []
+
+    create(harness, "a")  # the same code again unpacks again, and runs
+    harness.service.invoke("a", b"{}")
+    assert unpacked(harness) == [folder_of(HELLO)]
+
+
+def test_deleting_a_version_or_replacing_code_removes_only_code_nothing_else_runs(harness: Harness) -> None:
+    second = make_zip({"app.py": "def handler(e, c):\n    return 2\n"})
+    third = make_zip({"app.py": "def handler(e, c):\n    return 3\n"})
+    create(harness)
+    harness.service.publish_version("fn")  # version 1 runs HELLO
+    harness.service.update_code("fn", second, publish=True)  # version 2 and $LATEST run `second`
+    assert unpacked(harness) == sorted([folder_of(HELLO), folder_of(second)])
+
+    harness.service.update_code("fn", third)  # version 2 still runs `second`
+    assert unpacked(harness) == sorted([folder_of(HELLO), folder_of(second), folder_of(third)])
+    harness.service.delete("fn", "2")
+    assert unpacked(harness) == sorted([folder_of(HELLO), folder_of(third)])
+    harness.service.delete("fn", "1")
+    assert unpacked(harness) == [folder_of(third)]
+    harness.service.update_code("fn", HELLO)  # $LATEST was the last to run `third`
+    assert unpacked(harness) == [folder_of(HELLO)]
+    # The runtime is handed the folder again, unpacked again if it is gone.
+    spec = harness.service.run_spec(harness.service.get("fn"))
+    assert (spec.code_dir / "app.py").is_file()
+
+
 def test_invoke_gives_the_handler_the_platforms_endpoint_and_the_functions_key(harness: Harness) -> None:
     create(harness, environment={"GREETING": "hi"}, memory=256, timeout=9)
     key = next(k for k in harness.keys.list() if k.role == Role.FUNCTION)

@@ -158,7 +158,13 @@ def test_a_killed_run_resumes_from_its_last_finished_step(tmp_path: Path) -> Non
             if run["state"] in ("COMPLETED", "FAILED"):
                 break
             time.sleep(0.5)
+        endpoint = server.client("sagemaker").describe_endpoint(EndpointName="crash-ep")
     assert run["state"] == "COMPLETED", run
+    # promote: immediately gives the challenger (here the runner-up, never gated) the traffic only if the gate
+    # lets it into production; either way the variant serving everything is the registry's production version.
+    promoted = {s["step"]: s for s in run["steps"]}["promote"]["lineage"]
+    weights = {v["VariantName"]: v["CurrentWeight"] for v in endpoint["ProductionVariants"]}
+    assert promoted["winner"] == f"v{promoted['prod']}" and weights[promoted["winner"]] == 100.0, (promoted, weights)
     finished = [s["step"] for s in at_kill["steps"] if s["state"] == "COMPLETED"]
     interrupted = [s["step"] for s in at_kill["steps"] if s["state"] == "INPROGRESS"]
     assert {"source", "preprocess"} <= set(finished) and len(interrupted) == 1

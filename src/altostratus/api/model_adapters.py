@@ -26,6 +26,9 @@ from altostratus.core.errors import (
 )
 
 Handler = Callable[[dict[str, Any], Call], "dict[str, Any] | Awaitable[dict[str, Any]]"]
+# Answers that end at their headers (RFC 9110 15.3.5, 15.4.5): bytes after them would be read as the next
+# answer on the connection, and uvicorn drops the connection rather than send them.
+BODILESS_STATUSES = frozenset({204, 304})
 
 
 class SerializationError(ValidationError):
@@ -171,6 +174,9 @@ class RestJsonAdapter(_ModelAdapter):
                 headers.update({member.get("locationName", "") + k: str(v) for k, v in value.items()})
             elif name != payload_name:
                 body[name] = self.codec.encode(member["shape"], value)
+        if status in BODILESS_STATUSES:
+            # DeleteFunction (StatusCode 204) and Invoke with DryRun set the status through a member.
+            return Response(status_code=status, headers=headers)
         if payload_name is None:
             return Response(json.dumps(body).encode(), status, headers, media_type="application/json")
         return _payload_response(self.codec, shape["members"][payload_name], result.get(payload_name), status, headers)

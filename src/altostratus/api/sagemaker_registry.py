@@ -7,6 +7,12 @@ once; DescribeModelPackage shows the gate as the validation status "promotion-ga
 Completed or Failed with the reasons), and ApprovalDescription carries the verdict. What the registry
 knows of how a version was made (training data with ETags, parameters, metrics, checksum) is its model
 card (ModelCard.ModelCardContent, in SageMaker's model card JSON layout).
+
+A group's gate policy travels as its resource policy: PutModelPackageGroupPolicy sets it (ResourcePolicy is
+the gate policy's JSON, see altostratus.deploy.gates, not an IAM policy), GetModelPackageGroupPolicy shows it
+("{}" when none is set: the default gate applies), DeleteModelPackageGroupPolicy returns the group to the
+default gate. These are the SageMaker operations that keep one JSON document per group (up to 20,480
+characters), so boto3 and the aws CLI send them unmodified; read-only keys may Get but not Put or Delete.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from typing import Any
 from altostratus.api.context import Call
 from altostratus.api.model_adapters import Handler
 from altostratus.api.sagemaker_endpoints import list_query
+from altostratus.deploy.gates import GatePolicy
 from altostratus.deploy.model import InvalidValue
 from altostratus.deploy.registry import Registry
 from altostratus.deploy.registry_names import parse_group
@@ -61,6 +68,20 @@ def registry_handlers(registry: Registry) -> dict[str, Handler]:
     def delete_model_package_group(params: dict[str, Any], call: Call) -> dict[str, Any]:
         name = parse_group("ModelPackageGroupName", params["ModelPackageGroupName"])
         registry.delete_group(name, actor=call.caller.principal_id)
+        return {}
+
+    def put_model_package_group_policy(params: dict[str, Any], call: Call) -> dict[str, Any]:
+        name = parse_group("ModelPackageGroupName", params["ModelPackageGroupName"])
+        registry.set_policy(name, _gate_policy(params["ResourcePolicy"]), actor=call.caller.principal_id)
+        return {"ModelPackageGroupArn": registry.group_arn(name)}
+
+    def get_model_package_group_policy(params: dict[str, Any], call: Call) -> dict[str, Any]:
+        policy = registry.get_policy(parse_group("ModelPackageGroupName", params["ModelPackageGroupName"]))
+        return {"ResourcePolicy": json.dumps(policy.to_dict() if policy else {})}
+
+    def delete_model_package_group_policy(params: dict[str, Any], call: Call) -> dict[str, Any]:
+        name = parse_group("ModelPackageGroupName", params["ModelPackageGroupName"])
+        registry.set_policy(name, None, actor=call.caller.principal_id)
         return {}
 
     def create_model_package(params: dict[str, Any], call: Call) -> dict[str, Any]:
@@ -132,6 +153,9 @@ def registry_handlers(registry: Registry) -> dict[str, Handler]:
         "DescribeModelPackageGroup": describe_model_package_group,
         "ListModelPackageGroups": list_model_package_groups,
         "DeleteModelPackageGroup": delete_model_package_group,
+        "PutModelPackageGroupPolicy": put_model_package_group_policy,
+        "GetModelPackageGroupPolicy": get_model_package_group_policy,
+        "DeleteModelPackageGroupPolicy": delete_model_package_group_policy,
         "CreateModelPackage": create_model_package,
         "DescribeModelPackage": describe_model_package,
         "ListModelPackages": list_model_packages,
@@ -250,6 +274,17 @@ def _source_uri(params: Mapping[str, Any]) -> str:
         "SourceUri is required: ml-model:<MLModelId> for a predict model, "
         "or s3://bucket/key for an artifact in the lake"
     )
+
+
+def _gate_policy(text: str) -> dict[str, Any]:
+    """The gate policy a ResourcePolicy holds, checked; InvalidValue naming what is wrong otherwise."""
+    try:
+        return GatePolicy.from_json(text).to_dict()
+    except InvalidValue as error:
+        raise InvalidValue(
+            f"ResourcePolicy: {error.message} (a model package group's ResourcePolicy here is its promotion "
+            "gate's policy, not an IAM policy)"
+        ) from None
 
 
 def _query(params: Mapping[str, Any]) -> ListQuery:

@@ -16,6 +16,7 @@ from sqlalchemy import delete, insert, select
 from altostratus.core.clock import Clock
 from altostratus.core.errors import InvalidArgument, NotFound
 from altostratus.storage.metadata import MetadataStore
+from altostratus.storage.private_files import PRIVATE_FILE_MODE, make_private_dirs
 from altostratus.storage.schema import access_keys
 
 # A deleted key stops working within this many seconds on every gateway process.
@@ -151,9 +152,11 @@ class KeyStore:
 
 def write_credentials_file(path: Path, key: AccessKey) -> None:
     """Write key as an AWS shared-credentials file (profile 'default'), readable by its owner only."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_private_dirs(path.parent)
     text = f"[default]\naws_access_key_id = {key.access_key_id}\naws_secret_access_key = {key.secret_access_key}\n"
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, PRIVATE_FILE_MODE)
+    # A file that was there keeps its mode through O_CREAT: make it the owner's only before the secret goes in.
+    os.fchmod(fd, PRIVATE_FILE_MODE)
     with os.fdopen(fd, "w") as handle:
         handle.write(text)
 

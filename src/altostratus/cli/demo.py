@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 import uvicorn
 
-from altostratus.cli.options import credentials_path, load_settings, read_credentials_file
+from altostratus.cli.options import credentials_path, load_settings, private_data_dir, read_credentials_file
 from altostratus.cli.output import CommandFailed, print_json
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -51,6 +51,7 @@ def demo(data_dir: Path | None, data_path: Path, rows: int | None, traffic: int,
         probe.bind(("127.0.0.1", 0))
         port = int(probe.getsockname()[1])
     settings = load_settings(data_dir=data_dir or base.data_dir / "demo", host="127.0.0.1", port=port)
+    private_data_dir(settings)
     platform = build_platform(settings)
     server: uvicorn.Server | None = None
     thread: threading.Thread | None = None

@@ -15,6 +15,7 @@ import click
 
 from altostratus.cli.output import CommandFailed
 from altostratus.core.settings import Settings
+from altostratus.storage.data_dir import secure_data_dir
 from altostratus.storage.metadata import MetadataStore
 
 CREDENTIALS_FILE = "credentials"
@@ -42,10 +43,21 @@ def load_settings(**overrides: Any) -> Settings:
     return Settings.load(os.environ, **overrides)
 
 
+def private_data_dir(settings: Settings) -> None:
+    """Make or check the data directory before using it (storage/data_dir.py); say on stderr what was tightened.
+
+    UnsafeDataDir (the command fails) when another user can change it.
+    """
+    tightened = secure_data_dir(settings.data_dir)
+    if tightened is not None:
+        click.echo(f"alto: {tightened.note()}", err=True)
+
+
 @contextmanager
 def open_metadata(data_dir: Path | None) -> Iterator[MetadataStore]:
     """The data directory's metadata store, migrated to the newest schema, closed after the block."""
     settings = load_settings(data_dir=data_dir)
+    private_data_dir(settings)
     store = MetadataStore(settings.resolved_database_url)
     try:
         store.migrate()

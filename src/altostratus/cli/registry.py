@@ -1,8 +1,10 @@
 """`alto registry`: model package groups and versions, promotion through the gate, rollback and history.
 
 What SageMaker has an operation for goes through boto3's `sagemaker` client to a server (local or remote):
-groups, registering, listing, describing, promoting (UpdateModelPackage Approved) and rejecting. What it has
-none for works directly on a data directory, like `alto keys`: the gate's policy, rollback and the history.
+groups, registering, listing, describing, promoting (UpdateModelPackage Approved), rejecting, and the gate's
+policy (the group's resource policy: Put/Get/DeleteModelPackageGroupPolicy), so the server checks the caller's
+key and records who changed what. What it has none for works directly on a data directory, like `alto keys`:
+rollback and the history.
 """
 
 from __future__ import annotations
@@ -24,12 +26,12 @@ from altostratus.cli.options import (
     data_dir_option,
     json_option,
     load_settings,
+    private_data_dir,
     read_credentials_file,
     service_client,
     with_clients,
 )
 from altostratus.cli.output import CommandFailed, format_time, print_json, print_table
-from altostratus.deploy.gates import GatePolicy
 from altostratus.deploy.registry import Registry
 from altostratus.deploy.registry_names import version_arn
 from altostratus.deploy.stages import STAGE_OF_STATUS, Stage
@@ -54,6 +56,7 @@ def open_registry(data_dir: Path | None) -> Iterator[tuple[Registry, str]]:
     from altostratus.app import build_platform  # the composition root; imported only when needed
 
     settings = load_settings(data_dir=data_dir)
+    private_data_dir(settings)
     platform = build_platform(settings)
     try:
         yield platform.registry, local_actor(settings.data_dir)
@@ -299,40 +302,47 @@ def history(group: str, moment: str | None, data_dir: Path | None, as_json: bool
 
 @registry.group("policy")
 def policy() -> None:
-    """The promotion gate's policy of a group (kept with the group)."""
+    """The promotion gate's policy of a group (the group's resource policy, over the API)."""
 
 
 @policy.command("set")
 @click.argument("group")
 @click.argument("document", required=False)
 @click.option("--file", "path", type=click.Path(dir_okay=False, path_type=Path), help="Read the policy from a file.")
-@click.option("--clear", is_flag=True, help="Remove the policy: every promotion passes.")
-@data_dir_option
+@click.option("--clear", is_flag=True, help="Remove the policy: the default gate judges promotions again.")
+@with_client
 @json_option
 def set_policy(
-    group: str, document: str | None, path: Path | None, clear: bool, data_dir: Path | None, as_json: bool
+    client: Client, region: str, group: str, document: str | None, path: Path | None, clear: bool, as_json: bool
 ) -> None:
     """Set GROUP's gate policy from JSON, e.g. '{"metric": "auc", "min": 0.85, "max_drop_from_champion": 0.002}'."""
     if [document is not None, path is not None, clear].count(True) != 1:
         raise click.UsageError("give the policy as DOCUMENT or --file, or --clear")
-    text = path.read_text() if path else document
-    checked = GatePolicy.from_json(text).to_dict() if text is not None else None
-    with open_registry(data_dir) as (found, actor):
-        saved = found.set_policy(group, checked, actor=actor)
-    shown = saved.to_dict() if saved else None
-    _done(as_json, {"Group": group, "Policy": shown}, f"{group}: {json.dumps(shown) if shown else 'no policy'}")
+    if clear:
+        client.delete_model_package_group_policy(ModelPackageGroupName=group)
+    else:
+        text = path.read_text() if path else document
+        client.put_model_package_group_policy(ModelPackageGroupName=group, ResourcePolicy=text)
+    _show_policy(client, group, as_json)
 
 
 @policy.command("get")
 @click.argument("group")
-@data_dir_option
+@with_client
 @json_option
-def get_policy(group: str, data_dir: Path | None, as_json: bool) -> None:
+def get_policy(client: Client, region: str, group: str, as_json: bool) -> None:
     """Show GROUP's gate policy."""
-    with open_registry(data_dir) as (found, _):
-        saved = found.get_policy(group)
-    shown = saved.to_dict() if saved else None
-    _done(as_json, {"Group": group, "Policy": shown}, json.dumps(shown, indent=2) if shown else "no policy")
+    _show_policy(client, group, as_json)
+
+
+policy.add_command(get_policy, "show")
+
+
+def _show_policy(client: Client, group: str, as_json: bool) -> None:
+    shown = json.loads(client.get_model_package_group_policy(ModelPackageGroupName=group)["ResourcePolicy"])
+    default = "the default gate (no candidate worse than the production version on the group's metric)"
+    text = f"{group}: {json.dumps(shown)}" if shown else f"{group}: no policy set: {default}"
+    _done(as_json, {"Group": group, "Policy": shown}, text)
 
 
 # ---- helpers ------------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import os
 import shlex
 import signal
 import socket
@@ -20,11 +21,13 @@ from altostratus.cli.options import (
     credentials_path,
     data_dir_option,
     load_settings,
+    private_data_dir,
     read_credentials_file,
 )
 from altostratus.cli.output import CommandFailed
 from altostratus.core.settings import Settings
 from altostratus.functions.sandbox.support import SandboxSupport
+from altostratus.storage.private_files import PRIVATE_UMASK
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
@@ -59,11 +62,12 @@ def serve(
         auth=False if insecure_no_auth else None,
         functions_sandbox=False if insecure_functions_unsandboxed else None,
     )
+    private_data_dir(settings)
     # Imported here so that `alto keys` and `alto lake` do not load every service.
     from altostratus.app import build_platform, create_asgi_app
 
-    # Bound before anything else, so a taken port fails at once and the banner never lies.
-    with listen(settings.host, settings.port) as listener, stop_on_signals() as stop:
+    # Bound before the platform is built, so a taken port fails at once and the banner never lies.
+    with private_umask(), listen(settings.host, settings.port) as listener, stop_on_signals() as stop:
         platform = build_platform(settings)
         try:
             app = create_asgi_app(platform)
@@ -82,6 +86,22 @@ def serve(
                 stop.server.run(sockets=[listener, *(channels.sockets if channels else [])])
         finally:
             platform.close()
+
+
+@contextmanager
+def private_umask() -> Iterator[None]:
+    """Inside the block, what the server and its children create is their owner's only unless made otherwise.
+
+    The modes set where the platform makes its folders and files are the guarantee; the umask is the belt over
+    them, for what they do not choose: SQLite's journals, pip's installs, the functions' workers and what
+    their handlers write, libraries, code yet to come. The function sandbox sets the modes of its own trees
+    explicitly. Restored after the block, for a server run inside another process (tests).
+    """
+    previous = os.umask(PRIVATE_UMASK)
+    try:
+        yield
+    finally:
+        os.umask(previous)
 
 
 def freeze_startup_objects() -> None:

@@ -3,12 +3,22 @@
 A policy is a JSON object, every field optional:
 
     {"metric": "auc", "min": 0.85, "max": null, "max_drop_from_champion": 0.002, "min_rows": 1000,
-     "evaluation_datasource": "<predict datasource of held-out data>", "function": "<function name>"}
+     "evaluation_datasource": "<predict datasource of held-out data>", "function": "<function name>",
+     "compare_with_champion": true}
 
 With `evaluation_datasource`, candidate and champion are both scored on that same held-out data when
 the promotion runs (promotion.py); without it, each version's registered metrics are compared. `function`
 names a function that receives the candidate's and champion's metrics and artifact locations and answers
-{"pass": bool, "reasons": [...]}. An empty policy lets every promotion through.
+{"pass": bool, "reasons": [...]}.
+
+Every policy, the empty one too, refuses a candidate that is worse than the production version (the
+champion) on the group's metric by more than `max_drop_from_champion` (default 0: no worse at all). The
+metric is the policy's `metric`; without one, the metric Amazon ML judges the candidate's kind of model on
+(BINARY: auc, MULTICLASS: macro_f1, REGRESSION: rmse); for an artifact that is not a predict model, the first
+metric of HIGHER_IS_BETTER that candidate and champion both have. A candidate or champion without that metric
+is refused, saying so: a gate that cannot compare does not guess. With no champion (the group's first
+promotion) the comparison passes. Only `"compare_with_champion": false` turns it off, deliberately and in
+the group's history.
 """
 
 from __future__ import annotations
@@ -35,8 +45,20 @@ HIGHER_IS_BETTER = {
     "mae": False,
 }
 AMAZON_ML_METRICS = {"BinaryAUC": "auc", "MulticlassAvgFScore": "macro_f1", "RegressionRMSE": "rmse"}
+# The metric each kind of predict model is judged on (the one its Amazon ML evaluation reports).
+PRIMARY_METRICS = {"BINARY": "auc", "MULTICLASS": "macro_f1", "REGRESSION": "rmse"}
 DETAIL_METRICS = ("accuracy", "mae", "r2")
-POLICY_FIELDS = ("metric", "min", "max", "max_drop_from_champion", "min_rows", "evaluation_datasource", "function")
+POLICY_FIELDS = (
+    "metric",
+    "min",
+    "max",
+    "max_drop_from_champion",
+    "min_rows",
+    "evaluation_datasource",
+    "function",
+    "compare_with_champion",
+)
+CHAMPION_CHECK = "max_drop_from_champion"
 
 # Given a function name and the event: the function's answer (raises if it could not run).
 CustomCheck = Callable[[str, Mapping[str, Any]], Any]
@@ -51,6 +73,11 @@ def metric_values(evaluation: Mapping[str, Any]) -> dict[str, float]:
     details = evaluation.get("details") or {}
     values.update({key: float(details[key]) for key in DETAIL_METRICS if _is_number(details.get(key))})
     return values
+
+
+def primary_metric(source: Mapping[str, Any]) -> str | None:
+    """The metric a registered version's kind of model is judged on (BINARY: auc, ...); None if not a predict model."""
+    return PRIMARY_METRICS.get(str(source.get("model_type")))
 
 
 def metrics_from_document(document: Mapping[str, Any]) -> dict[str, float]:
@@ -81,6 +108,13 @@ class GatePolicy:
     min_rows: int | None = None
     evaluation_datasource: str | None = None
     function: str | None = None
+    # None means the default, True: the candidate is compared with the champion on the group's metric.
+    compare_with_champion: bool | None = None
+
+    @property
+    def compares_with_champion(self) -> bool:
+        """Whether a candidate worse than the champion is refused (every policy's default)."""
+        return self.compare_with_champion is not False
 
     @classmethod
     def from_mapping(cls, value: Any) -> GatePolicy:
@@ -101,11 +135,17 @@ class GatePolicy:
         min_rows = _optional(value, "min_rows", int)
         if min_rows is not None and min_rows < 0:
             raise InvalidValue(f"policy min_rows={min_rows!r}; expected a whole number >= 0")
+        compare = _optional(value, "compare_with_champion", bool)
+        if compare is False and bounds["max_drop_from_champion"] is not None:
+            raise InvalidValue(
+                "policy sets max_drop_from_champion with compare_with_champion=false; leave out one of them"
+            )
         return cls(
             metric=metric,
             min_rows=min_rows,
             evaluation_datasource=_optional(value, "evaluation_datasource", str),
             function=_optional(value, "function", str),
+            compare_with_champion=compare,
             **bounds,
         )
 
@@ -132,6 +172,8 @@ class Evidence:
     source: str
     artifact: str
     artifact_sha256: str
+    # The metric its kind of model is judged on (see primary_metric); None if it is not a predict model.
+    primary_metric: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """As JSON-able values."""
@@ -188,10 +230,12 @@ class GateReport:
 def judge(
     policy: GatePolicy, candidate: Evidence, champion: Evidence | None, *, custom: CustomCheck | None = None
 ) -> GateReport:
-    """Every check of the policy on the candidate (and its champion, if there is one)."""
+    """Every check of the policy on the candidate, and its comparison with the champion if there is one."""
     checks: list[Check] = []
-    if policy.metric is not None:
-        checks.extend(_metric_checks(policy, policy.metric, candidate, champion))
+    if policy.metric is not None or (policy.compares_with_champion and champion is not None):
+        checks.extend(_metric_checks(policy, group_metric(policy, candidate, champion), candidate, champion))
+    elif policy.compares_with_champion:
+        checks.append(Check(CHAMPION_CHECK, True, "no version in production: the first candidate passes"))
     if policy.min_rows is not None:
         rows = candidate.records
         ok = rows is not None and rows >= policy.min_rows
@@ -200,15 +244,39 @@ def judge(
     if policy.function is not None:
         checks.append(_function_check(policy, policy.function, candidate, champion, custom))
     if not checks:
-        checks.append(Check("policy", True, "no gate policy: every promotion passes"))
+        checks.append(
+            Check("policy", True, "the policy turns off the comparison with the champion: every promotion passes")
+        )
     return GateReport(all(check.passed for check in checks), tuple(checks), policy, candidate, champion)
 
 
-def _metric_checks(policy: GatePolicy, metric: str, candidate: Evidence, champion: Evidence | None) -> list[Check]:
+def group_metric(policy: GatePolicy, candidate: Evidence, champion: Evidence | None) -> str | None:
+    """The metric the candidate is judged on: the policy's, its kind of model's, or the first both versions have."""
+    if policy.metric is not None:
+        return policy.metric
+    if candidate.primary_metric is not None:
+        return candidate.primary_metric
+    shared = [name for name in HIGHER_IS_BETTER if name in candidate.values and champion and name in champion.values]
+    return shared[0] if shared else None
+
+
+def _metric_checks(
+    policy: GatePolicy, metric: str | None, candidate: Evidence, champion: Evidence | None
+) -> list[Check]:
+    if metric is None:
+        against = f" with the champion (version {champion.version})" if champion else ""
+        return [
+            Check(
+                "metric",
+                False,
+                f"no metric to compare version {candidate.version}{against}: the policy names none, version "
+                f"{candidate.version} is not a predict model, and the two share none of {sorted(HIGHER_IS_BETTER)}; "
+                "name one as the policy's metric",
+            )
+        ]
     value = candidate.values.get(metric)
     if value is None:
-        known = sorted(candidate.values) or "none"
-        return [Check(metric, False, f"version {candidate.version} has no {metric} ({candidate.source}; has {known})")]
+        return [Check(metric, False, _missing(candidate, metric))]
     checks = []
     if policy.min is not None:
         relation = "at least" if value >= policy.min else "below"
@@ -216,29 +284,38 @@ def _metric_checks(policy: GatePolicy, metric: str, candidate: Evidence, champio
     if policy.max is not None:
         relation = "at most" if value <= policy.max else "above"
         checks.append(Check("max", value <= policy.max, f"{metric} {value:.4f} is {relation} the maximum {policy.max}"))
-    if policy.max_drop_from_champion is not None:
+    if policy.compares_with_champion:
         checks.append(_champion_check(metric, value, policy.max_drop_from_champion, champion))
     return checks
 
 
-def _champion_check(metric: str, value: float, allowed: float, champion: Evidence | None) -> Check:
+def _missing(version: Evidence, metric: str) -> str:
+    if not version.values:
+        return (
+            f"version {version.version} has no metrics to judge its {metric} by ({version.source}): evaluate it "
+            "before registering it, register it with ModelMetrics, or name an evaluation_datasource in the policy"
+        )
+    return f"version {version.version} has no {metric} ({version.source}; has {sorted(version.values)})"
+
+
+def _champion_check(metric: str, value: float, allowed: float | None, champion: Evidence | None) -> Check:
     if champion is None:
-        return Check("max_drop_from_champion", True, "no version in production: no champion to compare with")
+        return Check(CHAMPION_CHECK, True, "no version in production: no champion to compare with")
     best = champion.values.get(metric)
     if best is None:
-        return Check(
-            "max_drop_from_champion", False, f"the champion (version {champion.version}) has no {metric} to compare"
-        )
+        return Check(CHAMPION_CHECK, False, f"the champion (version {champion.version}) has no {metric} to compare")
     higher = HIGHER_IS_BETTER[metric]
     drop = best - value if higher else value - best
-    ok = drop <= allowed + 1e-12
+    limit = 0.0 if allowed is None else allowed
+    ok = drop <= limit + 1e-12
     worse = "below" if higher else "above"
+    allowance = f"the allowed {allowed}" if allowed is not None else "the default allowance of 0"
     message = (
         f"{metric} {value:.4f} vs the champion's (version {champion.version}) {best:.4f}: "
         f"{abs(drop):.4f} {worse if drop > 0 else 'better'}"
-        + (f", within the allowed {allowed}" if ok else f", more than the allowed {allowed}")
+        + (f", within {allowance}" if ok else f", more than {allowance}")
     )
-    return Check("max_drop_from_champion", ok, message)
+    return Check(CHAMPION_CHECK, ok, message)
 
 
 def _function_check(
@@ -290,7 +367,9 @@ def _optional(value: Mapping[str, Any], field: str, kind: type[Any]) -> Any:
         return item
     if kind is str and isinstance(item, str) and item:
         return item
-    expected = {float: "a number", int: "a whole number", str: "a non-empty string"}[kind]
+    if kind is bool and isinstance(item, bool):
+        return item
+    expected = {float: "a number", int: "a whole number", str: "a non-empty string", bool: "true or false"}[kind]
     raise InvalidValue(f"policy {field}={item!r}; expected {expected}")
 
 

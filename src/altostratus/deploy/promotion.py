@@ -22,7 +22,15 @@ from typing import Any
 from altostratus.core.clock import Clock
 from altostratus.core.errors import AltoError
 from altostratus.deploy import registry_records as records
-from altostratus.deploy.gates import CustomCheck, Evidence, GatePolicy, GateReport, judge, metric_values
+from altostratus.deploy.gates import (
+    CustomCheck,
+    Evidence,
+    GatePolicy,
+    GateReport,
+    judge,
+    metric_values,
+    primary_metric,
+)
 from altostratus.deploy.model_store import ArtifactRefused, ModelStore
 from altostratus.deploy.registry_records import GateStatus, ModelVersion
 from altostratus.deploy.stages import EventKind, Stage
@@ -245,8 +253,9 @@ class Promotions:
 
     def _evidence(self, step: Step, policy: GatePolicy, version: ModelVersion) -> Evidence:
         artifact = self._model_store.location(version.artifact_key)
+        kind_metric = primary_metric(version.source)
         if policy.evaluation_datasource is None:
-            chosen = _registered(version.metrics, policy.metric)
+            chosen = _registered(version.metrics, policy.metric or kind_metric)
             source = f"registered metrics ({chosen.get('source', 'none')})"
             return Evidence(
                 version.version,
@@ -255,6 +264,7 @@ class Promotions:
                 source,
                 artifact,
                 version.artifact_sha256,
+                kind_metric,
             )
         evaluation_id = step.evaluation_id(version.version)
         evaluation = self._predict.get_evaluation(evaluation_id)
@@ -273,6 +283,7 @@ class Promotions:
             f"evaluation {evaluation_id} on datasource {policy.evaluation_datasource}",
             artifact,
             version.artifact_sha256,
+            kind_metric,
         )
 
     def _predict_model(self, version: ModelVersion) -> str:

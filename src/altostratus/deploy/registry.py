@@ -119,7 +119,7 @@ class Registry:
             records.append_event(db, name, None, EventKind.GROUP_DELETED, self._clock.now(), actor)
 
     def set_policy(self, name: str, policy: Mapping[str, Any] | None, *, actor: str) -> GatePolicy | None:
-        """Replace the group's gate policy (None: no gate); the change is kept in the history."""
+        """Replace the group's gate policy (None: the default gate, see gates.py); the change is kept in the history."""
         checked = self._checked_policy(policy) if policy is not None else None
         with self._store.begin() as db:
             self._group(db, name)
@@ -128,7 +128,7 @@ class Registry:
         return GatePolicy.from_mapping(checked) if checked is not None else None
 
     def get_policy(self, name: str) -> GatePolicy | None:
-        """The group's gate policy, or None."""
+        """The group's gate policy, or None (the default gate judges its promotions)."""
         group = self.get_group(name)
         return GatePolicy.from_mapping(group.policy) if group.policy is not None else None
 

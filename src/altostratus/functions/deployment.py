@@ -120,10 +120,12 @@ class CodeDeployment:
         except DependencyInstallFailed as failure:
             raise ResourceConflict(f"The function's requirements could not be installed here: {failure}") from None
 
-    def delete(self, blob_keys: Iterable[str]) -> None:
-        """Drop code blobs that no version refers to any more."""
+    def release(self, blob_keys: Iterable[str], code_sha256s: Iterable[str] = ()) -> None:
+        """Drop code blobs, and the unpacked folders of code hashes (CodeSha256), that no version refers to any more."""
         for blob_key in blob_keys:
             self._code.delete(blob_key)
+        for code_sha256 in code_sha256s:
+            self._code.remove(sha256_hex(code_sha256))
 
     def _requirements(self, config: FunctionConfig) -> str:
         return (self.code_dir(config) / REQUIREMENTS_FILE).read_text()

@@ -191,6 +191,20 @@ class CodeStore:
         """Where the code of this hash is (or will be) unpacked."""
         return self._root / sha256_hex
 
+    def remove(self, sha256_hex: str) -> None:
+        """Remove the unpacked code of this hash, if this machine has it; the next use unpacks it again.
+
+        The folder is first renamed out of the way (one atomic step), so a worker never finds it half
+        removed: it finds it whole, or unpacks its own. A worker still running from it keeps its files open.
+        """
+        target = self.folder(sha256_hex)
+        doomed = self._root / f".removed-{sha256_hex}.{uuid.uuid4().hex}"
+        try:
+            target.rename(doomed)
+        except FileNotFoundError:
+            return
+        shutil.rmtree(doomed, ignore_errors=True)
+
     def unpacked(self, sha256_hex: str, blob_key: str) -> Path:
         """The unpacked code, unpacking it from the BlobStore first when this machine has not yet."""
         target = self.folder(sha256_hex)

@@ -58,6 +58,14 @@ class Alias:
 
 
 @dataclasses.dataclass(frozen=True)
+class Unused:
+    """What no version refers to any more after a change: code blobs, and code (by CodeSha256) unpacked on disk."""
+
+    blob_keys: list[str]
+    code_sha256s: list[str]
+
+
+@dataclasses.dataclass(frozen=True)
 class InvocationRecord:
     """One invocation as recorded: who ran, when, how long, how it ended, and the (bounded) log."""
 
@@ -224,10 +232,10 @@ class FunctionRegistry:
             raise FunctionNotFound(f"Function not found: {name}")
         return row.access_policy  # type: ignore[no-any-return]
 
-    def unused_blobs(self, blob_keys: Iterable[str]) -> list[str]:
-        """Those of the code blobs that no version refers to any more."""
+    def unused(self, configs: Iterable[FunctionConfig]) -> Unused:
+        """Those of the versions' code blobs and code hashes that no version refers to any more."""
         with self._store.read() as db:
-            return _unreferenced(db, blob_keys)
+            return _unreferenced(db, configs)
 
     def version(self, name: str, version: str) -> FunctionConfig | None:
         """One version of a function, or None."""
@@ -291,25 +299,21 @@ class FunctionRegistry:
         return published
 
     @_changes
-    def delete(self, name: str) -> tuple[str, list[str]]:
-        """Remove the function with all its versions and aliases; (its access key id, blob keys now unused)."""
+    def delete(self, name: str) -> tuple[str, Unused]:
+        """Remove the function with all its versions and aliases; (its access key id, the code now unused)."""
         with self._store.begin() as db:
             key = db.execute(select(functions.c.access_key_id).where(functions.c.name == name)).scalar()
             if key is None:
                 raise FunctionNotFound(f"Function not found: {name}")
-            blobs = set(
-                db.execute(
-                    select(function_versions.c.code_blob_key).where(function_versions.c.function_name == name)
-                ).scalars()
-            )
+            rows = db.execute(select(function_versions).where(function_versions.c.function_name == name)).all()
             db.execute(delete(function_aliases).where(function_aliases.c.function_name == name))
             db.execute(delete(function_versions).where(function_versions.c.function_name == name))
             db.execute(delete(functions).where(functions.c.name == name))
-            return str(key), _unreferenced(db, blobs)
+            return str(key), _unreferenced(db, [_config(row._mapping) for row in rows])
 
     @_changes
-    def delete_version(self, name: str, version: str) -> list[str]:
-        """Remove one published version; ResourceConflict while an alias points at it. Blob keys now unused."""
+    def delete_version(self, name: str, version: str) -> Unused:
+        """Remove one published version; ResourceConflict while an alias points at it. The code now unused."""
         with self._store.begin() as db:
             found = _version(db, name, version)
             if found is None:
@@ -322,7 +326,7 @@ class FunctionRegistry:
                     function_versions.c.function_name == name, function_versions.c.version == version
                 )
             )
-            return _unreferenced(db, {found.code_blob_key})
+            return _unreferenced(db, [found])
 
     @_changes
     def settle_pending(
@@ -487,16 +491,21 @@ def _newest_published(db: Connection, name: str) -> FunctionConfig | None:
     return max(published, key=_version_order) if published else None
 
 
-def _unreferenced(db: Connection, blob_keys: Iterable[str]) -> list[str]:
-    keys = sorted(set(blob_keys))
-    if not keys:
-        return []
-    used = set(
-        db.execute(
-            select(function_versions.c.code_blob_key).where(function_versions.c.code_blob_key.in_(keys))
-        ).scalars()
+def _unreferenced(db: Connection, configs: Iterable[FunctionConfig]) -> Unused:
+    """Which of the configs' blob keys and code hashes no version row (of any function) refers to."""
+    configs = list(configs)
+    return Unused(
+        _unused(db, function_versions.c.code_blob_key, {c.code_blob_key for c in configs}),
+        _unused(db, function_versions.c.code_sha256, {c.code_sha256 for c in configs}),
     )
-    return [k for k in keys if k not in used]
+
+
+def _unused(db: Connection, column: Any, values: set[str]) -> list[str]:
+    wanted = sorted(value for value in values if value)
+    if not wanted:
+        return []
+    used = set(db.execute(select(column).where(column.in_(wanted))).scalars())
+    return [value for value in wanted if value not in used]
 
 
 def _aliases(db: Connection, name: str) -> list[Alias]:

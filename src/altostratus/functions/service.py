@@ -146,7 +146,7 @@ class FunctionsService:
             self._registry.create(config, key.access_key_id, self._clock.now())
         except AltoError:
             self._keys.delete(key.access_key_id)
-            self._deployment.delete([config.code_blob_key])
+            self._release(config)
             raise
         self._deployment.queue_install_if_pending(config)
         return self.publish_version(ref.name) if publish else config
@@ -231,7 +231,7 @@ class FunctionsService:
             )
         else:
             unused = self._registry.delete_version(ref.name, ref.qualifier)
-        self._deployment.delete(unused)
+        self._deployment.release(unused.blob_keys, unused.code_sha256s)
 
     # Reading
 
@@ -421,11 +421,16 @@ class FunctionsService:
             self._registry.replace(updated, current.revision_id)
         except AltoError:
             if updated.code_blob_key != current.code_blob_key:
-                self._deployment.delete([updated.code_blob_key])
+                self._release(updated)
             raise
         if updated.code_blob_key != current.code_blob_key:
-            self._deployment.delete(self._registry.unused_blobs([current.code_blob_key]))
+            self._release(current)
         self._deployment.queue_install_if_pending(updated)
+
+    def _release(self, config: FunctionConfig) -> None:
+        """Drop the version's code blob and unpacked folder unless another version still refers to them."""
+        unused = self._registry.unused([config])
+        self._deployment.release(unused.blob_keys, unused.code_sha256s)
 
     def _touched(self, config: FunctionConfig) -> FunctionConfig:
         return dataclasses.replace(config, revision_id=new_revision_id(), last_modified=self._clock.now())

@@ -361,11 +361,14 @@ class PipelineRunner:
             winner, why = challenger, "promote: immediately"
         else:
             winner, why = self._verdict(spec, run_id, deployed, lineage, save)
+        lineage["prod"], refused = self._make_prod(spec, run_id, int(winner.removeprefix("v")))
+        if refused:
+            # Nothing passes the gate by winning traffic: the version it refused does not take the traffic either.
+            winner, why = champion, f"{why}, but the gate refused {winner}: {refused}"
         loser = challenger if winner == champion else champion
         self._s.endpoints.set_weights(deployed["endpoint"], {winner: 100.0, loser: 0.0}, actor=ACTOR, reason=why)
         lineage["winner"] = winner
         lineage["why"] = why
-        lineage["prod"] = self._make_prod(spec, run_id, int(winner.removeprefix("v")))
         return f"{winner} takes all traffic ({why}); {spec.gate.group} prod is v{lineage['prod']}"
 
     def _verdict(
@@ -398,20 +401,22 @@ class PipelineRunner:
             return champion, f"challenger significantly worse ({detail})"
         return champion, f"no significant difference ({detail}): champion kept"
 
-    def _make_prod(self, spec: PipelineSpec, run_id: str, number: int) -> int:
-        """Bring the registry in line with what now serves: the winner prod (through the gate, or by rollback)."""
+    def _make_prod(self, spec: PipelineSpec, run_id: str, number: int) -> tuple[int, str]:
+        """Make the winner prod (through the gate, or by rollback): (prod's version now, why the gate refused or "")."""
         registry = self._s.registry
         group = spec.gate.group
         prod = registry.prod_version(group)
         if prod is not None and prod.version == number:
-            return number
+            return number, ""
         previous = self._runs.get(run_id).step("gate").lineage.get("previous_prod")
+        refused = ""
         if previous == number:
             registry.rollback(group, actor=ACTOR, reason=f"pipeline run {run_id}: the champion won the experiment")
         else:
-            registry.promote(group, number, actor=ACTOR, reason=f"pipeline run {run_id}: won the experiment")
+            done = registry.promote(group, number, actor=ACTOR, reason=f"pipeline run {run_id}: won the experiment")
+            refused = "" if done.stage is Stage.PROD else done.approval_description
         now = registry.prod_version(group)
-        return now.version if now else 0
+        return (now.version if now else 0), refused
 
 
 def _s3_record(bucket: str, key: str, etag: str, size: int) -> dict[str, Any]:

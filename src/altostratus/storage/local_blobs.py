@@ -12,6 +12,7 @@ from typing import BinaryIO
 
 from altostratus.core.errors import InvalidArgument
 from altostratus.storage.blobs import CHUNK_SIZE, BlobInfo, BlobMissing
+from altostratus.storage.private_files import make_private_dirs
 
 _TMP_SUFFIX = ".partial"
 
@@ -23,7 +24,8 @@ class LocalBlobWriter:
         self._path = path
         self._key = key
         self._fsync = fsync
-        path.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dirs(path.parent)
+        # mkstemp makes the file 0600, and the rename keeps that mode: every blob is its owner's only.
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=_TMP_SUFFIX)
         self._tmp = Path(tmp)
         self._file = os.fdopen(fd, "wb", buffering=0)
@@ -69,7 +71,7 @@ class LocalBlobStore:
     def __init__(self, root: Path, *, fsync: bool = True) -> None:
         self.root = root
         self._fsync = fsync
-        root.mkdir(parents=True, exist_ok=True)
+        make_private_dirs(root)
         self.remove_partials()
 
     def remove_partials(self) -> int:
