@@ -36,6 +36,7 @@ class FakeRuntime:
 
     def __init__(self) -> None:
         self.calls: list[tuple[RunSpec, Invocation]] = []
+        self.retired: list[tuple[str, str | None]] = []
         self.fail_with: Exception | None = None
         self.function_error: str | None = None
 
@@ -52,6 +53,10 @@ class FakeRuntime:
             body = {"event": json.loads(invocation.payload), "environment": dict(spec.environment)}
         log = f"START RequestId: {invocation.request_id} Version: {spec.version}\nprinted\nEND\nREPORT\n"
         return Outcome(json.dumps(body).encode(), self.function_error, log, 1.5, cold, 40)
+
+    def retire(self, function_name: str, version: str | None = None) -> None:
+        """Record that the function's workers were retired."""
+        self.retired.append((function_name, version))
 
     def shutdown(self) -> None:
         """Nothing to stop."""

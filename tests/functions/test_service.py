@@ -283,6 +283,7 @@ def test_delete_removes_versions_aliases_key_and_code(harness: Harness) -> None:
         harness.service.get("fn")
     assert [k for k in harness.keys.list() if k.role == Role.FUNCTION] == []
     assert list(harness.blobs.keys()) == []
+    assert harness.runtime.retired == [("fn", None)], "its warm workers are ended, not left to the idle timeout"
     create(harness)  # the name is free again
 
 

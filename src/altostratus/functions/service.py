@@ -51,6 +51,10 @@ class Runtime(Protocol):
         """Run one invocation to its outcome."""
         ...
 
+    def retire(self, function_name: str, version: str | None = None) -> None:
+        """End the idle workers of a deleted function (or of one deleted version); busy ones end when done."""
+        ...
+
     def shutdown(self) -> None:
         """Stop every worker."""
         ...
@@ -231,6 +235,7 @@ class FunctionsService:
             )
         else:
             unused = self._registry.delete_version(ref.name, ref.qualifier)
+        self._runtime.retire(ref.name, ref.qualifier)
         self._deployment.release(unused.blob_keys, unused.code_sha256s)
 
     # Reading

@@ -211,3 +211,24 @@ def test_many_threads_on_a_few_functions(deploy: Deploy, make_runtime: MakeRunti
             served[seen["pid"]] = max(served.get(seen["pid"], 0), seen["calls"])
         assert sum(served.values()) == 120
         assert runtime.process_count() <= 6
+
+
+def test_a_deleted_functions_workers_are_retired_idle_ones_at_once_busy_ones_when_done(
+    runtime: ProcessRuntime, deploy: Deploy
+) -> None:
+    gone, kept = deploy(COUNTER), deploy(COUNTER)
+    run(runtime, kept)
+    busy = threading.Thread(target=lambda: run(runtime, gone, '{"sleep": 2}'))
+    busy.start()
+    deadline = time.monotonic() + 5
+    while runtime.process_count() < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    run(runtime, gone)  # the first is busy: a second worker, idle after this call
+    assert (runtime.process_count(), runtime.idle_count(gone)) == (3, 1)
+
+    runtime.retire(gone.function_name)
+
+    assert (runtime.process_count(), runtime.idle_count(gone), runtime.idle_count(kept)) == (2, 0, 1)
+    busy.join(10)
+    assert runtime.process_count() == 1, "the busy worker ended with its invocation"
+    assert run(runtime, kept).cold_start is False

@@ -58,6 +58,7 @@ class ProcessRuntime:
         self.options = options
         self._pools: collections.defaultdict[PoolKey, _Pool] = collections.defaultdict(_Pool)
         self._busy: set[WorkerProcess] = set()
+        self._retired: set[PoolKey] = set()  # keys of deleted functions: their busy workers end when done
         self._total = 0
         self._closed = False
         self._changed = threading.Condition()
@@ -110,14 +111,32 @@ class ProcessRuntime:
             for worker in dead:
                 worker.close()
 
+    def retire(self, function_name: str, version: str | None = None) -> None:
+        """End the idle workers of a function (or one version of it) that was deleted; busy ones end when done."""
+        with self._changed:
+            keys = [k for k in self._pools if k[0] == function_name and version in (None, k[1])]
+            idle = [self._take_idle(key) for key in keys]
+            self._retired.update(key for key in keys if key in self._pools)  # still busy somewhere
+        for workers in idle:
+            for worker in workers:
+                worker.close()
+
+    def _take_idle(self, key: PoolKey) -> list[WorkerProcess]:
+        """Take every idle worker of a key out of the pool; caller holds the lock."""
+        pool = self._pools[key]
+        taken = []
+        while pool.idle:
+            taken.append(pool.idle.pop())
+            self._forget(key)
+        return taken
+
     def _retire_stale(self, spec: RunSpec) -> list[WorkerProcess]:
         """Take out the idle workers of this function version that run an older configuration; caller holds the lock."""
+        self._retired.discard(spec.pool_key)  # deployed again, with the same configuration
         stale: list[WorkerProcess] = []
-        for key, pool in list(self._pools.items()):
+        for key in list(self._pools):
             if key[:2] == spec.pool_key[:2] and key != spec.pool_key:
-                while pool.idle:
-                    stale.append(pool.idle.pop())
-                    self._forget(key)
+                stale.extend(self._take_idle(key))
         return stale
 
     def _evict_idle(self) -> WorkerProcess | None:
@@ -161,13 +180,15 @@ class ProcessRuntime:
         """Put a worker back to serve the next invocation, or end it if it cannot."""
         with self._changed:
             self._busy.discard(worker)
-            keep = worker.reusable and not self._closed
+            keep = worker.reusable and not self._closed and key not in self._retired
             if keep:
                 worker.freeze()
                 self._pools[key].idle.append(worker)
                 self._changed.notify_all()
             else:
                 self._forget(key)
+                if key not in self._pools:
+                    self._retired.discard(key)
         if not keep:
             worker.close()
 
