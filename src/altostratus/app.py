@@ -217,7 +217,8 @@ def build_platform(settings: Settings, *, clock: Clock | None = None) -> Platfor
     functions = build_functions(settings, registry_of_functions, blobs, lake, keys, jobs, runtime, clock, sandboxes)
     function_access = FunctionAccess(
         registry_of_functions,
-        functools.partial(trigger_buckets, lake),
+        # Its input buckets: those whose notifications invoke it, and those of pipelines it preprocesses for.
+        lambda name: [*trigger_buckets(lake, name), *pipelines.preprocessed_buckets(name)],
         clock,
         lake_access=settings.functions_lake_access,
     )

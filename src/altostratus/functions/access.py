@@ -1,8 +1,9 @@
 """What a function's own access key may reach: the lake locations its configuration names, and no more.
 
 By default (setting `functions_lake_access = "triggers"`), a function's key may read, write, list and delete
-objects in each bucket whose notifications trigger it (its input; outputs usually go beside it under another
-prefix, as the seed's raw/ -> clean/), and write under its dead-letter location. Its access policy, an IAM-style
+objects in each bucket that triggers it, by a notification or as the source of a pipeline it preprocesses for
+(its input; outputs usually go beside it under another prefix, as the seed's raw/ -> clean/), and write under
+its dead-letter location. Its access policy, an IAM-style
 document kept with the function (`alto functions access set`), widens that with Allow statements or narrows it
 with Deny ones; `functions_lake_access = "all"` lets every function's key reach every bucket, as before this rule.
 

@@ -19,6 +19,7 @@ from sqlalchemy import insert, select, update
 from altostratus.core.clock import Clock
 from altostratus.core.errors import NotFound
 from altostratus.core.ids import short_id
+from altostratus.functions.names import parse_ref
 from altostratus.jobs import JobQueue
 from altostratus.pipelines.spec import PipelineSpec, from_mapping
 from altostratus.storage.metadata import MetadataStore
@@ -169,6 +170,17 @@ class PipelineRuns:
             digest = hashlib.sha256(f"{key}\n{etag}".encode()).hexdigest()[:12]
             started.append(self.start(spec, trigger=f"new data s3://{bucket}/{key}", run_id=f"{spec.name}-{digest}"))
         return started
+
+    def preprocessed_buckets(self, function_name: str) -> list[str]:
+        """The source buckets of the saved pipelines whose preprocess step runs this function."""
+        with self._store.read() as db:
+            rows = db.execute(select(pipelines.c.bucket, pipelines.c.document)).all()
+        found = []
+        for row in rows:
+            preprocess = from_mapping(row.document).preprocess
+            if preprocess is not None and parse_ref(preprocess.function).name == function_name:
+                found.append(str(row.bucket))
+        return found
 
     def deliver(self, topic: str, change: Mapping[str, Any]) -> None:
         """Event bus handler for the lake's object changes: new data starts the pipelines that watch it."""
