@@ -360,6 +360,6 @@ def create_asgi_app(platform: Platform) -> ASGIApp:
         adapters,
         verifier=verifier,
         clock=platform.clock,
-        max_request_bytes=settings.max_request_bytes,
         routes=RouteHandler(platform.routes, verifier=verifier, clock=platform.clock),
+        max_in_flight=settings.max_requests_in_flight,
     )
