@@ -362,4 +362,5 @@ def create_asgi_app(platform: Platform) -> ASGIApp:
         clock=platform.clock,
         routes=RouteHandler(platform.routes, verifier=verifier, clock=platform.clock),
         max_in_flight=settings.max_requests_in_flight,
+        body_timeout=settings.http_stall_timeout_seconds,
     )

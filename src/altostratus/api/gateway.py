@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 from collections.abc import Mapping, Sequence
@@ -18,13 +19,19 @@ from altostratus.api.errors import error_response
 from altostratus.api.routing import RouteMatch
 from altostratus.auth.keys import Role, function_may_call
 from altostratus.core.clock import Clock
-from altostratus.core.errors import AccessDenied, AltoError, MethodNotAllowed, UnknownOperation
+from altostratus.core.errors import AccessDenied, AltoError, BadRequest, MethodNotAllowed, UnknownOperation
 from altostratus.core.ids import request_id
 from altostratus.lake.model import Caller
 
 log = logging.getLogger(__name__)
 READ_OPERATION_PREFIXES = ("Get", "Head", "List", "Describe", "Select")
 HEALTH_PATH = "/_alto/health"
+
+
+class RequestTimeout(BadRequest):
+    """Your socket connection to the server was not read from or written to within the timeout period."""
+
+    code = "RequestTimeout"
 
 
 class SlowDown(AltoError):
@@ -81,7 +88,8 @@ class Gateway:
     """Routes each request to its service and operation, checks its signature and role, serializes errors.
 
     Requests are counted while they run: past max_in_flight, a request is answered at once with the protocol's
-    "slow down" error (503, which botocore retries after a pause).
+    "slow down" error (503, which botocore retries after a pause). A handler waiting for the next piece of a
+    request body waits at most body_timeout seconds, as S3's RequestTimeout does.
     """
 
     def __init__(
@@ -92,6 +100,7 @@ class Gateway:
         clock: Clock,
         routes: RouteHandler | None = None,
         max_in_flight: int = 128,
+        body_timeout: float = 60.0,
     ) -> None:
         if not adapters:
             raise ValueError("the gateway needs at least one service adapter")
@@ -100,6 +109,7 @@ class Gateway:
         self._clock = clock
         self._routes = routes
         self._max_in_flight = max_in_flight
+        self._body_timeout = body_timeout
         self._in_flight = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -120,15 +130,26 @@ class Gateway:
 
     async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
         body_read = False
+        timed = True
 
         async def receive_tracked() -> Message:
             nonlocal body_read
-            message = await receive()
-            body_read = body_read or message["type"] == "http.disconnect" or not message.get("more_body", False)
+            if body_read or not timed:
+                return await receive()
+            try:
+                async with asyncio.timeout(self._body_timeout):
+                    message = await receive()
+            except TimeoutError:
+                raise RequestTimeout(
+                    f"Your socket connection to the server was not read from or written to within the timeout "
+                    f"period: no byte of the request body came for {self._body_timeout:g} seconds"
+                ) from None
+            body_read = message["type"] == "http.disconnect" or not message.get("more_body", False)
             return message
 
         request = Request(scope, receive_tracked)
         response = await self._respond(request)
+        timed = False
         if not body_read and _may_have_body(request.headers):
             # Answered before the body was read (an error, or Expect: 100-continue held it back): the unread
             # bytes would be parsed as the next request on this connection, so end the connection instead.

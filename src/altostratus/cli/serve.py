@@ -41,6 +41,7 @@ def serve(data_dir: Path | None, host: str | None, port: int | None, insecure_no
     """Run the platform: the AWS-compatible gateway on one port, and the background workers."""
     settings = load_settings(data_dir=data_dir, host=host, port=port, auth=False if insecure_no_auth else None)
     # Imported here so that `alto keys` and `alto lake` do not load every service.
+    from altostratus.api.http_protocol import ConnectionLimits, bounded_protocol
     from altostratus.app import build_platform, create_asgi_app
 
     # Bound before anything else, so a taken port fails at once and the banner never lies.
@@ -55,7 +56,15 @@ def serve(data_dir: Path | None, host: str | None, port: int | None, insecure_no
             click.echo(banner(settings, credentials, key_exists=known))
             platform.start()
             freeze_startup_objects()
-            config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning", lifespan="on")
+            limits = ConnectionLimits(settings.http_head_timeout_seconds, settings.http_stall_timeout_seconds)
+            config = uvicorn.Config(
+                app,
+                host=settings.host,
+                port=settings.port,
+                log_level="warning",
+                lifespan="on",
+                http=bounded_protocol(limits),
+            )
             stop.server = uvicorn.Server(config)
             if not stop.requested:
                 stop.server.run(sockets=[listener])
