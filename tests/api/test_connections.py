@@ -17,7 +17,7 @@ import pytest
 from altostratus.core.errors import ConfigurationError
 from altostratus.core.settings import Settings
 from tests.api.errors import error_code
-from tests.api.raw import signed_headers
+from tests.api.raw import service_signed_headers, signed_headers
 from tests.live_server import LiveServer, live_server
 
 MIB = 1024 * 1024
@@ -221,3 +221,38 @@ def test_the_timeouts_are_settings(tmp_path: Path) -> None:
     assert (settings.http_head_timeout_seconds, settings.http_stall_timeout_seconds) == (20.0, 60.0)
     with pytest.raises(ConfigurationError, match=r"http_stall_timeout_seconds=0\.0; expected a number of seconds"):
         Settings.load({"ALTO_HTTP_STALL_TIMEOUT_SECONDS": "0"}, config_file=tmp_path / "absent.toml", data_dir=tmp_path)
+
+
+# ---- clients that go away -------------------------------------------------------------------------------
+
+
+def test_a_client_gone_mid_body_is_logged_as_a_disconnect(quick: LiveServer) -> None:
+    log = quick.data_dir.parent / f"{quick.data_dir.name}.log"
+    before = log.stat().st_size
+    body = os.urandom(MIB)
+    invoke = f"{quick.endpoint}/2015-03-31/functions/f/invocations"
+    lambda_headers = service_signed_headers(
+        "POST", invoke, "lambda", access_key=quick.access_key, secret_key=quick.secret_key, body=body
+    )
+    lambda_head = "".join(f"{k}: {v}\r\n" for k, v in lambda_headers.items())
+    heads = [
+        upload_head(quick, "cut", body),
+        (
+            f"POST /2015-03-31/functions/f/invocations HTTP/1.1\r\nHost: 127.0.0.1:{quick.port}\r\n"
+            f"Content-Length: {len(body)}\r\n{lambda_head}\r\n"
+        ).encode(),
+    ]
+    for head in heads:
+        with socket.create_connection(("127.0.0.1", quick.port), timeout=10) as sock:
+            sock.sendall(head + body[: MIB // 4])
+            time.sleep(0.3)
+    deadline = time.monotonic() + 10
+    while log.read_text()[before:].count("disconnected during") < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    written = log.read_text()[before:]
+    assert "disconnected during PUT /quick/cut" in written
+    assert "disconnected during POST /2015-03-31/functions/f/invocations" in written
+    assert "Traceback" not in written and "internal error" not in written
+    assert len(written.strip().splitlines()) == 2
+    keys = quick.client("s3").list_objects_v2(Bucket="quick").get("Contents", [])
+    assert "cut" not in {o["Key"] for o in keys}

@@ -9,11 +9,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 from urllib.parse import parse_qsl
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Message, Receive, Scope, Send
 
 from altostratus.api import sigv4
+from altostratus.api.aws_chunked import IncompleteBody
 from altostratus.api.context import Body, BodyLimit, Call
 from altostratus.api.errors import error_response
 from altostratus.api.routing import RouteMatch
@@ -212,6 +213,11 @@ class Gateway:
             response = await adapter.handle(call)
         except AltoError as error:
             response = error_response(protocol, error, rid, resource=request.url.path, head=head)
+        except ClientDisconnect:
+            # A client that goes away mid-body (a timeout, Ctrl+C) is routine: one line, no traceback.
+            log.warning("client %s disconnected during %s %s", _client(request), request.method, request.url.path)
+            gone = IncompleteBody("The client closed the connection before sending the whole request body")
+            response = error_response(protocol, gone, rid, resource=request.url.path, head=head)
         except Exception:
             log.exception("internal error on %s %s", request.method, request.url.path)
             internal = AltoError("We encountered an internal error. Please try again.")
