@@ -17,6 +17,7 @@ from starlette.responses import Response, StreamingResponse
 from altostratus.api.context import BodyLimit, Call
 from altostratus.api.routing import RestRouter, RouteMatch, json_operation, service_model
 from altostratus.api.shapes import ShapeCodec, decode_scalar
+from altostratus.core import json_input
 from altostratus.core.errors import (
     AltoError,
     MethodNotAllowed,
@@ -97,8 +98,10 @@ def _json_object(body: bytes) -> dict[str, Any]:
     if not body.strip():
         return {}
     try:
-        value = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+        value = json_input.loads(body)
+    except json_input.JsonTooDeep as error:
+        raise SerializationError(f"The request body is not valid JSON: {error}") from None
+    except ValueError:
         raise SerializationError("The request body is not valid JSON") from None
     if not isinstance(value, dict):
         raise SerializationError("The request body must be a JSON object")
