@@ -9,6 +9,7 @@ from starlette.responses import Response
 from altostratus.api.context import BodyLimit, Call
 from altostratus.api.routing import RestRouter, RouteMatch, service_model
 from altostratus.api.s3 import buckets, multipart, objects
+from altostratus.api.s3.headers import refuse_encryption
 from altostratus.api.s3.services import S3Services
 from altostratus.core.errors import BadRequest, NotImplementedOperation
 
@@ -76,8 +77,9 @@ class S3Adapter:
         return BodyLimit(MAX_DOCUMENT_BYTES, MaxMessageLengthExceeded)
 
     async def handle(self, call: Call) -> Response:
-        """Run the operation's handler; NotImplemented for S3 operations the lake does not offer."""
+        """Run the operation's handler; NotImplemented for S3 operations or headers the lake does not offer."""
         handler = HANDLERS.get(call.operation)
         if handler is None:
             raise NotImplementedOperation(f"S3 operation {call.operation} is not implemented by this server")
+        refuse_encryption(call.headers)
         return await handler(call, self._services)
