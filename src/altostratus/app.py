@@ -438,7 +438,6 @@ def create_asgi_app(platform: Platform) -> ASGIApp:
         adapters,
         verifier=verifier,
         clock=platform.clock,
-        max_request_bytes=settings.max_request_bytes,
         routes=RouteHandler(
             platform.routes,
             verifier=verifier,
@@ -446,6 +445,8 @@ def create_asgi_app(platform: Platform) -> ASGIApp:
             region=settings.region,
             function_access=platform.function_access.allows,
         ),
+        max_in_flight=settings.max_requests_in_flight,
+        body_timeout=settings.http_stall_timeout_seconds,
         channel_principal=platform.sandboxes.channels.principal if platform.sandboxes.channels else None,
         function_access=platform.function_access.allows,
     )

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import httpx
-from botocore.auth import S3SigV4Auth
+from botocore.auth import S3SigV4Auth, SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
@@ -115,3 +115,19 @@ def pooled_ports(client: Any) -> set[int]:
             if connection is not None and connection.sock is not None:
                 ports.add(connection.sock.getsockname()[1])
     return ports
+
+
+def service_signed_headers(
+    method: str,
+    url: str,
+    service: str,
+    *,
+    access_key: str,
+    secret_key: str,
+    body: bytes = b"",
+    headers: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """The headers botocore's SigV4 signer sends for a service other than S3 (the body's hash is signed, not sent)."""
+    request = AWSRequest(method=method, url=url, data=body, headers=dict(headers or {}))
+    SigV4Auth(Credentials(access_key, secret_key), service, "us-east-1").add_auth(request)
+    return dict(request.headers.items())

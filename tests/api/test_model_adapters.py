@@ -84,7 +84,6 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Acc
         ],
         verifier=Verifier(keys.get, max_skew=dt.timedelta(minutes=15)),
         clock=SystemClock(),
-        max_request_bytes=6 * 1024 * 1024,
     )
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))

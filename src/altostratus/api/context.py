@@ -10,7 +10,7 @@ from starlette.requests import Request
 
 from altostratus.api import aws_chunked, sigv4
 from altostratus.auth.keys import AccessKey
-from altostratus.core.errors import BadRequest, RequestTooLarge
+from altostratus.core.errors import AltoError, BadRequest, RequestTooLarge
 from altostratus.lake.model import Caller
 
 
@@ -20,16 +20,46 @@ class ContentSha256Mismatch(BadRequest):
     code = "XAmzContentSHA256Mismatch"
 
 
+@dataclasses.dataclass(frozen=True)
+class BodyLimit:
+    """The most bytes an operation's request body may hold, and the error for one that holds more."""
+
+    max_bytes: int
+    too_large: type[AltoError] = RequestTooLarge
+    case: str = ""  # which requests of the operation the limit is for (" with InvocationType=Event")
+
+    def refuse(self, operation: str, header: str = "", size: int | None = None) -> AltoError:
+        """The error for a body the header declares `size` bytes long (no size: found too long while read)."""
+        sent = f"; {header} is {size}" if size is not None else ""
+        return self.too_large(
+            f"Request must be at most {self.max_bytes} bytes for the {operation} operation{self.case}{sent}"
+        )
+
+    def check_length(self, operation: str, headers: Mapping[str, str]) -> None:
+        """Refuse at once a body declared longer than the limit, before reading any of it."""
+        # An aws-chunked body's payload is x-amz-decoded-content-length long; Content-Length counts its framing too.
+        name = "x-amz-decoded-content-length" if "x-amz-decoded-content-length" in headers else "content-length"
+        length = headers.get(name, "")
+        if length.isascii() and length.isdigit() and int(length) > self.max_bytes:
+            raise self.refuse(operation, name, int(length))
+
+
 class Body:
     """The request body, decoded from aws-chunked when needed, hashed against its signature, size-limited."""
 
     def __init__(
-        self, request: Request, verified: sigv4.Verified | None, limit: int, preloaded: bytes | None = None
+        self,
+        request: Request,
+        verified: sigv4.Verified | None,
+        limit: BodyLimit,
+        operation: str,
+        preloaded: bytes | None = None,
     ) -> None:
         self._request = request
         self._preloaded = preloaded
         self._verified = verified
         self._limit = limit
+        self._operation = operation
         self.trailers = aws_chunked.Trailers()
         payload = verified.payload_hash if verified else ""
         self._expected_sha256 = payload if len(payload) == 64 else ""
@@ -50,8 +80,8 @@ class Body:
             if not chunk:
                 continue
             received += len(chunk)
-            if received > self._limit:
-                raise RequestTooLarge(f"Your proposed upload exceeds the maximum allowed size of {self._limit} bytes")
+            if received > self._limit.max_bytes:
+                raise self._limit.refuse(self._operation)
             if digest is not None:
                 digest.update(chunk)
             yield chunk

@@ -2,30 +2,52 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 from urllib.parse import parse_qsl
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Message, Receive, Scope, Send
 
 from altostratus.api import sigv4
-from altostratus.api.context import Body, Call
+from altostratus.api.aws_chunked import IncompleteBody
+from altostratus.api.context import Body, BodyLimit, Call
 from altostratus.api.errors import error_response
 from altostratus.api.function_access import s3_needs
 from altostratus.api.routing import RouteMatch
 from altostratus.auth.keys import Role, function_may_call
 from altostratus.core.clock import Clock
-from altostratus.core.errors import AccessDenied, AltoError, MethodNotAllowed, RequestTooLarge, UnknownOperation
+from altostratus.core.errors import AccessDenied, AltoError, BadRequest, MethodNotAllowed, UnknownOperation
 from altostratus.core.ids import request_id
 from altostratus.lake.model import Caller
 
 log = logging.getLogger(__name__)
 READ_OPERATION_PREFIXES = ("Get", "Head", "List", "Describe", "Select")
 HEALTH_PATH = "/_alto/health"
+
+
+class RequestTimeout(BadRequest):
+    """Your socket connection to the server was not read from or written to within the timeout period."""
+
+    code = "RequestTimeout"
+
+
+class SlowDown(AltoError):
+    """Please reduce your request rate."""
+
+    code = "SlowDown"
+    status = 503
+
+
+class ServiceUnavailable(AltoError):
+    """The service is unable to handle the request now."""
+
+    code = "ServiceUnavailable"
+    status = 503
 
 
 class ServiceAdapter(Protocol):
@@ -36,6 +58,10 @@ class ServiceAdapter(Protocol):
 
     def route(self, method: str, raw_path: str, query: Mapping[str, str], headers: Mapping[str, str]) -> RouteMatch:
         """The operation the request names; UnknownOperation or MethodNotAllowed if none."""
+        ...
+
+    def body_limit(self, operation: str, headers: Mapping[str, str]) -> BodyLimit:
+        """The most bytes the operation's request body may hold."""
         ...
 
     async def handle(self, call: Call) -> Response:
@@ -61,7 +87,12 @@ def is_read_operation(operation: str) -> bool:
 
 
 class Gateway:
-    """Routes each request to its service and operation, checks its signature and role, serializes errors."""
+    """Routes each request to its service and operation, checks its signature and role, serializes errors.
+
+    Requests are counted while they run: past max_in_flight, a request is answered at once with the protocol's
+    "slow down" error (503, which botocore retries after a pause). A handler waiting for the next piece of a
+    request body waits at most body_timeout seconds, as S3's RequestTimeout does.
+    """
 
     def __init__(
         self,
@@ -69,8 +100,9 @@ class Gateway:
         *,
         verifier: sigv4.Verifier | None,
         clock: Clock,
-        max_request_bytes: int,
         routes: RouteHandler | None = None,
+        max_in_flight: int = 128,
+        body_timeout: float = 60.0,
         channel_principal: Callable[[str], str | None] | None = None,
         function_access: Callable[[str, str, str], bool] | None = None,
     ) -> None:
@@ -81,8 +113,10 @@ class Gateway:
         self._adapters = list(adapters)
         self._verifier = verifier
         self._clock = clock
-        self._limit = max_request_bytes
         self._routes = routes
+        self._max_in_flight = max_in_flight
+        self._body_timeout = body_timeout
+        self._in_flight = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -90,19 +124,53 @@ class Gateway:
             return
         if scope["type"] != "http":
             return
+        # One event loop runs every request, so a plain counter is exact.
+        if self._in_flight >= self._max_in_flight:
+            await self._busy(Request(scope), scope, receive, send)
+            return
+        self._in_flight += 1
+        try:
+            await self._serve(scope, receive, send)
+        finally:
+            self._in_flight -= 1
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
         body_read = False
+        timed = True
 
         async def receive_tracked() -> Message:
             nonlocal body_read
-            message = await receive()
-            body_read = body_read or message["type"] == "http.disconnect" or not message.get("more_body", False)
+            if body_read or not timed:
+                return await receive()
+            try:
+                async with asyncio.timeout(self._body_timeout):
+                    message = await receive()
+            except TimeoutError:
+                raise RequestTimeout(
+                    f"Your socket connection to the server was not read from or written to within the timeout "
+                    f"period: no byte of the request body came for {self._body_timeout:g} seconds"
+                ) from None
+            body_read = message["type"] == "http.disconnect" or not message.get("more_body", False)
             return message
 
         request = Request(scope, receive_tracked)
         response = await self._respond(request)
+        timed = False
         if not body_read and _may_have_body(request.headers):
             # Answered before the body was read (an error, or Expect: 100-continue held it back): the unread
             # bytes would be parsed as the next request on this connection, so end the connection instead.
+            response.headers["connection"] = "close"
+        await response(scope, receive, send)
+
+    async def _busy(self, request: Request, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        http = sigv4.HttpRequest(request.method, request.url.path, _raw_pairs(request.url.query), headers)
+        protocol = _guess_protocol(headers, sigv4.signing_service(http))
+        message = f"This server is already handling {self._max_in_flight} requests; retry after a pause"
+        error = SlowDown(message) if protocol == "rest-xml" else ServiceUnavailable(message)
+        rid = request_id()
+        response = error_response(protocol, error, rid, resource=request.url.path, head=request.method == "HEAD")
+        if _may_have_body(request.headers):
             response.headers["connection"] = "close"
         await response(scope, receive, send)
 
@@ -124,8 +192,12 @@ class Gateway:
             query = dict(parse_qsl(query_text, keep_blank_values=True))
             adapter, match = self._pick(sigv4.signing_service(http), request.method, raw_path, query, headers)
             protocol = adapter.protocol
-            preloaded = await self._preload(request, adapter, headers)
-            verified = self._authenticate(http, match, preloaded)
+            limit = adapter.body_limit(match.operation, headers)
+            # Credentials first: a request without valid ones is refused before any of its body is read.
+            checked = self._verifier.check(http, self._clock.now()) if self._verifier else None
+            limit.check_length(match.operation, headers)
+            preloaded = await _preload(request, match.operation, limit) if protocol != "rest-xml" else None
+            verified = self._authenticate(checked, http, match, preloaded)
             key = verified.key if verified else None
             call = Call(
                 request=request,
@@ -134,7 +206,7 @@ class Gateway:
                 path_params=match.path_params,
                 query=query,
                 headers=headers,
-                body=Body(request, verified, self._limit, preloaded),
+                body=Body(request, verified, limit, match.operation, preloaded),
                 key=key,
                 caller=Caller(
                     key.access_key_id if key else "anonymous",
@@ -147,6 +219,11 @@ class Gateway:
             response = await adapter.handle(call)
         except AltoError as error:
             response = error_response(protocol, error, rid, resource=request.url.path, head=head)
+        except ClientDisconnect:
+            # A client that goes away mid-body (a timeout, Ctrl+C) is routine: one line, no traceback.
+            log.warning("client %s disconnected during %s %s", _client(request), request.method, request.url.path)
+            gone = IncompleteBody("The client closed the connection before sending the whole request body")
+            response = error_response(protocol, gone, rid, resource=request.url.path, head=head)
         except Exception:
             log.exception("internal error on %s %s", request.method, request.url.path)
             internal = AltoError("We encountered an internal error. Please try again.")
@@ -189,29 +266,14 @@ class Gateway:
         assert failure is not None
         raise failure
 
-    async def _preload(self, request: Request, adapter: ServiceAdapter, headers: Mapping[str, str]) -> bytes | None:
-        # Only S3 streams bodies (signed by the x-amz-content-sha256 header); other services' bodies are
-        # small documents whose hash must be known before the signature can be checked.
-        if adapter.protocol == "rest-xml":
-            return None
-        length = headers.get("content-length", "")
-        if length.isdigit() and int(length) > self._limit:
-            raise RequestTooLarge(f"Request body of {length} bytes exceeds the limit of {self._limit} bytes")
-        data = bytearray()
-        async for chunk in request.stream():
-            data.extend(chunk)
-            if len(data) > self._limit:
-                raise RequestTooLarge(f"Request body exceeds the limit of {self._limit} bytes")
-        return bytes(data)
-
     def _authenticate(
-        self, http: sigv4.HttpRequest, match: RouteMatch, preloaded: bytes | None
+        self, checked: sigv4.Credentialed | None, http: sigv4.HttpRequest, match: RouteMatch, preloaded: bytes | None
     ) -> sigv4.Verified | None:
-        if self._verifier is None:
+        if self._verifier is None or checked is None:
             return None
         operation = match.operation
         body_sha = hashlib.sha256(preloaded).hexdigest() if preloaded is not None else None
-        verified = self._verifier.verify(http, self._clock.now(), body_sha)
+        verified = self._verifier.verify_signature(checked, body_sha)
         if verified.key.role == Role.READ_ONLY and not is_read_operation(operation):
             raise AccessDenied(f"Access Denied: key {verified.key.access_key_id} is read-only and {operation} writes")
         if verified.key.role == Role.FUNCTION and not function_may_call(sigv4.signing_service(http), operation):
@@ -232,6 +294,20 @@ class Gateway:
                     f"on {resource} (a function reaches its triggers' buckets and dead-letter location; widen it "
                     "with `alto functions access set`)"
                 )
+
+
+async def _preload(request: Request, operation: str, limit: BodyLimit) -> bytes:
+    """The whole body of a request to a service other than S3, refused past its operation's limit.
+
+    Only S3 streams bodies (signed by the x-amz-content-sha256 header); other services' bodies are documents
+    whose hash must be known before the signature can be checked.
+    """
+    data = bytearray()
+    async for chunk in request.stream():
+        data.extend(chunk)
+        if len(data) > limit.max_bytes:
+            raise limit.refuse(operation)
+    return bytes(data)
 
 
 def _raw_pairs(query_text: str) -> list[tuple[str, str]]:

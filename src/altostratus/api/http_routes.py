@@ -108,12 +108,17 @@ class RouteHandler:
                 f"route {match.route.key} is not public: send an {API_KEY_HEADER} header or sign the request "
                 f"(SigV4, service {SIGNING_NAME})"
             )
-        # The signature covers the body's hash, so the body is read first.
+        # Credentials first, so that a request without valid ones is refused before its body is read; the
+        # signature covers the body's hash, so it is checked once the body is in.
+        try:
+            checked = self._verifier.check(http, self._clock.now())
+        except AltoError as error:
+            raise _refused(error) from None
         body = await _read_body(request)
         try:
-            verified = self._verifier.verify(http, self._clock.now(), hashlib.sha256(body).hexdigest())
+            verified = self._verifier.verify_signature(checked, hashlib.sha256(body).hexdigest())
         except AltoError as error:
-            raise Forbidden(f"the request's signature was refused: {error.code}: {error.message}") from None
+            raise _refused(error) from None
         self._check_key(verified.key, request.method, http.raw_path[len(PREFIX) :] or "/", match)
         return body
 
@@ -130,6 +135,10 @@ class RouteHandler:
                 f"{INVOKE_ACTION} on {resource}"
             )
         raise Forbidden(f"key {key.access_key_id} is {key.role.value}: it may not invoke route {match.route.key}")
+
+
+def _refused(error: AltoError) -> Forbidden:
+    return Forbidden(f"the request's signature was refused: {error.code}: {error.message}")
 
 
 async def _read_body(request: Request) -> bytes:

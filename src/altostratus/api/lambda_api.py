@@ -7,12 +7,21 @@ import platform
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
-from altostratus.api.context import Call
-from altostratus.api.model_adapters import Handler, RestJsonAdapter
+from altostratus.api.context import BodyLimit, Call
+from altostratus.api.model_adapters import Handler, Limit, RestJsonAdapter
 from altostratus.core.errors import NotImplementedOperation
 from altostratus.functions.deployment import CodeSource, LakeCode
+from altostratus.functions.errors import RequestEntityTooLarge
 from altostratus.functions.events import EventInvocations
-from altostratus.functions.model import LATEST, FunctionConfig, InvalidFunctionParameter
+from altostratus.functions.model import (
+    LATEST,
+    MAX_ASYNC_PAYLOAD_BYTES,
+    MAX_PAYLOAD_BYTES,
+    FunctionConfig,
+    InvalidFunctionParameter,
+    PayloadTooLarge,
+)
+from altostratus.functions.packaging import MAX_ZIPPED_BYTES
 from altostratus.functions.registry import Alias
 from altostratus.functions.service import FunctionsService
 
@@ -23,6 +32,23 @@ LAST_UPDATE_STATUS = {"Pending": "InProgress", "Active": "Successful", "Failed":
 # A function attached to subnets reports this VPC: the host's network, reached through the sandbox's uplink.
 VPC_ID = "vpc-00000000"
 ARCHITECTURE = "arm64" if platform.machine() in ("aarch64", "arm64") else "x86_64"
+# A request carrying code holds the zip base64-encoded (4 bytes for every 3) in a JSON document with a few
+# more members; Lambda refuses such requests past 69,905,067 bytes, about the same.
+CODE_REQUEST_BYTES = 4 * -(-MAX_ZIPPED_BYTES // 3) + 64 * 1024
+SYNC_PAYLOAD = BodyLimit(MAX_PAYLOAD_BYTES, PayloadTooLarge)
+EVENT_PAYLOAD = BodyLimit(MAX_ASYNC_PAYLOAD_BYTES, PayloadTooLarge, " with InvocationType=Event")
+
+
+def invoke_limit(headers: Mapping[str, str]) -> BodyLimit:
+    """Invoke's payload limit: 6 MiB, or 1 MiB for an Event (asynchronous) invocation."""
+    return EVENT_PAYLOAD if headers.get("x-amz-invocation-type") == "Event" else SYNC_PAYLOAD
+
+
+BODY_LIMITS: dict[str, Limit] = {
+    "Invoke": invoke_limit,
+    "CreateFunction": BodyLimit(CODE_REQUEST_BYTES, RequestEntityTooLarge),
+    "UpdateFunctionCode": BodyLimit(CODE_REQUEST_BYTES, RequestEntityTooLarge),
+}
 
 
 def lambda_time(config: FunctionConfig) -> str:
@@ -39,7 +65,7 @@ class LambdaApi:
 
     def adapter(self) -> RestJsonAdapter:
         """The rest-json adapter serving these operations."""
-        return RestJsonAdapter("lambda", self.handlers())
+        return RestJsonAdapter("lambda", self.handlers(), body_limits=BODY_LIMITS)
 
     def handlers(self) -> dict[str, Handler]:
         """Operation name -> handler."""

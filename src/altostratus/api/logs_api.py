@@ -15,6 +15,7 @@ from typing import Any
 
 from altostratus.api.context import Call
 from altostratus.api.model_adapters import Handler, JsonAdapter
+from altostratus.core import json_input
 from altostratus.core.errors import BadRequest, NotFound
 from altostratus.functions.model import FunctionNotFound
 from altostratus.functions.registry import InvocationRecord
@@ -183,7 +184,7 @@ def _token(token: str | None) -> dict[str, Any]:
     if token is None:
         return {}
     try:
-        position = json.loads(base64.urlsafe_b64decode(token.encode()))
+        position = json_input.loads(base64.urlsafe_b64decode(token.encode()))
         if isinstance(position, dict) and all(k in ("id", "after", "skip") for k in position):
             return position
     except ValueError:

@@ -22,6 +22,7 @@ from starlette.concurrency import run_in_threadpool
 from altostratus.api.context import Call
 from altostratus.api.ml_logs import LogFiles
 from altostratus.api.model_adapters import Handler, JsonAdapter
+from altostratus.core import json_input
 from altostratus.predict import (
     BatchPrediction,
     DataLocations,
@@ -316,7 +317,7 @@ def _schema_arguments(text: str | None) -> dict[str, Any]:
     if text is None:
         return {}
     try:
-        document = json.loads(text)
+        document = json_input.loads(text)
     except ValueError:
         return {"schema": text}  # the domain names the JSON error
     if not isinstance(document, dict) or "attributes" in document:

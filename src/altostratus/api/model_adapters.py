@@ -14,9 +14,10 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response, StreamingResponse
 
-from altostratus.api.context import Call
+from altostratus.api.context import BodyLimit, Call
 from altostratus.api.routing import RestRouter, RouteMatch, json_operation, service_model
 from altostratus.api.shapes import ShapeCodec, decode_scalar
+from altostratus.core import json_input
 from altostratus.core.errors import (
     AltoError,
     MethodNotAllowed,
@@ -29,6 +30,22 @@ Handler = Callable[[dict[str, Any], Call], "dict[str, Any] | Awaitable[dict[str,
 # Answers that end at their headers (RFC 9110 15.3.5, 15.4.5): bytes after them would be read as the next
 # answer on the connection, and uvicorn drops the connection rather than send them.
 BODILESS_STATUSES = frozenset({204, 304})
+# An operation's body limit, or a function choosing it from the request's headers.
+Limit = BodyLimit | Callable[[Mapping[str, str]], BodyLimit]
+# The body of an operation that does not name its own limit. The documents of the json and rest-json operations
+# served here are far smaller (Amazon ML's DataSchema and Recipe: 131,071 bytes; a model card: 100,000
+# characters); operations that carry data (Lambda's Invoke and code, SageMaker's InvokeEndpoint) name theirs.
+DEFAULT_BODY_BYTES = 1024 * 1024
+
+
+class RequestEntityTooLarge(AltoError):
+    """The request body is larger than the operation accepts."""
+
+    code = "RequestEntityTooLargeException"
+    status = 413
+
+
+_DEFAULT_LIMIT = BodyLimit(DEFAULT_BODY_BYTES, RequestEntityTooLarge)
 
 
 class SerializationError(ValidationError):
@@ -43,16 +60,27 @@ class _ModelAdapter:
     protocol = ""
 
     def __init__(
-        self, service: str, handlers: Mapping[str, Handler], *, validation_error: type[AltoError] = ValidationError
+        self,
+        service: str,
+        handlers: Mapping[str, Handler],
+        *,
+        validation_error: type[AltoError] = ValidationError,
+        body_limits: Mapping[str, Limit] | None = None,
     ) -> None:
         self.model = service_model(service)
         metadata = self.model["metadata"]
         self.signing_name: str = metadata.get("signingName") or metadata["endpointPrefix"]
-        unknown = sorted(set(handlers) - set(self.model["operations"]))
+        unknown = sorted((set(handlers) | set(body_limits or {})) - set(self.model["operations"]))
         if unknown:
             raise ValueError(f"{service} has no operations {unknown}")
         self._handlers = dict(handlers)
+        self._body_limits = dict(body_limits or {})
         self.codec = ShapeCodec(self.model, validation_error)
+
+    def body_limit(self, operation: str, headers: Mapping[str, str]) -> BodyLimit:
+        """The operation's own limit, or DEFAULT_BODY_BYTES."""
+        limit = self._body_limits.get(operation, _DEFAULT_LIMIT)
+        return limit if isinstance(limit, BodyLimit) else limit(headers)
 
     async def _run(self, call: Call, params: dict[str, Any]) -> dict[str, Any]:
         handler = self._handlers.get(call.operation)
@@ -73,8 +101,10 @@ def _json_object(body: bytes) -> dict[str, Any]:
     if not body.strip():
         return {}
     try:
-        value = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+        value = json_input.loads(body)
+    except json_input.JsonTooDeep as error:
+        raise SerializationError(f"The request body is not valid JSON: {error}") from None
+    except ValueError:
         raise SerializationError("The request body is not valid JSON") from None
     if not isinstance(value, dict):
         raise SerializationError("The request body must be a JSON object")

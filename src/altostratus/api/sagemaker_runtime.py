@@ -11,11 +11,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from altostratus.api.context import Call
-from altostratus.api.model_adapters import RestJsonAdapter
+from altostratus.api.context import BodyLimit, Call
+from altostratus.api.model_adapters import RequestEntityTooLarge, RestJsonAdapter
 from altostratus.core.errors import BadRequest
 from altostratus.deploy.model import DoesNotExist, InvalidValue
 from altostratus.deploy.serving import EndpointRuntime, InvocationRequest
+
+# SageMaker Runtime's limit on an InvokeEndpoint request body (the Body shape's max in botocore's model).
+MAX_BODY_BYTES = 6 * 1024 * 1024
 
 
 class RuntimeValidationError(BadRequest):
@@ -51,5 +54,8 @@ def sagemaker_runtime_adapter(runtime: EndpointRuntime) -> RestJsonAdapter:
         }
 
     return RestJsonAdapter(
-        "sagemaker-runtime", {"InvokeEndpoint": invoke_endpoint}, validation_error=RuntimeValidationError
+        "sagemaker-runtime",
+        {"InvokeEndpoint": invoke_endpoint},
+        validation_error=RuntimeValidationError,
+        body_limits={"InvokeEndpoint": BodyLimit(MAX_BODY_BYTES, RequestEntityTooLarge)},
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import datetime as dt
+import enum
 import functools
 import hashlib
 import hmac
@@ -124,6 +125,39 @@ class Verified:
     seed_signature: str = ""
 
 
+class Scheme(enum.Enum):
+    """How a request is signed."""
+
+    V4_HEADER = "AWS4-HMAC-SHA256 Authorization header"
+    V4_QUERY = "AWS4-HMAC-SHA256 presigned URL"
+    V2 = "SigV2 (S3)"
+
+
+@dataclasses.dataclass(frozen=True)
+class Credentialed:
+    """A request whose credentials hold (the key exists, the scope is well-formed, the date is in range).
+
+    Its signature is checked apart (`Verifier.verify_signature`), once the body's hash is known for services
+    that sign the body itself: so a request with no valid credentials is refused before its body is read.
+    """
+
+    request: HttpRequest
+    key: AccessKey
+    scheme: Scheme
+    given_signature: str
+    credential: Credential | None = None
+    amz_date: str = ""
+    signed_headers: tuple[str, ...] = ()
+    # x-amz-content-sha256 (header) or X-Amz-Content-Sha256 (query); "" when the client sent none.
+    declared_payload: str = ""
+    v2_date: str = ""
+
+    @property
+    def service(self) -> str:
+        """The signing service ("s3" for SigV2)."""
+        return self.credential.service if self.credential else "s3"
+
+
 def signing_service(req: HttpRequest) -> str | None:
     """The service the request was signed for, read from the credential scope (None if unsigned)."""
     credential = _credential_text(req)
@@ -163,14 +197,18 @@ class Verifier:
         return key
 
     def verify(self, req: HttpRequest, now: dt.datetime, body_sha256: str | None = None) -> Verified:
-        """The verified identity of the request; an AuthError naming what is wrong otherwise."""
+        """The verified identity of the request (credentials, then signature); an AuthError otherwise."""
+        return self.verify_signature(self.check(req, now), body_sha256)
+
+    def check(self, req: HttpRequest, now: dt.datetime) -> Credentialed:
+        """The request's credentials checked, its signature not yet; an AuthError naming what is wrong otherwise."""
         auth = req.headers.get("authorization", "")
         if auth.startswith(ALGORITHM):
-            return self._verify_v4_header(req, auth, now, body_sha256)
+            return self._check_v4_header(req, auth, now)
         if _query(req, "X-Amz-Algorithm") is not None:
-            return self._verify_v4_query(req, now)
+            return self._check_v4_query(req, now)
         if auth.startswith("AWS ") or _query(req, "AWSAccessKeyId") is not None:
-            return self._verify_v2(req, auth, now)
+            return self._check_v2(req, auth, now)
         if auth:
             raise InvalidArgument(
                 f"Authorization={auth.partition(' ')[0]!r} is an unsupported authorization type; "
@@ -178,7 +216,30 @@ class Verifier:
             )
         raise MissingAuthentication("Request has no credentials: sign it with an access key (see `alto keys create`)")
 
-    def _verify_v4_header(self, req: HttpRequest, auth: str, now: dt.datetime, body_sha256: str | None) -> Verified:
+    def verify_signature(self, checked: Credentialed, body_sha256: str | None = None) -> Verified:
+        """The checked request's signature verified; body_sha256 is required for every service but S3."""
+        if checked.scheme is Scheme.V2:
+            return self._verify_v2(checked)
+        credential = checked.credential
+        assert credential is not None
+        query = checked.scheme is Scheme.V4_QUERY
+        payload = _payload_hash(checked, body_sha256, UNSIGNED if query else body_sha256 or EMPTY_SHA256)
+        exclude = ("X-Amz-Signature",) if query else ()
+        canonical = canonical_request(
+            checked.request, checked.signed_headers, payload, credential.service, exclude_query=exclude
+        )
+        signing_key = derive_signing_key(checked.key.secret_access_key, credential)
+        if not same_digest(_sign_v4(signing_key, checked.amz_date, credential, canonical), checked.given_signature):
+            raise SignatureDoesNotMatch(
+                "The request signature we calculated does not match the signature you provided. "
+                "Check your key and signing method."
+            )
+        if query:
+            # A presigned URL has no seed signature to chain aws-chunked chunks from; a hash it names is checked.
+            return Verified(checked.key, payload if len(payload) == 64 else UNSIGNED)
+        return Verified(checked.key, payload, signing_key, credential, checked.amz_date, checked.given_signature)
+
+    def _check_v4_header(self, req: HttpRequest, auth: str, now: dt.datetime) -> Credentialed:
         fields = _auth_fields(auth[len(ALGORITHM) :])
         missing = [f for f in ("Credential", "SignedHeaders", "Signature") if f not in fields]
         if missing:
@@ -186,25 +247,26 @@ class Verifier:
         credential = _parse_credential(fields["Credential"], AuthorizationHeaderMalformed)
         amz_date = req.headers.get("x-amz-date") or _http_date_to_amz(req.headers.get("date", ""))
         when = _parse_amz_date(amz_date)
+        _check_scope_date(
+            credential, amz_date, "X-Amz-Date" if "x-amz-date" in req.headers else "Date", AuthorizationHeaderMalformed
+        )
         if abs(now - when) > self._max_skew:
             raise RequestTimeTooSkewed(
                 f"The difference between the request time ({amz_date}) and the server's time "
                 f"({now:%Y%m%dT%H%M%SZ}) is larger than {int(self._max_skew.total_seconds())} seconds"
             )
-        key = self._key(credential.access_key_id)
-        payload = req.headers.get("x-amz-content-sha256") or body_sha256 or EMPTY_SHA256
-        signed = fields["SignedHeaders"].split(";")
-        canonical = canonical_request(req, signed, payload, credential.service, exclude_query=())
-        signing_key = derive_signing_key(key.secret_access_key, credential)
-        signature = _sign_v4(signing_key, amz_date, credential, canonical)
-        if not same_digest(signature, fields["Signature"]):
-            raise SignatureDoesNotMatch(
-                "The request signature we calculated does not match the signature you provided. "
-                "Check your key and signing method."
-            )
-        return Verified(key, payload, signing_key, credential, amz_date, fields["Signature"])
+        return Credentialed(
+            req,
+            self._key(credential.access_key_id),
+            Scheme.V4_HEADER,
+            fields["Signature"],
+            credential,
+            amz_date,
+            tuple(fields["SignedHeaders"].split(";")),
+            req.headers.get("x-amz-content-sha256", ""),
+        )
 
-    def _verify_v4_query(self, req: HttpRequest, now: dt.datetime) -> Verified:
+    def _check_v4_query(self, req: HttpRequest, now: dt.datetime) -> Credentialed:
         params = _decoded(req)
         missing = [
             p for p in ("X-Amz-Credential", "X-Amz-Date", "X-Amz-SignedHeaders", "X-Amz-Signature") if p not in params
@@ -218,6 +280,7 @@ class Verifier:
         malformed = AuthorizationQueryParametersError
         credential = _parse_credential(params["X-Amz-Credential"], malformed)
         when = _parse_amz_date(params["X-Amz-Date"], malformed)
+        _check_scope_date(credential, params["X-Amz-Date"], "X-Amz-Date", malformed)
         expires = _int_param(params.get("X-Amz-Expires", "900"), "X-Amz-Expires", malformed)
         if not 1 <= expires <= MAX_PRESIGN_SECONDS:
             raise malformed(f"X-Amz-Expires={expires}; expected 1 to {MAX_PRESIGN_SECONDS} seconds")
@@ -225,25 +288,18 @@ class Verifier:
             raise RequestExpired("Request has expired")
         if when - now > self._max_skew:
             raise RequestTimeTooSkewed("The presigned request's date lies in the future")
-        key = self._key(credential.access_key_id)
-        payload = params.get("X-Amz-Content-Sha256", UNSIGNED)
-        canonical = canonical_request(
+        return Credentialed(
             req,
-            params["X-Amz-SignedHeaders"].split(";"),
-            payload,
-            credential.service,
-            exclude_query=("X-Amz-Signature",),
+            self._key(credential.access_key_id),
+            Scheme.V4_QUERY,
+            params["X-Amz-Signature"],
+            credential,
+            params["X-Amz-Date"],
+            tuple(params["X-Amz-SignedHeaders"].split(";")),
+            params.get("X-Amz-Content-Sha256", ""),
         )
-        signing_key = derive_signing_key(key.secret_access_key, credential)
-        signature = _sign_v4(signing_key, params["X-Amz-Date"], credential, canonical)
-        if not same_digest(signature, params["X-Amz-Signature"]):
-            raise SignatureDoesNotMatch(
-                "The request signature we calculated does not match the signature you provided. "
-                "Check your key and signing method."
-            )
-        return Verified(key, UNSIGNED)
 
-    def _verify_v2(self, req: HttpRequest, auth: str, now: dt.datetime) -> Verified:
+    def _check_v2(self, req: HttpRequest, auth: str, now: dt.datetime) -> Credentialed:
         params = _decoded(req)
         if auth.startswith("AWS "):
             access_key_id, _, given = auth[4:].partition(":")
@@ -260,19 +316,59 @@ class Verifier:
             access_key_id = params.get("AWSAccessKeyId", "")
             given = params.get("Signature", "")
             date = params.get("Expires", "")
-            if now.timestamp() > _int_param(date, "Expires"):
+            expires = _int_param(date, "Expires")
+            if now.timestamp() > expires:
                 raise RequestExpired("Request has expired")
-        key = self._key(access_key_id)
+            # As X-Amz-Expires for SigV4: at most a week ahead (with the clock skew allowed between the two machines).
+            ahead = expires - now.timestamp()
+            if ahead > MAX_PRESIGN_SECONDS + self._max_skew.total_seconds():
+                raise AuthorizationQueryParametersError(
+                    f"Expires={expires} lies {int(ahead)} seconds ahead; a presigned URL may be valid for at most "
+                    f"{MAX_PRESIGN_SECONDS} seconds (7 days)"
+                )
+        return Credentialed(req, self._key(access_key_id), Scheme.V2, given, v2_date=date)
+
+    def _verify_v2(self, checked: Credentialed) -> Verified:
+        req = checked.request
         expected = [
-            _v2_signature(key.secret_access_key, _v2_string_to_sign(req, date, path))
+            _v2_signature(checked.key.secret_access_key, _v2_string_to_sign(req, checked.v2_date, path))
             for path in _v2_paths(req.raw_path or "/")
         ]
-        if not any(same_digest(e, given) for e in expected):
+        if not any(same_digest(e, checked.given_signature) for e in expected):
             raise SignatureDoesNotMatch(
                 "The request signature we calculated does not match the signature you provided. "
                 "Check your key and signing method."
             )
-        return Verified(key, UNSIGNED)
+        return Verified(checked.key, UNSIGNED)
+
+
+def _payload_hash(checked: Credentialed, body_sha256: str | None, s3_default: str) -> str:
+    """The payload hash the signature covers.
+
+    S3 takes the one the client declares (x-amz-content-sha256, UNSIGNED-PAYLOAD, STREAMING-...) and checks the
+    body against it as it streams. Every other service signs the body itself: the hash is the one of the body
+    received, and a declared one that differs is refused (it could only have been put there to pass a
+    signature made over another body).
+    """
+    if checked.service == "s3":
+        return checked.declared_payload or s3_default
+    if body_sha256 is None:
+        raise ValueError(f"a {checked.service} request's signature covers its body: pass the body's SHA-256")
+    declared = checked.declared_payload
+    if declared and not same_digest(body_sha256, declared.lower()):
+        raise SignatureDoesNotMatch(
+            f"x-amz-content-sha256={declared!r} is not the SHA-256 of the body received ({body_sha256}); "
+            f"a {checked.service} request's signature covers the body itself"
+        )
+    return body_sha256
+
+
+def _check_scope_date(credential: Credential, amz_date: str, source: str, malformed: type[AltoError]) -> None:
+    if credential.date != amz_date[:8]:
+        raise malformed(
+            f"Invalid credential date {credential.date!r}: it is not the date of {source}={amz_date!r}; "
+            "the credential scope must name the day the request was signed"
+        )
 
 
 def same_digest(computed: str, given: str) -> bool:
@@ -402,7 +498,8 @@ def _auth_fields(text: str) -> dict[str, str]:
 
 def _parse_credential(text: str, malformed: type[AltoError]) -> Credential:
     parts = text.split("/")
-    if len(parts) != 5 or parts[4] != "aws4_request" or not all(parts):
+    well_formed = len(parts) == 5 and parts[4] == "aws4_request" and all(parts)
+    if not well_formed or len(parts[1]) != 8 or not parts[1].isdigit():
         raise malformed(
             f"Credential={text!r} is malformed; expected <key id>/<YYYYMMDD>/<region>/<service>/aws4_request"
         )

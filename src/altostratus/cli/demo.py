@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import uvicorn
 
 from altostratus.cli.options import credentials_path, load_settings, private_data_dir, read_credentials_file
 from altostratus.cli.output import CommandFailed, print_json
+from altostratus.cli.serve import gateway_server, gateway_sockets, listen
 
 ROOT = Path(__file__).resolve().parents[3]
 ADULT = ROOT.parent / "shared" / "data" / "tabular" / "adult" / "adult-train.csv"
@@ -47,9 +47,8 @@ def demo(data_dir: Path | None, data_path: Path, rows: int | None, traffic: int,
     from altostratus.demo import DemoOptions, format_report, result_dict, run_story
 
     base = load_settings()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
+    listener = listen("127.0.0.1", 0)
+    port = int(listener.getsockname()[1])
     settings = load_settings(data_dir=data_dir or base.data_dir / "demo", host="127.0.0.1", port=port)
     private_data_dir(settings)
     platform = build_platform(settings)
@@ -61,11 +60,9 @@ def demo(data_dir: Path | None, data_path: Path, rows: int | None, traffic: int,
         if credentials is None:
             raise CommandFailed(f"no key in {credentials_path(settings)}; remove the file or pick another --data-dir")
         platform.start()
-        config = uvicorn.Config(
-            create_asgi_app(platform), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
-        )
-        server = uvicorn.Server(config)
-        thread = threading.Thread(target=server.run, name="alto-demo-server", daemon=True)
+        server = gateway_server(settings, create_asgi_app(platform))
+        sockets = gateway_sockets(platform, listener)
+        thread = threading.Thread(target=server.run, args=(sockets,), name="alto-demo-server", daemon=True)
         thread.start()
         while not server.started and thread.is_alive():
             threading.Event().wait(0.05)
@@ -81,6 +78,7 @@ def demo(data_dir: Path | None, data_path: Path, rows: int | None, traffic: int,
         if thread is not None:
             thread.join(timeout=10)
         platform.close()
+        listener.close()
     if as_json:
         print_json(result_dict(result, settings.data_dir))
     else:

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import click
 import uvicorn
@@ -26,6 +27,11 @@ from altostratus.cli.options import (
 )
 from altostratus.cli.output import CommandFailed
 from altostratus.core.settings import Settings
+
+if TYPE_CHECKING:
+    from starlette.types import ASGIApp
+
+    from altostratus.app import Platform
 from altostratus.functions.sandbox.support import SandboxSupport
 from altostratus.storage.private_files import PRIVATE_UMASK
 
@@ -78,14 +84,28 @@ def serve(
             click.echo(banner(settings, credentials, key_exists=known, sandboxes=platform.sandboxes.support))
             platform.start()
             freeze_startup_objects()
-            config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning", lifespan="on")
-            stop.server = uvicorn.Server(config)
-            channels = platform.sandboxes.channels
+            stop.server = gateway_server(settings, app)
             if not stop.requested:
-                # The sandboxes' API channels are served by the same gateway as the TCP port (sandbox/channels.py).
-                stop.server.run(sockets=[listener, *(channels.sockets if channels else [])])
+                stop.server.run(sockets=gateway_sockets(platform, listener))
         finally:
             platform.close()
+
+
+def gateway_server(settings: Settings, app: ASGIApp) -> uvicorn.Server:
+    """uvicorn serving the gateway, with the connection limits of the settings (serve and demo both run it)."""
+    from altostratus.api.http_protocol import ConnectionLimits, bounded_protocol
+
+    limits = ConnectionLimits(settings.http_head_timeout_seconds, settings.http_stall_timeout_seconds)
+    config = uvicorn.Config(
+        app, host=settings.host, port=settings.port, log_level="warning", lifespan="on", http=bounded_protocol(limits)
+    )
+    return uvicorn.Server(config)
+
+
+def gateway_sockets(platform: Platform, listener: socket.socket) -> list[socket.socket]:
+    """The TCP listener and the sandboxes' API channels: one gateway serves them all (sandbox/channels.py)."""
+    channels = platform.sandboxes.channels
+    return [listener, *(channels.sockets if channels else [])]
 
 
 @contextmanager

@@ -44,6 +44,14 @@ class Settings:
     auth: bool = True
     max_request_bytes: int = 5 * 1024**3
     max_clock_skew_seconds: int = 900
+    # Requests handled at once. Past it a request is answered at once with 503 (S3's SlowDown), which botocore
+    # retries after a pause, so that a flood cannot pile up work and buffered bodies (up to 6 MiB for an Invoke)
+    # behind the requests running; boto3 opens at most 10 connections per client.
+    max_requests_in_flight: int = 128
+    # A client has this long, from opening a connection or the end of the previous answer, to send a whole
+    # request line and headers; a request body or an answer may stall (no byte moving) this long.
+    http_head_timeout_seconds: float = 20.0
+    http_stall_timeout_seconds: float = 60.0
     job_workers: int = 2
     job_lease_seconds: int = 60
     public_url: str = ""
@@ -71,6 +79,11 @@ class Settings:
     def __post_init__(self) -> None:
         if not 0 < self.port < 65536:
             raise ConfigurationError(f"port={self.port}; expected 1..65535")
+        if self.max_requests_in_flight < 1:
+            raise ConfigurationError(f"max_requests_in_flight={self.max_requests_in_flight}; expected 1 or more")
+        for name in ("http_head_timeout_seconds", "http_stall_timeout_seconds"):
+            if not getattr(self, name) > 0:
+                raise ConfigurationError(f"{name}={getattr(self, name)}; expected a number of seconds above 0")
         if self.job_workers < 0:
             raise ConfigurationError(f"job_workers={self.job_workers}; expected 0 or more")
         if self.functions_event_workers < 1:

@@ -18,6 +18,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from altostratus.core import json_input
 from altostratus.deploy.model import InvalidValue
 
 JSON = "application/json"
@@ -95,7 +96,7 @@ def _csv_records(text: str, columns: Sequence[str]) -> list[dict[str, str]]:
 
 def _json_records(text: str, columns: Sequence[str]) -> Records:
     try:
-        document = json.loads(text)
+        document = json_input.loads(text)
     except ValueError as error:
         raise UnreadableBody(f"the JSON body is not valid JSON: {error}") from None
     if isinstance(document, dict) and "instances" in document:

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
 from collections.abc import Mapping
 from typing import Any
 
+from altostratus.core import json_input
 from altostratus.core.errors import NotFound
 from altostratus.deploy.gates import metric_values, metrics_from_document
 from altostratus.deploy.model import InvalidValue
@@ -74,7 +74,7 @@ class ArtifactSources:
         if digest and digest.lower() != f"sha256:{hashlib.sha256(data).hexdigest()}":
             raise InvalidValue(f"ContentDigest={digest!r} does not match the object at {url}")
         try:
-            document = json.loads(data)
+            document = json_input.loads(data)
         except ValueError:
             raise InvalidValue(f"ModelMetrics.ModelQuality.Statistics.S3Uri={url!r} is not a JSON document") from None
         if not isinstance(document, Mapping):

@@ -19,6 +19,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from altostratus.core import json_input
 from altostratus.core.clock import Clock
 from altostratus.core.errors import AltoError
 from altostratus.core.ids import request_id as new_request_id
@@ -207,7 +208,7 @@ class EventInvocations:
 def _json_text(payload: bytes) -> str:
     try:
         text = payload.decode("utf-8")
-        json.loads(text)
+        json_input.loads(text)
     except (ValueError, UnicodeDecodeError) as error:
         raise InvalidRequestContent(f"Could not parse request body into json: {error}") from None
     return text
@@ -216,7 +217,7 @@ def _json_text(payload: bytes) -> str:
 def _error_of(payload: bytes) -> dict[str, Any]:
     """The function's error document, or one describing what it answered instead."""
     try:
-        document = json.loads(payload)
+        document = json_input.loads(payload)
     except (ValueError, UnicodeDecodeError):
         document = None
     if isinstance(document, dict):

@@ -5,13 +5,13 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
-import json
 import logging
 import random
 from collections.abc import Mapping
 from typing import Any, Protocol
 
 from altostratus.auth.keys import AccessKey, AccessKeyNotFound, KeyStore, Role
+from altostratus.core import json_input
 from altostratus.core.clock import Clock
 from altostratus.core.errors import AltoError, NotImplementedOperation
 from altostratus.core.ids import request_id as new_request_id
@@ -541,7 +541,7 @@ def _check_revision(current: str, given: str | None) -> None:
 
 def _check_json(payload: bytes) -> None:
     try:
-        json.loads(payload)
+        json_input.loads(payload)
     except (ValueError, UnicodeDecodeError) as error:
         raise InvalidRequestContent(f"Could not parse request body into json: {error}") from None
 
@@ -550,7 +550,7 @@ def _error_type(outcome: Outcome) -> str | None:
     if outcome.ok:
         return None
     try:
-        document = json.loads(outcome.payload)
+        document = json_input.loads(outcome.payload)
     except (ValueError, UnicodeDecodeError):
         return outcome.function_error
     found = document.get("errorType") if isinstance(document, dict) else None

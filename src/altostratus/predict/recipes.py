@@ -31,6 +31,7 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.exceptions import NotFittedError
 
+from altostratus.core import json_input
 from altostratus.predict.errors import InvalidInput
 from altostratus.predict.schema import AttributeType, Schema
 from altostratus.predict.table import Table
@@ -122,7 +123,7 @@ class Recipe:
     def from_json(cls, text: str) -> Recipe:
         """Parse an Amazon ML recipe JSON string; InvalidInput naming what is wrong."""
         try:
-            document = json.loads(text)
+            document = json_input.loads(text)
         except ValueError as error:
             raise InvalidInput(f"Recipe is not valid JSON: {error}") from None
         if not isinstance(document, dict) or not set(document) <= RECIPE_KEYS:

@@ -21,6 +21,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from altostratus.core import json_input
 from altostratus.predict.errors import InvalidInput
 
 SCHEMA_VERSION = "1.0"
@@ -175,7 +176,7 @@ def default_names(count: int) -> list[str]:
 
 def _json_object(what: str, text: str) -> Mapping[str, Any]:
     try:
-        document = json.loads(text)
+        document = json_input.loads(text)
     except (TypeError, ValueError) as error:
         raise InvalidInput(f"{what} is not valid JSON: {error}") from None
     if not isinstance(document, dict):

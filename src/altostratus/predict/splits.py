@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from altostratus.core import json_input
 from altostratus.predict.errors import InvalidInput
 from altostratus.predict.schema import parse_bool
 
@@ -87,7 +88,7 @@ class Rearrangement:
         if not text:
             return cls()
         try:
-            document = json.loads(text)
+            document = json_input.loads(text)
         except ValueError as error:
             raise InvalidInput(f"DataRearrangement is not valid JSON: {error}") from None
         if (

@@ -6,11 +6,25 @@ from collections.abc import Awaitable, Callable, Mapping
 
 from starlette.responses import Response
 
-from altostratus.api.context import Call
+from altostratus.api.context import BodyLimit, Call
 from altostratus.api.routing import RestRouter, RouteMatch, service_model
 from altostratus.api.s3 import buckets, multipart, objects
+from altostratus.api.s3.headers import refuse_encryption
 from altostratus.api.s3.services import S3Services
-from altostratus.core.errors import NotImplementedOperation
+from altostratus.core.errors import BadRequest, NotImplementedOperation
+
+# Object bytes stream to the lake; every other S3 body is an XML document read whole (DeleteObjects with 1,000
+# keys of 1,024 characters, each escaped, or CompleteMultipartUpload with 10,000 parts and their checksums,
+# stay under 6 MB).
+STREAMED_OPERATIONS = frozenset({"PutObject", "UploadPart"})
+MAX_DOCUMENT_BYTES = 8 * 1024 * 1024
+
+
+class MaxMessageLengthExceeded(BadRequest):
+    """Your request was too big."""
+
+    code = "MaxMessageLengthExceeded"
+
 
 Handler = Callable[[Call, S3Services], Awaitable[Response]]
 
@@ -56,9 +70,16 @@ class S3Adapter:
         """The S3 operation the request names."""
         return self._router.match(method, raw_path, query, headers)
 
+    def body_limit(self, operation: str, headers: Mapping[str, str]) -> BodyLimit:
+        """Objects up to the lake's limit; XML documents up to MAX_DOCUMENT_BYTES."""
+        if operation in STREAMED_OPERATIONS:
+            return BodyLimit(self._services.max_object_bytes)
+        return BodyLimit(MAX_DOCUMENT_BYTES, MaxMessageLengthExceeded)
+
     async def handle(self, call: Call) -> Response:
-        """Run the operation's handler; NotImplemented for S3 operations the lake does not offer."""
+        """Run the operation's handler; NotImplemented for S3 operations or headers the lake does not offer."""
         handler = HANDLERS.get(call.operation)
         if handler is None:
             raise NotImplementedOperation(f"S3 operation {call.operation} is not implemented by this server")
+        refuse_encryption(call.headers)
         return await handler(call, self._services)

@@ -26,6 +26,24 @@ OVERRIDES = {
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 # What an HTTP header value may hold: visible Latin-1 and tabs, no line breaks or other controls.
 _HEADER_VALUE = re.compile(r"^[\t\x20-\x7e\x80-\xff]*$")
+# Server-side encryption of every kind (SSE-S3, SSE-KMS, SSE-C, and SSE-C for a copy's source) is asked for with
+# headers of these prefixes. The lake stores bytes as they come, so a request naming any of them is refused.
+ENCRYPTION_PREFIXES = ("x-amz-server-side-encryption", "x-amz-copy-source-server-side-encryption")
+# Values that are not secrets (a customer key is one) and may be shown back.
+_SHOWN_ENCRYPTION_VALUES = ("x-amz-server-side-encryption", "x-amz-server-side-encryption-customer-algorithm")
+
+
+def refuse_encryption(headers: Mapping[str, str]) -> None:
+    """NotImplemented for a request asking for server-side encryption, which the lake would silently not do."""
+    asked = sorted(name for name in headers if name.startswith(ENCRYPTION_PREFIXES))
+    if not asked:
+        return
+    shown = [f"{name}={headers[name]!r}" if name in _SHOWN_ENCRYPTION_VALUES else name for name in asked]
+    raise NotImplementedOperation(
+        f"A header you provided implies functionality that is not implemented: {', '.join(shown)}. This server "
+        "stores objects unencrypted and offers no server-side encryption (SSE-S3, SSE-KMS or SSE-C); send the "
+        "request without these headers, or encrypt on the client"
+    )
 
 
 def meta_from_headers(headers: Mapping[str, str]) -> ObjectMeta:

@@ -25,7 +25,7 @@ async def create_upload(call: Call, s3: S3Services) -> Response:
 
 async def upload_part(call: Call, s3: S3Services) -> Response:
     """UploadPart."""
-    require_length(call.headers, s3.max_object_bytes)
+    require_length(call.headers)
     number = _int(call.query["partNumber"], "partNumber")
     claimed, trailing = claimed_checksums(call.headers)
     writer = await run_in_threadpool(

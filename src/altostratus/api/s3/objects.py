@@ -18,7 +18,7 @@ from altostratus.api.s3.headers import (
 )
 from altostratus.api.s3.services import S3Services
 from altostratus.api.s3.xml import MalformedXML, children, element, fields, iso, parse, text, xml_response
-from altostratus.core.errors import AltoError, BadRequest, InvalidArgument, RequestTooLarge
+from altostratus.core.errors import AltoError, BadRequest, InvalidArgument
 from altostratus.lake.errors import NotModified, PreconditionFailed
 from altostratus.lake.model import ObjectInfo
 from altostratus.lake.service import StreamingWriter
@@ -37,8 +37,11 @@ class MissingContentLength(AltoError):
     status = 411
 
 
-def require_length(headers: Mapping[str, str], limit: int) -> None:
-    """MissingContentLength or EntityTooLarge for a PUT body, as S3 checks before reading it."""
+def require_length(headers: Mapping[str, str]) -> None:
+    """MissingContentLength, or BadRequest for a length that is not a number, as S3 checks before reading a PUT.
+
+    (The gateway has refused a length over the operation's limit already.)
+    """
     name = "x-amz-decoded-content-length" if "x-amz-decoded-content-length" in headers else "content-length"
     length = headers.get(name)
     if length is None:
@@ -47,9 +50,6 @@ def require_length(headers: Mapping[str, str], limit: int) -> None:
         raise MissingContentLength("You must provide the Content-Length HTTP header.")
     if not (length.isascii() and length.isdigit()):
         raise BadRequest(f"{name}={length!r}; expected a whole number of bytes")
-    size = int(length)
-    if size > limit:
-        raise RequestTooLarge(f"Your proposed upload of {size} bytes exceeds the maximum allowed size of {limit} bytes")
 
 
 def claimed_checksums(headers: Mapping[str, str]) -> tuple[dict[str, str], set[str]]:
@@ -82,7 +82,7 @@ async def stream_into(writer: StreamingWriter, body: Body) -> None:
 
 async def put_object(call: Call, s3: S3Services) -> Response:
     """PutObject, streamed to a new blob; the object appears only when all of it arrived intact."""
-    require_length(call.headers, s3.max_object_bytes)
+    require_length(call.headers)
     claimed, trailing = claimed_checksums(call.headers)
     condition = write_condition(call.headers)
     bucket, key = call.path_params["Bucket"], call.path_params["Key"]

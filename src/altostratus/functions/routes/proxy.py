@@ -10,11 +10,11 @@ import base64
 import binascii
 import dataclasses
 import datetime as dt
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import parse_qsl
 
+from altostratus.core import json_input
 from altostratus.functions.routes.model import IntegrationFailed, Route
 
 PAYLOAD_VERSION = "2.0"
@@ -125,7 +125,7 @@ def map_response(payload: bytes) -> ProxyResponse:
     statusCode, a string, a number) is sent as it is with status 200 and content-type application/json.
     """
     try:
-        document = json.loads(payload)
+        document = json_input.loads(payload)
     except (ValueError, UnicodeDecodeError):
         raise IntegrationFailed("the function's answer is not JSON") from None
     if not isinstance(document, dict) or "statusCode" not in document:

@@ -6,6 +6,7 @@ import json
 import threading
 from typing import Protocol
 
+from altostratus.core import json_input
 from altostratus.core.clock import Clock
 from altostratus.core.errors import AltoError
 from altostratus.functions.model import PayloadTooLarge
@@ -104,7 +105,7 @@ class RoutesService:
 
 def _error(payload: bytes) -> str:
     try:
-        document = json.loads(payload)
+        document = json_input.loads(payload)
     except (ValueError, UnicodeDecodeError):
         return payload[:200].decode(errors="replace")
     if isinstance(document, dict):
