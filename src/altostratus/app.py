@@ -117,7 +117,7 @@ class Sandboxes:
     # The API endpoint as functions reach it (inside a sandbox, its forwarder on the sandbox's own loopback).
     endpoint_url: str
     # The group that may read function code and requirements (sandboxes with uids of their own), if any.
-    share_gid: int | None = None
+    code_gid: int | None = None
 
     def close(self) -> None:
         """Close the channel sockets."""
@@ -133,7 +133,8 @@ def build_sandboxes(settings: Settings) -> Sandboxes:
     support = probe()
     if not support.ok:
         return Sandboxes(support, None, UnavailableHost(support.problems), settings.endpoint_url)
-    channels = ApiChannels(DEFAULT_MAX_PROCESSES, settings.port)
+    # Twice the workers: an evicted worker's sandbox may still hold its channel while its successor starts.
+    channels = ApiChannels(2 * DEFAULT_MAX_PROCESSES, settings.port)
     host = sandbox_host(
         support,
         Path(WORKER_PROGRAM),
@@ -142,8 +143,8 @@ def build_sandboxes(settings: Settings) -> Sandboxes:
         channels=channels,
         outbound_for_all=settings.functions_outbound_network,
     )
-    share_gid = shared_gid(settings.functions_sandbox_uid_base, SANDBOX_UIDS) if support.as_root else None
-    return Sandboxes(support, channels, host, f"http://127.0.0.1:{settings.port}", share_gid)
+    code_gid = shared_gid(settings.functions_sandbox_uid_base, SANDBOX_UIDS) if support.as_root else None
+    return Sandboxes(support, channels, host, f"http://127.0.0.1:{settings.port}", code_gid)
 
 
 @dataclasses.dataclass
@@ -213,10 +214,10 @@ def build_platform(settings: Settings, *, clock: Clock | None = None) -> Platfor
     keys = KeyStore(metadata, clock)
     sandboxes = build_sandboxes(settings)
     runtime = ProcessRuntime(WorkerOptions(sandboxes.host, region=settings.region), max_processes=DEFAULT_MAX_PROCESSES)
-    registry_of_functions = FunctionRegistry(metadata)
-    functions = build_functions(settings, registry_of_functions, blobs, lake, keys, jobs, runtime, clock, sandboxes)
+    function_registry = FunctionRegistry(metadata)
+    functions = build_functions(settings, function_registry, blobs, lake, keys, jobs, runtime, clock, sandboxes)
     function_access = FunctionAccess(
-        registry_of_functions,
+        function_registry,
         # Its input buckets: those whose notifications invoke it, and those of pipelines it preprocesses for.
         lambda name: [*trigger_buckets(lake, name), *pipelines.preprocessed_buckets(name)],
         clock,
@@ -388,9 +389,9 @@ def build_functions(
         return lake.read(lake.head(bucket, key))
 
     deployment = CodeDeployment(
-        CodeStore(blobs, root / "code", share_gid=sandboxes.share_gid),
+        CodeStore(blobs, root / "code", share_gid=sandboxes.code_gid),
         DependencyInstaller(
-            root / "deps", pip_args=shlex.split(settings.functions_pip_args), share_gid=sandboxes.share_gid
+            root / "deps", pip_args=shlex.split(settings.functions_pip_args), share_gid=sandboxes.code_gid
         ),
         jobs,
         read_lake_object,

@@ -218,6 +218,59 @@ def probe_lake(event: dict[str, Any]) -> dict[str, Any]:
     return found
 
 
+def probe_request(event: dict[str, Any]) -> dict[str, Any]:
+    """Send a request made outside (headers and all) to the platform's API, through the sandbox's channel."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    endpoint = urlsplit(os.environ["AWS_ENDPOINT_URL"])
+    connection = http.client.HTTPConnection(endpoint.hostname or "127.0.0.1", endpoint.port, timeout=10)
+    connection.request(event["method"], event["path"], body=event.get("body", "").encode(), headers=event["headers"])
+    answer = connection.getresponse()
+    return {
+        "status": answer.status,
+        "body": answer.read().decode(errors="replace")[:2000],
+        "headers": dict(answer.headers),
+    }
+
+
+def probe_signed_route(event: dict[str, Any]) -> dict[str, Any]:
+    """Call a route under /api/, signed for execute-api with the function's own key."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    url = os.environ["AWS_ENDPOINT_URL"] + event["path"]
+    request = AWSRequest(method="POST", url=url, data=b"{}")
+    credentials = Credentials(os.environ["AWS_ACCESS_KEY_ID"], os.environ["AWS_SECRET_ACCESS_KEY"])
+    SigV4Auth(credentials, "execute-api", os.environ["AWS_REGION"]).add_auth(request)
+    endpoint = urlsplit(url)
+    connection = http.client.HTTPConnection(endpoint.hostname or "127.0.0.1", endpoint.port, timeout=10)
+    connection.request("POST", event["path"], body=b"{}", headers=dict(request.headers))
+    answer = connection.getresponse()
+    return {"status": answer.status, "reason": answer.getheader("x-alto-error", "")}
+
+
+def probe_delete_objects(event: dict[str, Any]) -> dict[str, Any]:
+    """DeleteObjects of several keys at once, with the function's own key."""
+    import boto3
+
+    s3 = boto3.client("s3")
+    answer = s3.delete_objects(Bucket=event["bucket"], Delete={"Objects": [{"Key": key} for key in event["keys"]]})
+    return {
+        "deleted": sorted(item["Key"] for item in answer.get("Deleted", [])),
+        "errors": {item["Key"]: item["Code"] for item in answer.get("Errors", [])},
+    }
+
+
+def probe_environment(event: dict[str, Any]) -> dict[str, Any]:
+    """The function's environment as its handler sees it."""
+    return {name: os.environ.get(name) for name in event["names"]}
+
+
 PROBES = {name[len("probe_") :]: value for name, value in globals().items() if name.startswith("probe_")}
 
 

@@ -10,26 +10,37 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
+import shutil
 import socket
+import subprocess
 import sys
+import tempfile
+import time
 import uuid
 from collections.abc import Iterator
+from email.utils import formatdate
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
+from botocore.auth import HmacV1Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
 
 from altostratus.auth.keys import KeyStore
 from altostratus.core.clock import SystemClock
+from altostratus.functions.access import CACHE_SECONDS as ACCESS_CACHE_SECONDS
 from altostratus.functions.registry import FunctionRegistry
 from altostratus.functions.sandbox import probe
 from altostratus.storage.metadata import MetadataStore
 from tests.api.function_tools import create_function, grant_lake
 from tests.functions.runtime.helpers import all_gone_soon
 from tests.functions.wheels import make_zip
-from tests.live_server import LiveServer, free_port, live_server
+from tests.live_server import ALTO, LiveServer, free_port, live_server
 
-HOSTILE = make_zip({"app.py": (Path(__file__).parent / "hostile_function.py").read_text()})
+HOSTILE_SOURCE = (Path(__file__).parent / "hostile_function.py").read_text()
+HOSTILE = make_zip({"app.py": HOSTILE_SOURCE})
 VICTIM_SECRET = f"victim-secret-{uuid.uuid4().hex}"
 VICTIM = make_zip({"app.py": "import os\ndef handler(event, context):\n    return os.environ['DB_PASSWORD']\n"})
 
@@ -136,6 +147,8 @@ def test_no_process_outlives_the_invocation_that_started_it(lam: Any) -> None:
     marker = f"3600.{uuid.uuid4().int % 10**9}"
     assert run(lam, "daemon", marker=marker) == {"left": marker}
     assert all_gone_soon(marker), "the double-forked, setsid daemon was killed when the handler returned"
+    answer = lam.invoke(FunctionName="hostile", Payload=b'{"probe": "read", "paths": []}', LogType="Tail")
+    assert "Init Duration" not in base64.b64decode(answer["LogResult"]).decode(), "its worker was kept warm"
 
 
 def test_no_process_outlives_a_timeout(lam: Any) -> None:
@@ -255,3 +268,104 @@ def test_outbound_network_still_keeps_the_hosts_loopback_out(server: LiveServer,
     assert refused(seen[f"127.0.0.1:{port}"]), "its loopback is still its own"
     assert refused(seen[f"10.0.2.2:{port}"]), "slirp4netns's way to the host's loopback is closed"
     assert seen[f"127.0.0.1:{server.port}"] == {"ok": True, "value": "connected"}, "the API channel still works"
+
+
+PRELOAD_SOURCE = """
+#include <stdio.h>
+#include <stdlib.h>
+__attribute__((constructor)) static void planted(void) {
+    const char *where = getenv("ALTO_TEST_MARKER");
+    if (where) { FILE *f = fopen(where, "w"); if (f) { fputs("ran", f); fclose(f); } }
+}
+"""
+
+
+@pytest.mark.skipif(shutil.which("gcc") is None, reason="needs gcc to build the library a function would preload")
+def test_a_preloaded_library_never_runs_outside_the_sandbox(server: LiveServer, lam: Any, tmp_path: Path) -> None:
+    source = tmp_path / "planted.c"
+    source.write_text(PRELOAD_SOURCE)
+    library = tmp_path / "planted.so"
+    subprocess.run(["gcc", "-shared", "-fPIC", "-o", str(library), str(source)], check=True)
+    code = make_zip({"app.py": HOSTILE_SOURCE, "planted.so": library.read_bytes()})
+    create_function(lam, "preloader", code)
+    marker = Path(tempfile.gettempdir()) / f"alto-preload-{uuid.uuid4().hex}"
+    # The library at its place on the host (the code's folder is named by its hash): had bubblewrap or setpriv,
+    # which run with privileges, seen the function's environment, it would have run there, as root.
+    variables = {
+        "LD_PRELOAD": str(code_folder(server, lam, "preloader") / "planted.so"),
+        "ALTO_TEST_MARKER": str(marker),
+    }
+    lam.update_function_configuration(FunctionName="preloader", Environment={"Variables": variables})
+    try:
+        answer = lam.invoke(
+            FunctionName="preloader", Payload=json.dumps({"probe": "environment", "names": list(variables)})
+        )
+        assert json.loads(answer["Payload"].read()) == variables, "the handler still sees its variables"
+        assert not marker.exists(), "the library ran on the host, outside the sandbox"
+    finally:
+        marker.unlink(missing_ok=True)
+
+
+def test_no_request_through_its_channel_passes_for_another_key(server: LiveServer, lam: Any) -> None:
+    url = f"{server.endpoint}/"
+    sigv2 = AWSRequest(method="GET", url=url, headers={"Date": formatdate(usegmt=True)})
+    HmacV1Auth(Credentials(server.access_key, server.secret_key)).add_auth(sigv2)
+    headers = dict(sigv2.headers)
+    function_key = lam.get_function_configuration(FunctionName="hostile")["FunctionArn"]  # any id will do below
+    stray = "X-Amz-Credential=" + quote("AKIAFUNCTIONKEY00000/20260101/us-east-1/s3/aws4_request", safe="")
+    for path in ("/", f"/?{stray}"):
+        seen = run(lam, "request", method="GET", path=path, headers=headers)
+        assert seen["status"] in (400, 403), (path, seen)
+        assert "<ListAllMyBucketsResult" not in seen["body"], "the admin's key was used from inside the sandbox"
+    assert function_key
+
+
+def test_delete_objects_is_checked_key_by_key_against_its_policy(server: LiveServer, lam: Any) -> None:
+    s3 = server.client("s3")
+    bucket = f"keep-{uuid.uuid4().hex[:8]}"
+    s3.create_bucket(Bucket=bucket)
+    for key in ("protected/a", "free/b"):
+        s3.put_object(Bucket=bucket, Key=key, Body=b"x")
+    policy = {
+        "Statement": [
+            {"Effect": "Allow", "Action": "s3:*", "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"]},
+            {"Effect": "Deny", "Action": "s3:DeleteObject", "Resource": f"arn:aws:s3:::{bucket}/protected/*"},
+        ]
+    }
+    set_access(server, "hostile", policy)
+    seen = run(lam, "delete_objects", bucket=bucket, keys=["protected/a", "free/b"])
+    assert seen == {"deleted": ["free/b"], "errors": {"protected/a": "AccessDenied"}}
+    assert s3.head_object(Bucket=bucket, Key="protected/a")["ContentLength"] == 1
+
+
+def test_a_route_denied_by_its_policy_stays_denied_however_its_path_is_spelt(server: LiveServer, lam: Any) -> None:
+    create_function(lam, "admin-page", make_zip({"app.py": "def handler(e, c):\n    return {'statusCode': 200}\n"}))
+    done = subprocess.run(
+        [ALTO, "routes", "add", "POST", "/admin", "--function", "admin-page", "--data-dir", str(server.data_dir)],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    denied = "arn:aws:execute-api:us-east-1:000000000000:alto/$default/POST/admin"
+    policy = {
+        "Statement": [
+            {"Effect": "Allow", "Action": "execute-api:Invoke", "Resource": "*"},
+            {"Effect": "Deny", "Action": "execute-api:Invoke", "Resource": denied},
+        ]
+    }
+    set_access(server, "hostile", policy)
+    time.sleep(2.1)  # the server's route table is read again within 2 s
+    for path in ("/api/admin", "/api/adm%69n"):
+        seen = run(lam, "signed_route", path=path)
+        assert seen["status"] == 403 and "does not allow execute-api:Invoke" in seen["reason"], (path, seen)
+
+
+def set_access(server: LiveServer, name: str, policy: dict[str, Any]) -> None:
+    """Replace a function's access policy with the CLI and wait out the server's cache of it."""
+    done = subprocess.run(
+        [ALTO, "functions", "access", "set", name, json.dumps(policy), "--data-dir", str(server.data_dir)],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    time.sleep(ACCESS_CACHE_SECONDS + 0.1)

@@ -23,7 +23,7 @@ def test_without_bubblewrap_the_server_says_so_and_refuses_to_run_functions(tmp_
     with live_server(tmp_path / "data", env=NO_BWRAP) as server:
         banner = (tmp_path / "data.log").read_text()
         assert "Functions are DISABLED: their sandbox cannot be set up on this machine:" in banner
-        assert "bubblewrap is not installed (Debian: apt-get install bubblewrap slirp4netns)" in banner
+        assert "bubblewrap is not installed (Debian: apt-get install bubblewrap slirp4netns libseccomp2)" in banner
         lam = server.client("lambda")
         create_function(lam, "who", WHO)
 

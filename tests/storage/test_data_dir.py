@@ -182,3 +182,25 @@ def test_the_database_its_journals_blobs_and_credentials_are_private(tmp_path: P
         "blobs/objects/ab/cd/ef": 0o600,
         "credentials": 0o600,
     }
+
+
+@as_root
+@pytest.mark.parametrize("planted", ["folder", "symlink"])
+def test_a_directory_another_user_plants_while_it_is_made_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, planted: str
+) -> None:
+    target = tmp_path / "data"
+    elsewhere = tmp_path / "theirs"
+    elsewhere.mkdir()
+
+    def plant_first(path: Path) -> None:  # the other user wins the race between the stat and the mkdir
+        if planted == "folder":
+            path.mkdir(mode=0o700)
+            os.chown(path, 65534, 65534)
+        else:
+            path.symlink_to(elsewhere)
+        make_private_dirs(path)
+
+    monkeypatch.setattr("altostratus.storage.data_dir.make_private_dirs", plant_first)
+    with pytest.raises(UnsafeDataDir):
+        secure_data_dir(target)

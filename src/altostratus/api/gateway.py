@@ -19,7 +19,7 @@ from altostratus.api.context import Body, BodyLimit, Call
 from altostratus.api.errors import error_response
 from altostratus.api.function_access import s3_needs
 from altostratus.api.routing import RouteMatch
-from altostratus.auth.keys import Role, function_may_call
+from altostratus.auth.keys import AccessKey, Role, function_may_call
 from altostratus.core.clock import Clock
 from altostratus.core.errors import AccessDenied, AltoError, BadRequest, MethodNotAllowed, UnknownOperation
 from altostratus.core.ids import request_id
@@ -215,6 +215,7 @@ class Gateway:
                     # boto3 inside a function sends its invocation's trace id (chains of triggers are counted by it)
                     headers.get("x-amzn-trace-id", ""),
                 ),
+                allows=self._allows(key),
             )
             response = await adapter.handle(call)
         except AltoError as error:
@@ -284,6 +285,13 @@ class Gateway:
         if verified.key.role == Role.FUNCTION and self._function_access is not None:
             self._check_function_access(verified.key.access_key_id, match, http.headers)
         return verified
+
+    def _allows(self, key: AccessKey | None) -> Callable[[str, str], bool]:
+        """What a handler asks of resources named in a request's body: a function's key is held to its access."""
+        access = self._function_access
+        if key is None or key.role != Role.FUNCTION or access is None:
+            return lambda action, resource: True
+        return lambda action, resource: access(key.access_key_id, action, resource)
 
     def _check_function_access(self, access_key_id: str, match: RouteMatch, headers: Mapping[str, str]) -> None:
         assert self._function_access is not None

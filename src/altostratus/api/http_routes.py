@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable
+from urllib.parse import unquote
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -119,7 +120,8 @@ class RouteHandler:
             verified = self._verifier.verify_signature(checked, hashlib.sha256(body).hexdigest())
         except AltoError as error:
             raise _refused(error) from None
-        self._check_key(verified.key, request.method, http.raw_path[len(PREFIX) :] or "/", match)
+        # The resource is the path as routes match it: decoded, so /api/adm%69n is /admin to a policy too.
+        self._check_key(verified.key, request.method, unquote(http.raw_path[len(PREFIX) :]) or "/", match)
         return body
 
     def _check_key(self, key: AccessKey, method: str, path: str, match: RouteMatch) -> None:

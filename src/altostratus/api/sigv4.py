@@ -158,27 +158,56 @@ class Credentialed:
         return self.credential.service if self.credential else "s3"
 
 
+class AmbiguousCredentials(InvalidArgument):
+    """The request carries more than one set of credentials."""
+
+
+def scheme(req: HttpRequest) -> Scheme | None:
+    """How the request is signed (None: it is not); AmbiguousCredentials when it carries two kinds at once.
+
+    Every reading of a request's credentials goes through here, so the key the gateway holds a request to and the
+    key its signature is checked with are always the same one (a SigV2 header beside a stray X-Amz-Credential in
+    the query could otherwise claim one key and be verified with another).
+    """
+    auth = req.headers.get("authorization", "")
+    decoded = _decoded(req)
+    found = []
+    if auth.startswith(ALGORITHM):
+        found.append(Scheme.V4_HEADER)
+    elif auth.startswith("AWS "):
+        found.append(Scheme.V2)
+    if {"X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Signature"} & decoded.keys():
+        found.append(Scheme.V4_QUERY)
+    if {"AWSAccessKeyId", "Signature"} & decoded.keys():
+        found.append(Scheme.V2)
+    if len(found) > 1:
+        raise AmbiguousCredentials(
+            f"The request carries credentials in more than one way ({', '.join(s.value for s in found)}); "
+            "sign it one way only"
+        )
+    return found[0] if found else None
+
+
 def signing_service(req: HttpRequest) -> str | None:
     """The service the request was signed for, read from the credential scope (None if unsigned)."""
-    credential = _credential_text(req)
+    kind = scheme(req)
+    if kind is Scheme.V2:
+        return "s3"
+    credential = _credential_text(req) if kind is not None else None
     if credential is not None:
         parts = credential.split("/")
         return parts[3] if len(parts) == 5 else None
-    auth = req.headers.get("authorization", "")
-    if auth.startswith("AWS ") or _query(req, "AWSAccessKeyId") is not None:
-        return "s3"
     return None
 
 
 def access_key_id(req: HttpRequest) -> str | None:
     """The access key id a request claims to be signed with (any signature kind), or None if it is unsigned."""
-    credential = _credential_text(req)
-    if credential is not None:
-        return credential.split("/", 1)[0]
-    auth = req.headers.get("authorization", "")
-    if auth.startswith("AWS "):
-        return auth[4:].partition(":")[0]
-    return _query(req, "AWSAccessKeyId")
+    kind = scheme(req)
+    if kind is Scheme.V2:
+        auth = req.headers.get("authorization", "")
+        return auth[4:].partition(":")[0] if auth.startswith("AWS ") else _query(req, "AWSAccessKeyId")
+    credential = _credential_text(req) if kind is not None else None
+    return None if credential is None else credential.split("/", 1)[0]
 
 
 class Verifier:
@@ -203,11 +232,12 @@ class Verifier:
     def check(self, req: HttpRequest, now: dt.datetime) -> Credentialed:
         """The request's credentials checked, its signature not yet; an AuthError naming what is wrong otherwise."""
         auth = req.headers.get("authorization", "")
-        if auth.startswith(ALGORITHM):
+        kind = scheme(req)
+        if kind is Scheme.V4_HEADER:
             return self._check_v4_header(req, auth, now)
-        if _query(req, "X-Amz-Algorithm") is not None:
+        if kind is Scheme.V4_QUERY:
             return self._check_v4_query(req, now)
-        if auth.startswith("AWS ") or _query(req, "AWSAccessKeyId") is not None:
+        if kind is Scheme.V2:
             return self._check_v2(req, auth, now)
         if auth:
             raise InvalidArgument(

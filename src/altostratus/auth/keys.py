@@ -25,7 +25,7 @@ _KEY_ALPHABET = string.ascii_uppercase + string.digits
 
 
 class Role(enum.StrEnum):
-    """What a key may do: everything, only reads, or what a function may do (see FUNCTION_OPERATIONS)."""
+    """What a key may do: everything, only reads, or what a function may do (see FUNCTION_S3_ACTIONS)."""
 
     ADMIN = "admin"
     READ_ONLY = "read-only"
@@ -34,35 +34,35 @@ class Role(enum.StrEnum):
 
 # A function's own key reads and writes objects in the lake and reads buckets; it cannot create, delete or
 # reconfigure buckets (so it cannot change the notifications that trigger it) nor call any other service.
-FUNCTION_OPERATIONS = frozenset(
-    ("s3", operation)
-    for operation in (
-        "ListBuckets",
-        "HeadBucket",
-        "GetBucketLocation",
-        "ListObjects",
-        "ListObjectsV2",
-        "ListMultipartUploads",
-        "HeadObject",
-        "GetObject",
-        "GetObjectAttributes",
-        "PutObject",
-        "CopyObject",
-        "DeleteObject",
-        "DeleteObjects",
-        "CreateMultipartUpload",
-        "UploadPart",
-        "UploadPartCopy",
-        "CompleteMultipartUpload",
-        "AbortMultipartUpload",
-        "ListParts",
-    )
-)
+# Each S3 operation it may call, with the IAM action it needs and what that acts on: "account", "bucket",
+# "object", or "each key" (DeleteObjects names its keys in the body: each is checked as it is deleted). What the
+# function's access policy allows on those resources is checked too (functions/access.py, api/function_access.py).
+FUNCTION_S3_ACTIONS: dict[str, tuple[str, str]] = {
+    "ListBuckets": ("s3:ListAllMyBuckets", "account"),
+    "HeadBucket": ("s3:ListBucket", "bucket"),
+    "GetBucketLocation": ("s3:GetBucketLocation", "bucket"),
+    "ListObjects": ("s3:ListBucket", "bucket"),
+    "ListObjectsV2": ("s3:ListBucket", "bucket"),
+    "ListMultipartUploads": ("s3:ListBucketMultipartUploads", "bucket"),
+    "HeadObject": ("s3:GetObject", "object"),
+    "GetObject": ("s3:GetObject", "object"),
+    "GetObjectAttributes": ("s3:GetObject", "object"),
+    "PutObject": ("s3:PutObject", "object"),
+    "CopyObject": ("s3:PutObject", "object"),
+    "DeleteObject": ("s3:DeleteObject", "object"),
+    "DeleteObjects": ("s3:DeleteObject", "each key"),
+    "CreateMultipartUpload": ("s3:PutObject", "object"),
+    "UploadPart": ("s3:PutObject", "object"),
+    "UploadPartCopy": ("s3:PutObject", "object"),
+    "CompleteMultipartUpload": ("s3:PutObject", "object"),
+    "AbortMultipartUpload": ("s3:AbortMultipartUpload", "object"),
+    "ListParts": ("s3:ListMultipartUploadParts", "object"),
+}
 
 
 def function_may_call(service: str | None, operation: str) -> bool:
     """Whether a key of Role.FUNCTION may call this operation of this service (its signing name)."""
-    return (service, operation) in FUNCTION_OPERATIONS
+    return service == "s3" and operation in FUNCTION_S3_ACTIONS
 
 
 class AccessKeyNotFound(NotFound):

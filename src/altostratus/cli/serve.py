@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from starlette.types import ASGIApp
 
     from altostratus.app import Platform
+    from altostratus.functions.sandbox.support import SandboxSupport
 from altostratus.functions.sandbox.support import SandboxSupport
 from altostratus.storage.private_files import PRIVATE_UMASK
 

@@ -60,6 +60,14 @@ def secure_data_dir(path: Path, *, uid: int | None = None) -> Tightened | None:
         info = path.stat()
     except FileNotFoundError:
         make_private_dirs(path)
+        # Another user may have made the folder (or a link) in the moment between the stat and the mkdir, in a
+        # parent such as /tmp: what stands there now must be a folder of ours, as for one that existed.
+        info = path.lstat()
+        if not stat.S_ISDIR(info.st_mode):
+            raise UnsafeDataDir(
+                f"data_dir={str(path)!r} is not a directory of this user's (it appeared meanwhile)"
+            ) from None
+        _check_own(path, info, uid)
         return None
     if not stat.S_ISDIR(info.st_mode):
         raise UnsafeDataDir(f"data_dir={str(path)!r} is not a directory")

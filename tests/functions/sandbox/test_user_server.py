@@ -19,18 +19,36 @@ import pytest
 SRC = Path(__file__).parents[3] / "src"
 SYSTEM_PYTHON = Path("/usr/bin/python3")
 HANDLER = """
-import ctypes, os, subprocess
+import ctypes, os, subprocess, time
+def writable(path):
+    try:
+        open(path, "w").close()
+        return True
+    except OSError:
+        return False
 def handler(event, context):
+    if event.get("hog"):
+        # A daemon (reparented to the sandbox's init, not the worker's child) that holds far more than 128 MB.
+        if os.fork() == 0:
+            os.setsid()
+            if os.fork() == 0:
+                block = bytearray(400 * 1024 * 1024)
+                block[::4096] = b"x" * len(block[::4096])
+                time.sleep(30)
+            os._exit(0)
+        time.sleep(5)
+        return "survived"
     libc = ctypes.CDLL(None, use_errno=True)
     refused = libc.unshare(0x10000000) != 0 and ctypes.get_errno() == 1
     status = dict(line.split(":\\t", 1) for line in open("/proc/self/status").read().splitlines() if ":\\t" in line)
     subprocess.Popen(["sleep", event["marker"]], start_new_session=True)
     return {"uid": os.getuid(), "user_namespace_refused": refused, "caps": status["CapEff"].strip(),
             "no_new_privs": status["NoNewPrivs"].strip(), "seccomp": status["Seccomp"].strip(),
-            "pids": sorted(int(p) for p in os.listdir("/proc") if p.isdigit()), "root": sorted(os.listdir("/"))}
+            "pids": sorted(int(p) for p in os.listdir("/proc") if p.isdigit()), "root": sorted(os.listdir("/")),
+            "writable": [p for p in ("/dev/x", "/dev/shm/x", "/x", "/var/task/x", "/tmp/x") if writable(p)]}
 """
 RUNNER = """
-import json, sys, time, uuid
+import json, os, sys, time, uuid
 from pathlib import Path
 sys.path.insert(0, sys.argv[1])
 from altostratus.functions.model import Invocation, RunSpec
@@ -46,9 +64,25 @@ assert support.ok and not support.as_root, support
 layer = RuntimeLayer(Path(sys.executable).resolve(), Path(sys.base_prefix), Path(WORKER_PROGRAM), ())
 host = BubblewrapHost(support.tools, layer, support.cgroups, uids=None, channels=None, seccomp=compile_filter())
 spec = RunSpec("fn", "$LATEST", "app.handler", Path(sys.argv[2]), None, {}, 10, 128)
+def marked(marker):
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            if marker.encode() in open(f"/proc/{pid}/cmdline", "rb").read() and int(pid) != os.getpid():
+                found.append(pid)
+        except OSError:
+            pass
+    return found
+
 with ProcessRuntime(WorkerOptions(host)) as runtime:
-    outcome = runtime.run(spec, Invocation(str(uuid.uuid4()), json.dumps({"marker": sys.argv[3]}).encode()))
-    print(outcome.payload.decode())
+    marker = f"778.{uuid.uuid4().int % 10**9}"  # made here: no command line above this one holds it
+    outcome = runtime.run(spec, Invocation(str(uuid.uuid4()), json.dumps({"marker": marker}).encode()))
+    seen = json.loads(outcome.payload)
+    time.sleep(0.2)
+    seen["left_behind"] = marked(marker)  # while the runtime, and the warm worker, still run
+    hog = runtime.run(spec, Invocation(str(uuid.uuid4()), b'{"hog": true}'))
+    seen["hog"] = json.loads(hog.payload)
+    print(json.dumps(seen))
 """
 
 
@@ -79,9 +113,8 @@ def tempfile_dir(tmp_path: Path) -> Path:
 
 def test_a_user_servers_sandbox_has_no_privileges_and_leaves_nothing(nobody_can_run_the_runtime: Path) -> None:
     folder = nobody_can_run_the_runtime
-    marker = f"778.{os.getpid()}"
     try:
-        done = as_nobody(str(SYSTEM_PYTHON), "-c", textwrap.dedent(RUNNER), str(SRC), str(folder), marker)
+        done = as_nobody(str(SYSTEM_PYTHON), "-c", textwrap.dedent(RUNNER), str(SRC), str(folder))
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     assert done.returncode == 0, done.stderr
@@ -91,5 +124,6 @@ def test_a_user_servers_sandbox_has_no_privileges_and_leaves_nothing(nobody_can_
     assert (seen["caps"], seen["no_new_privs"], seen["seccomp"]) == ("0000000000000000", "1", "2")
     assert seen["pids"][:2] == [1, 2] and len(seen["pids"]) <= 3, "its init, the worker and its own child"
     assert "work" not in seen["root"] and "root" not in seen["root"]
-    leftovers = subprocess.run(["pgrep", "-f", f"sleep {marker}"], capture_output=True, text=True)
-    assert leftovers.stdout == "", "the child was killed when the handler returned"
+    assert seen["writable"] == ["/tmp/x"], "its /tmp only: not /dev, /dev/shm or the root"
+    assert seen["left_behind"] == [], "the child was killed when the handler returned"
+    assert seen["hog"]["errorType"] == "Runtime.OutOfMemory", "a daemon's memory counts, without a memory cgroup"

@@ -154,6 +154,10 @@ async def delete_objects(call: Call, s3: S3Services) -> Response:
     await run_in_threadpool(s3.lake.get_bucket, bucket)
     results = []
     for key in keys:
+        if not call.allows("s3:DeleteObject", f"arn:aws:s3:::{bucket}/{key}"):
+            denied = f"Access Denied: this key's access does not allow s3:DeleteObject on {bucket}/{key}"
+            results.append(element("Error", *fields(Key=key, Code="AccessDenied", Message=denied)))
+            continue
         try:
             await run_in_threadpool(s3.lake.delete_object, bucket, key, call.caller)
             if not quiet:

@@ -36,6 +36,8 @@ class WorkerView:
     runtime_dir: str
     parent_pid: int
     api: Mapping[str, Any] | None = None
+    # Whether the worker reaps its exited children before each invocation (the host kills them after the last).
+    reaps_children: bool = False
 
 
 class RunningWorker(Protocol):
@@ -91,11 +93,6 @@ class RunningWorker(Protocol):
 class WorkerHost(Protocol):
     """Starts workers for function versions."""
 
-    @property
-    def sandboxed(self) -> bool:
-        """Whether workers are isolated from the host."""
-        ...
-
     def view(self, spec: RunSpec) -> WorkerView:
         """How this spec's worker will see its paths."""
         ...
@@ -113,8 +110,6 @@ class WorkerHost(Protocol):
 
 class UnsandboxedHost:
     """Workers as plain child processes in a process group of their own: no isolation from the host."""
-
-    sandboxed = False
 
     def __init__(self, python: str, worker_program: str) -> None:
         self._python, self._program = python, worker_program
@@ -172,9 +167,7 @@ class GroupWorker:
 
     def has_exited(self) -> bool:
         """Whether the worker ended (not reaped)."""
-        if self._process.returncode is not None:
-            return True
-        return os.waitid(os.P_PID, self._process.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+        return exited_unreaped(self._process)
 
     def wait(self) -> int:
         """Reap the worker."""
@@ -185,7 +178,7 @@ class GroupWorker:
         self._signal(signal.SIGKILL)
 
     def end_strays(self) -> bool:
-        """Nothing is ended between invocations here (the group ends with the worker)."""
+        """Nothing is ended between invocations here: the group (those that did not leave it) ends with the worker."""
         return True
 
     def freeze(self) -> None:
@@ -215,3 +208,10 @@ class GroupWorker:
         if self._process.returncode is None:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(self._process.pid, number)
+
+
+def exited_unreaped(process: subprocess.Popen[bytes]) -> bool:
+    """Whether a child process ended, without reaping it (so its pid cannot be reused meanwhile)."""
+    if process.returncode is not None:
+        return True
+    return os.waitid(os.P_PID, process.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None

@@ -65,11 +65,6 @@ class ProcessRuntime:
         self._stop_reaper = threading.Event()
         self._reaper: threading.Thread | None = None
 
-    @property
-    def sandboxed(self) -> bool:
-        """Whether workers run in sandboxes."""
-        return self.options.host.sandboxed
-
     def run(self, spec: RunSpec, invocation: Invocation) -> Outcome:
         """Run one invocation on a warm worker of the function, or on a new one (a cold start)."""
         worker, evicted = self._acquire(spec)

@@ -91,14 +91,20 @@ class _Init:
     death: _Death | None = None
 
 
+def launch_environment(view: WorkerView) -> dict[str, str]:
+    """What the worker's interpreter starts with, and all that the programs starting it see.
+
+    The function's own variables reach the worker only through its configuration frame, once it runs: a
+    variable such as LD_PRELOAD must never act on bubblewrap or setpriv, which run with privileges.
+    """
+    return {"PATH": f"{Path(view.python).parent}:/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "TZ": "UTC"}
+
+
 def environment(spec: RunSpec, view: WorkerView, options: WorkerOptions, log_stream: str) -> dict[str, str]:
     """The worker's whole environment: Lambda's defaults, the function's variables, then Lambda's reserved ones."""
-    python_bin = str(Path(view.python).parent)
     version = f"{sys.version_info.major}.{sys.version_info.minor}"
     env = {
-        "PATH": f"{python_bin}:/usr/local/bin:/usr/bin:/bin",
-        "LANG": "C.UTF-8",
-        "TZ": "UTC",
+        **launch_environment(view),
         "AWS_REGION": options.region,
         "AWS_DEFAULT_REGION": options.region,
         "AWS_EXECUTION_ENV": f"AWS_Lambda_python{version}",
@@ -179,12 +185,16 @@ class WorkerProcess:
         self._log, log_w = os.pipe()
         view = self._view
         command = [view.program, str(to_child_r), str(from_child_w), str(view.parent_pid)]
-        env = environment(self.spec, view, self.options, self.log_stream)
         try:
-            process = self.options.host.start(self.spec, command, env, (to_child_r, from_child_w), log_w)
+            process = self.options.host.start(
+                self.spec, command, launch_environment(view), (to_child_r, from_child_w), log_w
+            )
         except (OSError, RuntimeError) as error:
             self._close_fds()
             raise WorkerStartFailed(f"Could not start a worker for {self.spec.function_name!r}: {error}") from error
+        except BaseException:
+            self._close_fds()
+            raise
         finally:
             for fd in (to_child_r, from_child_w, log_w):
                 os.close(fd)
@@ -198,6 +208,8 @@ class WorkerProcess:
             "handler": self.spec.handler,
             "path": self._view.sys_path,
             "api": self._view.api,
+            "environment": environment(self.spec, self._view, self.options, self.log_stream),
+            "reap_children": self._view.reaps_children,
             "function_name": self.spec.function_name,
             "function_version": self.spec.version,
             "memory_mb": self.spec.memory_mb,
@@ -236,8 +248,11 @@ class WorkerProcess:
         answer = self._exchange(worker_main.pack_request(request), self.spec.timeout, output)
         elapsed_ms = (time.monotonic() - started) * 1000
         self.last_used = time.monotonic()
-        if isinstance(answer, _Result) and not self._proc.end_strays():
-            self.kill()  # something it started could not be ended: the sandbox goes with it
+        if isinstance(answer, _Result):
+            # Frozen first, so that no thread of the worker starts another process while the others are ended.
+            self.freeze()
+            if not self._proc.end_strays():
+                self.kill()  # something it started could not be ended: the sandbox goes with it
         if isinstance(answer, _Death):
             return self._died(invocation, answer, output.text(), elapsed_ms, init)
         init_ms = init.duration_ms if init else None
@@ -367,7 +382,8 @@ class WorkerProcess:
     def _stop(self, grace: float) -> int:
         """Kill the worker with everything it started and reap it; its exit code (negative: the signal).
 
-        Everything is killed before the worker is reaped, so no process id can have been reused by then.
+        Everything is killed before the worker is reaped: a group by the id of a child not yet reaped, a sandbox
+        by pidfds, so no process id the host may have reused is signalled.
         """
         self.reusable = False
         with self._lock:

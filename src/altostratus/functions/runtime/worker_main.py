@@ -1,8 +1,9 @@
 """The worker program: imports one function's handler once, then serves its invocations over a private pipe pair.
 
-Started by `WorkerProcess` as `python -I <this file> FD_IN FD_OUT PARENT_PID` with a clean environment (the function's
-variables and Lambda's), the function's code directory as its working directory, and file descriptors 1 and 2
-on the parent's log pipe, so everything the handler (or C code, or a subprocess) prints lands in the log.
+Started by `WorkerProcess` as `python -I <this file> FD_IN FD_OUT PARENT_PID` with an environment of PATH, LANG and
+TZ only (the function's variables and Lambda's arrive in the configuration frame and are set before the handler is
+imported), the function's code directory as its working directory, and file descriptors 1 and 2 on the parent's
+log pipe, so everything the handler (or C code, or a subprocess) prints lands in the log.
 
 The protocol is binary frames, so a warm round trip costs no JSON of its own:
 - parent to child, once: the configuration, a uint32 length and a JSON object;
@@ -321,7 +322,7 @@ class Worker:
     def serve(self, handler: Handler) -> None:
         """Answer invocations until the parent closes the pipe."""
         while (request := self.source.request()) is not None:
-            if self.config.get("api"):
+            if self.config.get("reap_children"):
                 reap_children()  # what the server killed after the last invocation, so no zombie holds a pid
             self.request_id = request.request_id
             if request.trace_id:
@@ -414,7 +415,10 @@ def _relay(source: socket.socket, target: socket.socket) -> None:
 
 
 def _prepare(config: dict[str, Any]) -> None:
-    """Paths and output buffering, before any of the function's code runs."""
+    """Environment, paths and output buffering, before any of the function's code runs."""
+    os.environ.clear()
+    os.environ.update(config["environment"])
+    time.tzset()  # the function may set TZ
     sys.path[:0] = config["path"]
     sys.argv = [__file__]
     api = config.get("api")

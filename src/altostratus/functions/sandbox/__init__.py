@@ -67,8 +67,6 @@ def sandbox_host(
 class UnavailableHost:
     """Refuses to start workers, saying why: what `alto serve` runs with when sandboxes cannot be made."""
 
-    sandboxed = True
-
     def __init__(self, problems: tuple[str, ...]) -> None:
         self._message = (
             "Functions cannot run on this server: their sandbox cannot be set up here ("
@@ -78,11 +76,11 @@ class UnavailableHost:
         )
 
     def view(self, spec: RunSpec) -> WorkerView:
-        """Never used: start refuses first."""
+        """Refuse: every worker asks for its view first."""
         raise FunctionsDisabled(self._message)
 
     def start(self, *args: object) -> RunningWorker:
-        """Refuse."""
+        """Refuse (view has refused already, for every worker WorkerProcess makes)."""
         raise FunctionsDisabled(self._message)
 
     def close(self) -> None:

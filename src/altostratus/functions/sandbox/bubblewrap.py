@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from altostratus.functions.model import RunSpec
-from altostratus.functions.runtime.host import RunningWorker, WorkerView
+from altostratus.functions.runtime.host import RunningWorker, WorkerView, exited_unreaped
 from altostratus.functions.runtime.spawner import SPAWNER
 from altostratus.functions.sandbox import tree
 from altostratus.functions.sandbox.cgroups import Cgroup, CgroupTree, Limits
@@ -74,8 +74,6 @@ class SandboxTools:
 class BubblewrapHost:
     """Starts each worker in a sandbox of its own."""
 
-    sandboxed = True
-
     def __init__(
         self,
         tools: SandboxTools,
@@ -106,6 +104,7 @@ class BubblewrapHost:
             runtime_dir=RUNTIME_DIR,
             parent_pid=1,
             api=api,
+            reaps_children=True,
         )
 
     def start(
@@ -114,12 +113,27 @@ class BubblewrapHost:
         """A sandboxed worker, started and released once its limits are in place."""
         held = _Held()
         try:
-            return self._start(spec, command, env, pass_fds, log_fd, held)
+            self._lease(spec, held)
+            self._launch(spec, command, env, pass_fds, log_fd, held)
+            self._confine(spec, held)
+            os.write(held.fd("block"), b"x")
+            held.close_fd("block")
+            worker = _first_child(held)
+            assert held.process is not None
+            return SandboxedWorker(held.process, held.init, worker, held)
         except BaseException:
             held.release()
             raise
 
-    def _start(
+    def _lease(self, spec: RunSpec, held: _Held) -> None:
+        """The sandbox's uid (as root) and its API channel."""
+        if self._uids is not None:
+            held.uid = self._uids.lease()
+        if self._channels is not None and spec.principal:
+            held.channels = self._channels
+            held.channel = self._channels.lease(spec.principal, held.uid.uid if held.uid else None)
+
+    def _launch(
         self,
         spec: RunSpec,
         command: Sequence[str],
@@ -127,61 +141,52 @@ class BubblewrapHost:
         pass_fds: Sequence[int],
         log_fd: int,
         held: _Held,
-    ) -> SandboxedWorker:
-        if self._uids is not None:
-            held.uid = self._uids.lease()
-        uid, gid = (held.uid.uid, held.uid.gid) if held.uid else (SANDBOX_UID, SANDBOX_UID)
-        if self._channels is not None and spec.principal:
-            held.channel = self._channels.lease(spec.principal, uid if held.uid else None)
-            held.channels = self._channels
+    ) -> None:
+        """Start bubblewrap; it sets the sandbox up, tells the init's pid, and waits to be released."""
         outbound = spec.outbound_network or self._outbound_for_all
         if outbound and self._tools.slirp4netns is None:
             raise SandboxFailed("the function has outbound network, but slirp4netns is not installed here")
-        info_r, info_w = os.pipe()
-        block_r, block_w = os.pipe()
-        files = [_memfd(name, data) for name, data in identity_files(uid, gid, HOSTNAME).items()]
-        inherited = [info_w, block_r, *(fd for fd, _ in files)]
-        args = self._arguments(spec, files, info_w, block_r, outbound, held)
+        uid, gid = (held.uid.uid, held.uid.gid) if held.uid else (SANDBOX_UID, SANDBOX_UID)
+        held.pipe("info")
+        held.pipe("block")
+        identity = identity_files(uid, gid, HOSTNAME, outbound=outbound)
+        files = {name: held.memfd(name, data) for name, data in identity.items()}
+        args = self._arguments(spec, files, held.fd("info_w"), held.fd("block_r"), outbound, held)
         if self._seccomp is not None:
-            seccomp_fd, _ = _memfd("seccomp", self._seccomp)
-            inherited.append(seccomp_fd)
-            args += ["--seccomp", str(seccomp_fd)]
+            args += ["--seccomp", str(held.memfd("seccomp", self._seccomp))]
         args += ["--", *self._privileges(held.uid), str(self._layer.python), "-I", "-S", *command]
-        try:
-            process = SPAWNER.call(
-                lambda: subprocess.Popen(
-                    args,
-                    stdin=subprocess.DEVNULL,
-                    stdout=log_fd,
-                    stderr=log_fd,
-                    pass_fds=(*inherited, *pass_fds),
-                    env=dict(env),
-                )
+        inherited = held.child_fds()
+        held.process = SPAWNER.call(
+            lambda: subprocess.Popen(
+                args,
+                stdin=subprocess.DEVNULL,
+                stdout=log_fd,
+                stderr=log_fd,
+                pass_fds=(*inherited, *pass_fds),
+                env=dict(env),
             )
-        finally:
-            for fd in inherited:
-                os.close(fd)
-        held.process = process
-        try:
-            init = _read_child_pid(info_r, process)
-        finally:
-            os.close(info_r)
-        held.init = init
+        )
+        held.close_child_fds()
+        info = _read_info(held.fd("info_r"), held.process)
+        held.init, held.pid_namespace = int(info["child-pid"]), int(info["pid-namespace"])
+        # The init waits on --block-fd, so this pid is the init's: from here on it is signalled by pidfd only.
+        held.init_fd = os.pidfd_open(held.init)
+        held.close_fd("info_r")
+
+    def _confine(self, spec: RunSpec, held: _Held) -> None:
+        """Limits over the whole tree, set on the init before it starts anything, and the network if it has one."""
+        assert held.init is not None
         held.cgroup = self._cgroups.create(f"sandbox-{uuid.uuid4().hex[:12]}", _limits(spec))
-        held.cgroup.add(init)
-        _set_rlimits(init, per_uid=held.uid is not None)
-        if outbound:
+        held.cgroup.add(held.init)
+        _set_rlimits(held.init, per_uid=held.uid is not None)
+        if spec.outbound_network or self._outbound_for_all:
             assert self._tools.slirp4netns is not None
-            held.uplink = Uplink(self._tools.slirp4netns, init)
-        os.write(block_w, b"x")
-        os.close(block_w)
-        worker_pid = _first_child(init, process)
-        return SandboxedWorker(process, init, worker_pid, held)
+            held.uplink = Uplink(self._tools.slirp4netns, held.init, in_user_namespace=self._uids is None)
 
     def _arguments(
         self,
         spec: RunSpec,
-        files: list[tuple[int, str]],
+        files: Mapping[str, int],
         info_fd: int,
         block_fd: int,
         outbound: bool,
@@ -193,17 +198,22 @@ class BubblewrapHost:
             namespaces += ["--unshare-user", "--disable-userns", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID)]
         args = [self._tools.bwrap, *namespaces, "--die-with-parent", "--new-session", "--hostname", HOSTNAME]
         args += self._layer.arguments() + function_arguments(spec.code_dir, spec.deps_dir)
-        for fd, name in files:
+        for name, fd in files.items():
             args += ["--perms", "0444", "--ro-bind-data", str(fd), name]
         if outbound:
             args += network_arguments()
         if held.channels is not None and held.channel is not None:
             args += ["--dir", "/run", "--dir", "/run/alto", "--bind", str(held.channels.path(held.channel)), API_SOCKET]
-        args += ["--proc", "/proc", "--dev", "/dev"]
+        # /dev is a tmpfs the sandbox could otherwise fill, past its ephemeral storage; its devices still work.
+        args += ["--proc", "/proc", "--dev", "/dev", "--remount-ro", "/dev"]
         args += ["--size", str(spec.ephemeral_mb * MB), "--perms", "1777", "--tmpfs", "/tmp"]
         args += ["--remount-ro", "/", "--chdir", TASK_ROOT, "--info-fd", str(info_fd), "--block-fd", str(block_fd)]
         if self._uids is not None:
-            args += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]  # for setpriv only; it drops every one
+            # For setpriv only, which drops them all: as root, bubblewrap keeps every capability unless told otherwise,
+            # and clearing the bounding set needs CAP_SETPCAP.
+            args += ["--cap-drop", "ALL"]
+            for cap in ("CAP_SETUID", "CAP_SETGID", "CAP_SETPCAP"):
+                args += ["--cap-add", cap]
         return args
 
     def _privileges(self, lease: UidLease | None) -> list[str]:
@@ -226,24 +236,76 @@ class BubblewrapHost:
 
 @dataclasses.dataclass
 class _Held:
-    """What one sandbox holds, released in reverse once it has ended."""
+    """What one sandbox holds, released in reverse once it has ended (or when it failed to start)."""
 
     uid: UidLease | None = None
     channels: ApiChannels | None = None
     channel: int | None = None
     process: subprocess.Popen[bytes] | None = None
     init: int | None = None
+    pid_namespace: int = 0  # its inode: a pid is signalled only while it is of this namespace
+    init_fd: int | None = None
+    worker_fd: int | None = None
     cgroup: Cgroup | None = None
     uplink: Uplink | None = None
+    fds: dict[str, int] = dataclasses.field(default_factory=dict)
+    # Descriptors bubblewrap inherits: the server's copies are closed once it has started.
+    inherited: list[str] = dataclasses.field(default_factory=list)
+
+    def pipe(self, name: str) -> None:
+        """A pipe: NAME_r and NAME_w, the end bubblewrap reads or writes inherited by it."""
+        self.fds[f"{name}_r"], self.fds[f"{name}_w"] = os.pipe()
+        self.inherited.append(f"{name}_w" if name == "info" else f"{name}_r")
+
+    def memfd(self, name: str, data: bytes) -> int:
+        """A memory file holding data, for bubblewrap to read."""
+        fd = os.memfd_create(Path(name).name, os.MFD_CLOEXEC)
+        self.fds[name] = fd
+        self.inherited.append(name)
+        os.write(fd, data)
+        os.lseek(fd, 0, os.SEEK_SET)
+        return fd
+
+    def fd(self, name: str) -> int:
+        """A held descriptor ("block" is the pipe's write end)."""
+        return self.fds["block_w" if name == "block" else name]
+
+    def child_fds(self) -> list[int]:
+        """The descriptors bubblewrap inherits."""
+        return [self.fds[name] for name in self.inherited]
+
+    def close_child_fds(self) -> None:
+        """Close the server's copies of what bubblewrap inherited."""
+        for name in self.inherited:
+            self.close_fd(name)
+        self.inherited.clear()
+
+    def close_fd(self, name: str) -> None:
+        """Close one held descriptor (idempotent)."""
+        fd = self.fds.pop("block_w" if name == "block" else name, None)
+        if fd is not None:
+            os.close(fd)
+
+    def kill(self) -> None:
+        """SIGKILL the PID namespace's init: the kernel then kills every process in the namespace."""
+        if self.init_fd is not None and self.process is not None and self.process.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                signal.pidfd_send_signal(self.init_fd, signal.SIGKILL)
 
     def release(self) -> None:
+        """End the sandbox if it still runs, then give back everything it held."""
         if self.process is not None and self.process.returncode is None:
-            if self.init is not None:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(self.init, signal.SIGKILL)
+            self.kill()
             with contextlib.suppress(ProcessLookupError):
                 self.process.kill()
             self.process.wait()
+        for name in list(self.fds):
+            self.close_fd(name)
+        for name in ("init_fd", "worker_fd"):
+            fd = getattr(self, name)
+            if fd is not None:
+                os.close(fd)
+                setattr(self, name, None)
         if self.uplink is not None:
             self.uplink.close()
             self.uplink = None
@@ -261,7 +323,8 @@ class _Held:
 class SandboxedWorker:
     """A worker in its sandbox: the bubblewrap process, its PID namespace's init and the worker program."""
 
-    def __init__(self, process: subprocess.Popen[bytes], init: int, worker: int, held: _Held) -> None:
+    def __init__(self, process: subprocess.Popen[bytes], init: int | None, worker: int, held: _Held) -> None:
+        assert init is not None
         self._process, self._init, self._worker, self._held = process, init, worker, held
         self._oom_kills = held.cgroup.oom_kills() if held.cgroup else 0
 
@@ -278,9 +341,7 @@ class SandboxedWorker:
 
     def has_exited(self) -> bool:
         """Whether the sandbox ended (the worker's end ends it)."""
-        if self._process.returncode is not None:
-            return True
-        return os.waitid(os.P_PID, self._process.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+        return exited_unreaped(self._process)
 
     def wait(self) -> int:
         """Reap bubblewrap; the worker's exit code (negative: the signal)."""
@@ -291,26 +352,24 @@ class SandboxedWorker:
 
     def kill(self) -> None:
         """SIGKILL the PID namespace's init: the kernel then kills every process in the namespace."""
-        if self._process.returncode is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(self._init, signal.SIGKILL)
+        self._held.kill()
 
     def end_strays(self) -> bool:
         """SIGKILL everything in the sandbox but the worker, whatever it did to get away."""
         cgroup = self._held.cgroup
         listed = cgroup.processes() if cgroup is not None else None
         alone = listed is not None and set(listed) <= {self._init, self._worker}  # the common case: one read
-        if alone or (listed is None and not tree.others(self._init, (self._worker,))):
+        if alone or (listed is None and not tree.has_others(self._init, (self._worker,))):
             return True
-        return tree.end(self._init, keep=(self._worker,))
+        return tree.end(self._init, self._held.pid_namespace, keep=(self._worker,))
 
     def freeze(self) -> None:
-        """SIGSTOP the worker (nothing else runs between invocations)."""
-        tree.signal_all([self._worker], signal.SIGSTOP)
+        """SIGSTOP the worker, all its threads (nothing else of the sandbox runs between invocations)."""
+        self._signal_worker(signal.SIGSTOP)
 
     def thaw(self) -> None:
         """SIGCONT the worker."""
-        tree.signal_all([self._worker], signal.SIGCONT)
+        self._signal_worker(signal.SIGCONT)
 
     def resident_kb(self) -> int:
         """The anonymous memory of the whole tree (the cgroup's count, else summed over /proc)."""
@@ -318,7 +377,7 @@ class SandboxedWorker:
         counted = cgroup.anon_kb() if cgroup is not None else None
         if counted is not None:
             return counted
-        return tree.anon_kb([self._worker, *tree.descendants(self._worker)])
+        return tree.anon_kb(list(tree.descendants(self._init)))
 
     def out_of_memory(self) -> bool:
         """Whether the kernel killed a process of this sandbox at its memory ceiling."""
@@ -328,6 +387,12 @@ class SandboxedWorker:
     def release(self) -> None:
         """Release the cgroup, the network, the channel and the uid (the sandbox has ended)."""
         self._held.release()
+
+    def _signal_worker(self, number: signal.Signals) -> None:
+        fd = self._held.worker_fd
+        if fd is not None and self._process.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                signal.pidfd_send_signal(fd, number)
 
 
 def _limits(spec: RunSpec) -> Limits:
@@ -348,15 +413,8 @@ def _set_rlimits(pid: int, *, per_uid: bool) -> None:
         resource.prlimit(pid, resource.RLIMIT_NPROC, (MAX_PROCESSES, MAX_PROCESSES))
 
 
-def _memfd(name: str, data: bytes) -> tuple[int, str]:
-    fd = os.memfd_create(Path(name).name, os.MFD_CLOEXEC)
-    os.write(fd, data)
-    os.lseek(fd, 0, os.SEEK_SET)
-    return fd, name
-
-
-def _read_child_pid(fd: int, process: subprocess.Popen[bytes]) -> int:
-    """The PID namespace init's host pid, from bubblewrap's --info-fd."""
+def _read_info(fd: int, process: subprocess.Popen[bytes]) -> dict[str, Any]:
+    """What bubblewrap's --info-fd says: the PID namespace init's host pid and the namespaces' inodes."""
     data = b""
     deadline = time.monotonic() + START_SECONDS
     while True:
@@ -367,20 +425,22 @@ def _read_child_pid(fd: int, process: subprocess.Popen[bytes]) -> int:
         data += chunk
         with contextlib.suppress(ValueError):
             found: dict[str, Any] = json.loads(data)
-            return int(found["child-pid"])
+            return found
     process.kill()
     process.wait()
     raise SandboxFailed(f"bubblewrap did not start (exit status {process.returncode}); see the function's log")
 
 
-def _first_child(init: int, process: subprocess.Popen[bytes]) -> int:
-    """The worker: the init's first child, found before any code of the function runs."""
+def _first_child(held: _Held) -> int:
+    """The worker: the init's first child, found (and held by a pidfd) before any code of the function runs."""
+    assert held.init is not None and held.process is not None
     deadline = time.monotonic() + START_SECONDS
     while time.monotonic() < deadline:
-        found = tree.children(init)
+        found = tree.children(held.init)
         if found:
+            held.worker_fd = os.pidfd_open(found[0])
             return found[0]
-        if process.poll() is not None:
-            raise SandboxFailed(f"bubblewrap exited with status {process.returncode} before the worker started")
+        if held.process.poll() is not None:
+            raise SandboxFailed(f"bubblewrap exited with status {held.process.returncode} before the worker started")
         time.sleep(0.0002)
     raise SandboxFailed("the sandbox's worker did not start")

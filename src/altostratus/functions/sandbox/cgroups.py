@@ -20,7 +20,10 @@ import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from altostratus.functions.sandbox.tree import owner_gone
+
 CONTROLLERS = ("memory", "pids", "cpu")
+OWNER_PREFIX = "altostratus-"  # our sandboxes' cgroups sit in altostratus-<server pid>
 CPU_PERIOD_US = 100_000
 
 
@@ -97,7 +100,7 @@ class CgroupTree:
     """Makes sandbox cgroups below this process's own, with the controllers this machine lets it use."""
 
     def __init__(self, hierarchies: Iterable[Hierarchy], owner_pid: int | None = None) -> None:
-        self._owner = f"altostratus-{owner_pid or os.getpid()}"
+        self._owner = f"{OWNER_PREFIX}{owner_pid or os.getpid()}"
         self._hierarchies = {h.controller: h for h in hierarchies}
 
     @property
@@ -148,9 +151,8 @@ class CgroupTree:
         """Remove the empty sandbox cgroups of servers that died without closing (SIGKILL); how many folders."""
         removed = 0
         for hierarchy in {h.base: h for h in self._hierarchies.values()}.values():
-            for owner in hierarchy.base.glob("altostratus-*"):
-                pid = owner.name.removeprefix("altostratus-")
-                if not pid.isdigit() or Path(f"/proc/{pid}").exists():
+            for owner in hierarchy.base.glob(f"{OWNER_PREFIX}*"):
+                if not owner_gone(owner.name, OWNER_PREFIX):
                     continue
                 for folder in [*owner.iterdir(), owner]:
                     if folder.is_dir():

@@ -18,6 +18,8 @@ import tempfile
 import threading
 from pathlib import Path
 
+from altostratus.functions.sandbox.tree import owner_gone
+
 PREFIX = "altostratus-api-"
 
 
@@ -60,7 +62,11 @@ class ApiChannels:
             index = self._free.pop()
             self._principals[str(self.path(index))] = access_key_id
         if owner_uid is not None:
-            os.chown(self.path(index), owner_uid, owner_uid)
+            try:
+                os.chown(self.path(index), owner_uid, owner_uid)
+            except OSError:
+                self.release(index)
+                raise
         return index
 
     def release(self, index: int) -> None:
@@ -89,6 +95,5 @@ class ApiChannels:
 def _sweep(parent: Path) -> None:
     """Remove the channel folders of servers that died without closing them (they hold only sockets)."""
     for folder in parent.glob(f"{PREFIX}*"):
-        pid = folder.name.removeprefix(PREFIX).split("-", 1)[0]
-        if pid.isdigit() and not Path(f"/proc/{pid}").exists() and folder.stat().st_uid == os.getuid():
+        if owner_gone(folder.name, PREFIX) and folder.stat().st_uid == os.getuid():
             shutil.rmtree(folder, ignore_errors=True)

@@ -76,20 +76,24 @@ def function_arguments(code_dir: Path, deps_dir: Path | None) -> list[str]:
 
 
 def network_arguments() -> list[str]:
-    """What a function with outbound network needs besides the network: name resolution and CA certificates."""
+    """What a function with outbound network needs besides the network and its resolv.conf: CA certificates."""
     args = []
-    resolv = Path("/etc/resolv.conf")
-    if resolv.exists():
-        args += ["--ro-bind", os.path.realpath(resolv), "/etc/resolv.conf"]
     for folder in CA_CERTIFICATES:
         if Path(folder).is_dir() and not _under("/usr", Path(folder)):
             args += [*_parents(Path(folder)), "--ro-bind", folder, folder]
     return args
 
 
-def identity_files(uid: int, gid: int, hostname: str) -> dict[str, bytes]:
-    """/etc/passwd, /etc/group and /etc/hosts for the sandbox: its one user (named as Lambda's is) and localhost."""
-    return {
+# slirp4netns answers DNS at this address; the host's resolv.conf may name 127.0.0.53 (systemd-resolved), which
+# is the host's loopback and out of the sandbox's reach.
+SLIRP_DNS = "10.0.2.3"
+
+
+def identity_files(uid: int, gid: int, hostname: str, *, outbound: bool) -> dict[str, bytes]:
+    """/etc/passwd, /etc/group and /etc/hosts for the sandbox (its one user, named as Lambda's is, and localhost),
+    and /etc/resolv.conf for one with outbound network."""
+    resolv = {"/etc/resolv.conf": f"nameserver {SLIRP_DNS}\n".encode()} if outbound else {}
+    return resolv | {
         "/etc/passwd": f"sbx_user1051:x:{uid}:{gid}:sandbox:/tmp:/sbin/nologin\n".encode(),
         "/etc/group": f"sbx_user1051:x:{gid}:\n".encode(),
         "/etc/hosts": f"127.0.0.1\tlocalhost {hostname}\n::1\tlocalhost ip6-localhost\n".encode(),

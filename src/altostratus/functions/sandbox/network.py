@@ -25,14 +25,19 @@ class NetworkFailed(RuntimeError):
 class Uplink:
     """One sandbox's slirp4netns process; it ends when its exit descriptor is closed."""
 
-    def __init__(self, program: str, pid: int) -> None:
+    def __init__(self, program: str, pid: int, *, in_user_namespace: bool) -> None:
         ready_r, ready_w = os.pipe()
         exit_r, self._exit_w = os.pipe()
+        # A user server's sandbox has a user namespace of its own, which owns its network namespace: slirp4netns
+        # joins it first (and then needs /dev/net/tun open to every user, as Debian has it, for rootless Podman).
+        joined = [f"--userns-path=/proc/{pid}/ns/user"] if in_user_namespace else []
         command = [
             program,
+            *joined,
             "--configure",
             "--mtu=65520",
             "--disable-host-loopback",
+            "--enable-sandbox",  # its own mount namespace, with only /etc and /run of the host, and no capabilities
             "--enable-seccomp",
             "--ready-fd",
             str(ready_w),
@@ -49,10 +54,12 @@ class Uplink:
                     stdin=subprocess.DEVNULL,
                     stdout=subprocess.DEVNULL,
                     stderr=subprocess.PIPE,
+                    env={"PATH": "/usr/bin:/bin"},  # nothing of the server's environment (its secrets among it)
                 )
             )
         except OSError as error:
             os.close(self._exit_w)
+            os.close(ready_r)
             raise NetworkFailed(f"could not start {program}: {error}") from error
         finally:
             os.close(ready_w)
@@ -60,17 +67,12 @@ class Uplink:
         try:
             ready, _, _ = select.select([ready_r], [], [], READY_SECONDS)
             if not ready or os.read(ready_r, 1) != b"1":
-                self.close()
-                raise NetworkFailed(f"slirp4netns did not configure the sandbox's network: {self._errors()}")
+                raise NetworkFailed(f"slirp4netns did not configure the sandbox's network: {self.close()}")
         finally:
             os.close(ready_r)
 
-    def _errors(self) -> str:
-        assert self._process.stderr is not None
-        return self._process.stderr.read().decode(errors="replace").strip()[-500:]
-
-    def close(self) -> None:
-        """End the slirp4netns process."""
+    def close(self) -> str:
+        """End the slirp4netns process; what it said on stderr (its last 500 characters)."""
         with contextlib.suppress(OSError):
             os.close(self._exit_w)
         try:
@@ -78,5 +80,8 @@ class Uplink:
         except subprocess.TimeoutExpired:
             self._process.kill()
             self._process.wait()
+        said = ""
         if self._process.stderr is not None:
+            said = self._process.stderr.read().decode(errors="replace").strip()[-500:]
             self._process.stderr.close()
+        return said

@@ -81,7 +81,7 @@ def shared_gid(base: int, count: int) -> int:
 
 
 def _running_uids() -> set[int]:
-    """The real uids of every process on the machine."""
+    """The uids every process on the machine runs as (the owners of /proc/<pid>: their effective uids)."""
     uids: set[int] = set()
     for entry in os.listdir("/proc"):
         if entry.isdigit():
