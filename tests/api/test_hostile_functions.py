@@ -191,6 +191,24 @@ def test_it_reaches_no_host_port_but_the_api_channel(server: LiveServer, lam: An
     assert "Network is unreachable" in seen["192.0.2.1:80"]["error"], "no route out without a VpcConfig"
 
 
+def test_it_has_no_route_to_the_hosts_other_addresses(server: LiveServer, lam: Any) -> None:
+    addresses = sorted(_host_addresses() - {"127.0.0.1"})
+    if not addresses:
+        pytest.skip("this machine has no address but loopback")
+    # No packet leaves: without a VpcConfig the sandbox has no route at all, so connect() fails at once.
+    seen = run(lam, "connect", targets=[[address, server.port] for address in addresses])
+    assert all("Network is unreachable" in outcome["error"] for outcome in seen.values()), seen
+
+
+def _host_addresses() -> set[str]:
+    """The host's own IPv4 addresses: its hostname's, and the one it would send from (a UDP connect sends nothing)."""
+    found = {info[4][0] for info in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)}
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe, contextlib.suppress(OSError):
+        probe.connect(("192.0.2.1", 9))
+        found.add(probe.getsockname()[0])
+    return {str(address) for address in found}
+
+
 def test_it_cannot_reach_the_hosts_abstract_unix_sockets(lam: Any) -> None:
     name = f"alto-test-{uuid.uuid4().hex}"
     with socket.socket(socket.AF_UNIX) as listener:

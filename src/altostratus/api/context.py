@@ -109,3 +109,13 @@ class Call:
     # Whether the caller may take an IAM action on a resource the request names in its body (DeleteObjects' keys);
     # the gateway checks what the path and headers name before the handler runs.
     allows: Callable[[str, str], bool] = lambda action, resource: True
+
+
+async def read_at_most(request: Request, limit: int, refuse: Callable[[], Exception]) -> bytes:
+    """A request's whole body, or refuse() raised as soon as it passes limit bytes (nothing more is read)."""
+    data = bytearray()
+    async for chunk in request.stream():
+        data.extend(chunk)
+        if len(data) > limit:
+            raise refuse()
+    return bytes(data)

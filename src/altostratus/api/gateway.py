@@ -15,7 +15,7 @@ from starlette.types import Message, Receive, Scope, Send
 
 from altostratus.api import sigv4
 from altostratus.api.aws_chunked import IncompleteBody
-from altostratus.api.context import Body, BodyLimit, Call
+from altostratus.api.context import Body, BodyLimit, Call, read_at_most
 from altostratus.api.errors import error_response
 from altostratus.api.function_access import s3_needs
 from altostratus.api.routing import RouteMatch
@@ -192,31 +192,7 @@ class Gateway:
             query = dict(parse_qsl(query_text, keep_blank_values=True))
             adapter, match = self._pick(sigv4.signing_service(http), request.method, raw_path, query, headers)
             protocol = adapter.protocol
-            limit = adapter.body_limit(match.operation, headers)
-            # Credentials first: a request without valid ones is refused before any of its body is read.
-            checked = self._verifier.check(http, self._clock.now()) if self._verifier else None
-            limit.check_length(match.operation, headers)
-            preloaded = await _preload(request, match.operation, limit) if protocol != "rest-xml" else None
-            verified = self._authenticate(checked, http, match, preloaded)
-            key = verified.key if verified else None
-            call = Call(
-                request=request,
-                request_id=rid,
-                operation=match.operation,
-                path_params=match.path_params,
-                query=query,
-                headers=headers,
-                body=Body(request, verified, limit, match.operation, preloaded),
-                key=key,
-                caller=Caller(
-                    key.access_key_id if key else "anonymous",
-                    _client(request),
-                    rid,
-                    # boto3 inside a function sends its invocation's trace id (chains of triggers are counted by it)
-                    headers.get("x-amzn-trace-id", ""),
-                ),
-                allows=self._allows(key),
-            )
+            call = await self._call(request, rid, http, adapter, match, query)
             response = await adapter.handle(call)
         except AltoError as error:
             response = error_response(protocol, error, rid, resource=request.url.path, head=head)
@@ -232,6 +208,42 @@ class Gateway:
         response.headers["x-amz-request-id"] = rid
         response.headers["x-amzn-RequestId"] = rid
         return response
+
+    async def _call(
+        self,
+        request: Request,
+        rid: str,
+        http: sigv4.HttpRequest,
+        adapter: ServiceAdapter,
+        match: RouteMatch,
+        query: Mapping[str, str],
+    ) -> Call:
+        """The authenticated call for the handler: credentials checked before the body is read, then the signature."""
+        headers = http.headers
+        limit = adapter.body_limit(match.operation, headers)
+        checked = self._verifier.check(http, self._clock.now()) if self._verifier else None
+        limit.check_length(match.operation, headers)
+        preloaded = await _preload(request, match.operation, limit) if adapter.protocol != "rest-xml" else None
+        verified = self._authenticate(checked, http, match, preloaded)
+        key = verified.key if verified else None
+        return Call(
+            request=request,
+            request_id=rid,
+            operation=match.operation,
+            path_params=match.path_params,
+            query=query,
+            headers=headers,
+            body=Body(request, verified, limit, match.operation, preloaded),
+            key=key,
+            caller=Caller(
+                key.access_key_id if key else "anonymous",
+                _client(request),
+                rid,
+                # boto3 inside a function sends its invocation's trace id (chains of triggers are counted by it)
+                headers.get("x-amzn-trace-id", ""),
+            ),
+            allows=self._allows(key),
+        )
 
     def _check_channel(self, request: Request, http: sigv4.HttpRequest) -> None:
         """A request from a function's sandbox must be signed by that function's own key, if it is signed at all.
@@ -310,12 +322,7 @@ async def _preload(request: Request, operation: str, limit: BodyLimit) -> bytes:
     Only S3 streams bodies (signed by the x-amz-content-sha256 header); other services' bodies are documents
     whose hash must be known before the signature can be checked.
     """
-    data = bytearray()
-    async for chunk in request.stream():
-        data.extend(chunk)
-        if len(data) > limit.max_bytes:
-            raise limit.refuse(operation)
-    return bytes(data)
+    return await read_at_most(request, limit.max_bytes, lambda: limit.refuse(operation))
 
 
 def _raw_pairs(query_text: str) -> list[tuple[str, str]]:

@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from altostratus.api import sigv4
+from altostratus.api.context import read_at_most
 from altostratus.auth.keys import AccessKey, Role
 from altostratus.core.clock import Clock
 from altostratus.core.errors import AltoError
@@ -144,12 +145,11 @@ def _refused(error: AltoError) -> Forbidden:
 
 
 async def _read_body(request: Request) -> bytes:
-    data = bytearray()
-    async for chunk in request.stream():
-        data.extend(chunk)
-        if len(data) > MAX_BODY_BYTES:
-            raise BodyTooLarge(f"the body exceeds {MAX_BODY_BYTES} bytes, the most a route accepts")
-    return bytes(data)
+    return await read_at_most(
+        request,
+        MAX_BODY_BYTES,
+        lambda: BodyTooLarge(f"the body exceeds {MAX_BODY_BYTES} bytes, the most a route accepts"),
+    )
 
 
 def _proxy_request(request: Request, http: sigv4.HttpRequest, body: bytes) -> ProxyRequest:
