@@ -421,7 +421,7 @@ class FunctionRegistry:
 
     def record(self, invocation: InvocationRecord, *, durable: bool = True) -> None:
         """Keep the record of one invocation; durable=False batches it (written within RECORD_BATCH_SECONDS)."""
-        values = dataclasses.asdict(invocation)
+        values = {field.name: getattr(invocation, field.name) for field in dataclasses.fields(invocation)}
         values.pop("id")
         if durable:
             self._records.flush(also=values)

@@ -164,6 +164,7 @@ class WorkerProcess:
         self.last_used = time.monotonic()
         self.reusable = False
         self._lock = threading.Lock()
+        self._frozen = False
         self._init: _Init | None = None
         self._peak_kb = 0
         now = dt.datetime.now(dt.UTC)
@@ -406,16 +407,18 @@ class WorkerProcess:
             time.sleep(0.001)
 
     def freeze(self) -> None:
-        """Stop the worker until the next invocation (Lambda freezes idle environments)."""
+        """Stop the worker until the next invocation (Lambda freezes idle environments); once is enough."""
         with self._lock:
-            if self._proc.returncode is None:
+            if self._proc.returncode is None and not self._frozen:
                 self._proc.freeze()
+                self._frozen = True
 
     def thaw(self) -> None:
         """Let a frozen worker run again."""
         with self._lock:
-            if self._proc.returncode is None:
+            if self._proc.returncode is None and self._frozen:
                 self._proc.thaw()
+                self._frozen = False
 
     def alive(self) -> bool:
         """Whether the process still runs (an idle worker may have died of a stray thread); reaping is close's."""
