@@ -7,8 +7,8 @@ enforces the limits itself, from the thread that waits for the result:
   `memory_poll_interval` while an invocation runs, and the peak RSS the worker reports with each result is
   checked too, so a burst between two polls is caught; past `memory_mb`, or when the kernel killed one of the
   sandbox's processes at its memory ceiling, everything gets SIGKILL (`Runtime.OutOfMemory`);
-- nothing outlives its call: after the cold start and after every invocation, every process but the worker is
-  killed before the worker is frozen or reused.
+- nothing outlives its call, in a sandbox: after the cold start and after every invocation, the worker is frozen
+  and every other process of its sandbox killed (an unsandboxed worker's process group ends with the worker).
 
 RSS, not address space, is what Lambda limits, and RLIMIT_AS cannot stand in for it. Measured here (Python
 3.11, 2 cores): a bare worker maps 12 MB (9 MB resident), with a boto3 client 55 MB (49), after importing numpy
