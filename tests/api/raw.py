@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Mapping
 from typing import Any
 
@@ -131,3 +132,14 @@ def service_signed_headers(
     request = AWSRequest(method=method, url=url, data=body, headers=dict(headers or {}))
     SigV4Auth(Credentials(access_key, secret_key), service, "us-east-1").add_auth(request)
     return dict(request.headers.items())
+
+
+def read_until_closed(sock: socket.socket) -> bytes:
+    """Everything the server sends on a raw socket until it closes the connection (or resets it)."""
+    data = b""
+    try:
+        while chunk := sock.recv(65536):
+            data += chunk
+    except OSError:
+        pass
+    return data

@@ -17,7 +17,7 @@ import pytest
 from altostratus.core.errors import ConfigurationError
 from altostratus.core.settings import Settings
 from tests.api.errors import error_code
-from tests.api.raw import service_signed_headers, signed_headers
+from tests.api.raw import read_until_closed, service_signed_headers, signed_headers
 from tests.live_server import LiveServer, live_server
 
 MIB = 1024 * 1024
@@ -32,17 +32,6 @@ def quick(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     with live_server(Path(tmp_path_factory.mktemp("quick")) / "data", env=env) as running:
         running.client("s3").create_bucket(Bucket="quick")
         yield running
-
-
-def read_until_closed(sock: socket.socket) -> bytes:
-    """Everything the server sends until it closes the connection (or resets it)."""
-    data = b""
-    try:
-        while chunk := sock.recv(65536):
-            data += chunk
-    except ConnectionResetError:
-        pass
-    return data
 
 
 class Probe:

@@ -17,7 +17,7 @@ import pytest
 from altostratus.core.errors import ConfigurationError
 from altostratus.core.settings import Settings
 from tests.api.errors import fails
-from tests.api.raw import service_signed_headers, signed_headers
+from tests.api.raw import read_until_closed, service_signed_headers, signed_headers
 from tests.functions.wheels import make_zip
 from tests.live_server import LiveServer, live_server
 
@@ -166,7 +166,7 @@ def test_a_chunked_body_is_cut_off_at_its_operations_limit(server: LiveServer) -
     head = head[:-2] + b"Transfer-Encoding: chunked\r\n\r\n"
     received = bytearray()
     with socket.create_connection(("127.0.0.1", server.port), timeout=20) as sock:
-        reader = threading.Thread(target=lambda: received.extend(_read_all(sock)), daemon=True)
+        reader = threading.Thread(target=lambda: received.extend(read_until_closed(sock)), daemon=True)
         reader.start()
         sock.sendall(head)
         sent = 0
@@ -179,16 +179,6 @@ def test_a_chunked_body_is_cut_off_at_its_operations_limit(server: LiveServer) -
         reader.join(20)
     assert status_and_code(bytes(received)) == (413, "RequestTooLargeException")
     assert sent < 32 * MIB
-
-
-def _read_all(sock: socket.socket) -> bytes:
-    data = b""
-    try:
-        while chunk := sock.recv(65536):
-            data += chunk
-    except OSError:
-        pass
-    return data
 
 
 def test_code_larger_than_the_default_limit_is_still_accepted(server: LiveServer) -> None:
