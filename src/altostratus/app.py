@@ -57,7 +57,6 @@ from altostratus.functions.runtime.host import WorkerHost
 from altostratus.functions.runtime.pool import DEFAULT_MAX_PROCESSES
 from altostratus.functions.runtime.process import WORKER_PROGRAM, unsandboxed_host
 from altostratus.functions.sandbox import ApiChannels, SandboxSupport, UnavailableHost, probe, sandbox_host
-from altostratus.functions.sandbox.uids import shared_gid
 from altostratus.functions.service import FunctionsService
 from altostratus.functions.triggers import Triggers, destination_problem
 from altostratus.jobs.queue import JobQueue
@@ -143,8 +142,7 @@ def build_sandboxes(settings: Settings) -> Sandboxes:
         channels=channels,
         outbound_for_all=settings.functions_outbound_network,
     )
-    code_gid = shared_gid(settings.functions_sandbox_uid_base, SANDBOX_UIDS) if support.as_root else None
-    return Sandboxes(support, channels, host, f"http://127.0.0.1:{settings.port}", code_gid)
+    return Sandboxes(support, channels, host, f"http://127.0.0.1:{settings.port}", host.code_gid)
 
 
 @dataclasses.dataclass

@@ -384,18 +384,19 @@ class FunctionsService:
 
     def run_spec(self, config: FunctionConfig) -> RunSpec:
         """What a worker needs to run this version: its code, dependencies, limits and environment."""
+        key = self._function_key(config.name)
         return RunSpec(
             function_name=config.name,
             version=config.version,
             handler=config.handler,
             code_dir=self._deployment.code_dir(config),
             deps_dir=self._deployment.deps_dir(config),
-            environment=self._environment(config),
+            environment=self._environment(config, key),
             timeout=float(config.timeout),
             memory_mb=config.memory,
             ephemeral_mb=config.ephemeral_storage,
             outbound_network=config.outbound_network,
-            principal=self._function_key(config.name).access_key_id,
+            principal=key.access_key_id,
         )
 
     def invocations(self, name: str, *, limit: int = 50, **filters: Any) -> list[InvocationRecord]:
@@ -479,8 +480,7 @@ class FunctionsService:
             self._existing_version(name, version)
         return checked
 
-    def _environment(self, config: FunctionConfig) -> dict[str, str]:
-        key = self._function_key(config.name)
+    def _environment(self, config: FunctionConfig, key: AccessKey) -> dict[str, str]:
         return {
             "AWS_ENDPOINT_URL": self._endpoint_url,
             **config.environment,

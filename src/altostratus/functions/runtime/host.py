@@ -29,8 +29,6 @@ class WorkerView:
 
     python: str
     program: str
-    interpreter_flags: tuple[str, ...]
-    cwd: str
     sys_path: list[str]
     task_root: str
     runtime_dir: str
@@ -119,8 +117,6 @@ class UnsandboxedHost:
         return WorkerView(
             python=self._python,
             program=self._program,
-            interpreter_flags=("-I",),
-            cwd=str(spec.code_dir),
             sys_path=[str(spec.code_dir)] + ([str(spec.deps_dir)] if spec.deps_dir else []),
             task_root=str(spec.code_dir),
             runtime_dir=str(Path(self._program).parent),

@@ -387,7 +387,11 @@ def start_api_forwarder(port: int, socket_path: str) -> None:
 
 def _forward_connections(listener: socket.socket, socket_path: str) -> None:
     while True:
-        client, _ = listener.accept()
+        try:
+            client, _ = listener.accept()
+        except OSError:  # out of descriptors, say: the handler may close some, so keep serving
+            time.sleep(0.01)
+            continue
         client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         upstream = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:

@@ -21,6 +21,7 @@ import contextlib
 import dataclasses
 import json
 import os
+import resource
 import select
 import signal
 import subprocess
@@ -91,14 +92,17 @@ class BubblewrapHost:
         self._uids, self._channels, self._outbound_for_all = uids, channels, outbound_for_all
         self._seccomp = seccomp
 
+    @property
+    def code_gid(self) -> int | None:
+        """The group function code and requirements must be readable by: the sandboxes' shared one, as root."""
+        return self._uids.shared_gid if self._uids is not None else None
+
     def view(self, spec: RunSpec) -> WorkerView:
         """The sandbox's paths."""
         api = {"port": self._channels.port, "socket": API_SOCKET} if self._channels and spec.principal else None
         return WorkerView(
             python=str(self._layer.python),
             program=f"{RUNTIME_DIR}/{WORKER_NAME}",
-            interpreter_flags=("-I", "-S"),
-            cwd=TASK_ROOT,
             sys_path=[TASK_ROOT] + ([DEPS_ROOT] if spec.deps_dir else []) + self._layer.sys_path,
             task_root=TASK_ROOT,
             runtime_dir=RUNTIME_DIR,
@@ -116,8 +120,8 @@ class BubblewrapHost:
             self._lease(spec, held)
             self._launch(spec, command, env, pass_fds, log_fd, held)
             self._confine(spec, held)
-            os.write(held.fd("block"), b"x")
-            held.close_fd("block")
+            os.write(held.fd("block_w"), b"x")
+            held.close_fd("block_w")
             worker = _first_child(held)
             assert held.process is not None
             return SandboxedWorker(held.process, held.init, worker, held)
@@ -143,12 +147,12 @@ class BubblewrapHost:
         held: _Held,
     ) -> None:
         """Start bubblewrap; it sets the sandbox up, tells the init's pid, and waits to be released."""
-        outbound = spec.outbound_network or self._outbound_for_all
+        outbound = self._outbound(spec)
         if outbound and self._tools.slirp4netns is None:
             raise SandboxFailed("the function has outbound network, but slirp4netns is not installed here")
         uid, gid = (held.uid.uid, held.uid.gid) if held.uid else (SANDBOX_UID, SANDBOX_UID)
-        held.pipe("info")
-        held.pipe("block")
+        held.pipe("info", child_end="w")  # bubblewrap tells the init's pid here
+        held.pipe("block", child_end="r")  # and waits for a byte here before it starts the worker
         identity = identity_files(uid, gid, HOSTNAME, outbound=outbound)
         files = {name: held.memfd(name, data) for name, data in identity.items()}
         args = self._arguments(spec, files, held.fd("info_w"), held.fd("block_r"), outbound, held)
@@ -179,9 +183,12 @@ class BubblewrapHost:
         held.cgroup = self._cgroups.create(f"sandbox-{uuid.uuid4().hex[:12]}", _limits(spec))
         held.cgroup.add(held.init)
         _set_rlimits(held.init, per_uid=held.uid is not None)
-        if spec.outbound_network or self._outbound_for_all:
+        if self._outbound(spec):
             assert self._tools.slirp4netns is not None
             held.uplink = Uplink(self._tools.slirp4netns, held.init, in_user_namespace=self._uids is None)
+
+    def _outbound(self, spec: RunSpec) -> bool:
+        return spec.outbound_network or self._outbound_for_all
 
     def _arguments(
         self,
@@ -252,10 +259,10 @@ class _Held:
     # Descriptors bubblewrap inherits: the server's copies are closed once it has started.
     inherited: list[str] = dataclasses.field(default_factory=list)
 
-    def pipe(self, name: str) -> None:
-        """A pipe: NAME_r and NAME_w, the end bubblewrap reads or writes inherited by it."""
+    def pipe(self, name: str, *, child_end: str) -> None:
+        """A pipe: NAME_r and NAME_w, bubblewrap inheriting NAME_<child_end> ("r" or "w")."""
         self.fds[f"{name}_r"], self.fds[f"{name}_w"] = os.pipe()
-        self.inherited.append(f"{name}_w" if name == "info" else f"{name}_r")
+        self.inherited.append(f"{name}_{child_end}")
 
     def memfd(self, name: str, data: bytes) -> int:
         """A memory file holding data, for bubblewrap to read."""
@@ -267,8 +274,8 @@ class _Held:
         return fd
 
     def fd(self, name: str) -> int:
-        """A held descriptor ("block" is the pipe's write end)."""
-        return self.fds["block_w" if name == "block" else name]
+        """A held descriptor."""
+        return self.fds[name]
 
     def child_fds(self) -> list[int]:
         """The descriptors bubblewrap inherits."""
@@ -282,7 +289,7 @@ class _Held:
 
     def close_fd(self, name: str) -> None:
         """Close one held descriptor (idempotent)."""
-        fd = self.fds.pop("block_w" if name == "block" else name, None)
+        fd = self.fds.pop(name, None)
         if fd is not None:
             os.close(fd)
 
@@ -404,8 +411,6 @@ def _limits(spec: RunSpec) -> Limits:
 
 def _set_rlimits(pid: int, *, per_uid: bool) -> None:
     """Limits the sandbox's processes inherit from its init: open files, core dumps and (own uid) processes."""
-    import resource
-
     resource.prlimit(pid, resource.RLIMIT_NOFILE, (MAX_OPEN_FILES, MAX_OPEN_FILES))
     resource.prlimit(pid, resource.RLIMIT_CORE, (0, 0))
     if per_uid:

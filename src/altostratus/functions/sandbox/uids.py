@@ -54,7 +54,7 @@ class UidPool:
     @property
     def shared_gid(self) -> int:
         """The sandboxes' shared group: the number just past the range."""
-        return shared_gid(self.base, self.count)
+        return self.base + self.count
 
     def lease(self) -> UidLease:
         """A free uid; NoFreeUid when every one is leased or in use."""
@@ -73,11 +73,6 @@ class UidPool:
                 continue
             return UidLease(uid, fd, self.shared_gid)
         raise NoFreeUid(f"all {self.count} sandbox uids from {self.base} are in use")
-
-
-def shared_gid(base: int, count: int) -> int:
-    """The group shared by the sandboxes of the uid range [base, base + count)."""
-    return base + count
 
 
 def _running_uids() -> set[int]:
