@@ -33,7 +33,7 @@ from tests.functions.wheels import make_zip
 from tests.live_server import live_server
 
 from altostratus.core.settings import SANDBOX_UIDS, Settings
-from altostratus.functions.model import Invocation, RunSpec
+from altostratus.functions.definitions import Invocation, RunSpec
 from altostratus.functions.runtime import ProcessRuntime, WorkerOptions
 from altostratus.functions.runtime.host import WorkerHost
 from altostratus.functions.runtime.process import WORKER_PROGRAM, unsandboxed_host

@@ -27,6 +27,7 @@ from altostratus.api.sagemaker_registry import registry_handlers
 from altostratus.api.sagemaker_runtime import sagemaker_runtime_adapter
 from altostratus.api.sigv4 import Verifier
 from altostratus.auth.keys import KeyStore
+from altostratus.core.caller import Caller
 from altostratus.core.clock import Clock, SystemClock
 from altostratus.core.events import EventBus
 from altostratus.core.settings import SANDBOX_UIDS, Settings
@@ -63,8 +64,8 @@ from altostratus.jobs.queue import JobQueue
 from altostratus.jobs.runner import JobContext, WorkerPool
 from altostratus.lake import notifications
 from altostratus.lake.errors import BucketAlreadyOwnedByYou
-from altostratus.lake.model import Caller, ObjectMeta
 from altostratus.lake.multipart import MultipartUploads
+from altostratus.lake.objects import ObjectMeta
 from altostratus.lake.service import LakeService
 from altostratus.pipelines import PipelineRunner, PipelineRuns, Services
 from altostratus.predict import PredictService, ReadOptions

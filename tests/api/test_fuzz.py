@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from altostratus.app import Platform, build_platform, create_asgi_app
 from altostratus.auth.keys import AccessKey, Role
 from altostratus.core.settings import Settings
-from altostratus.lake.model import ObjectMeta
+from altostratus.lake.objects import ObjectMeta
 from tests.api.raw import build_signed
 from tests.live_server import LiveServer
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from altostratus.cli.main import cli
-from altostratus.functions.model import LATEST, FunctionConfig
+from altostratus.functions.definitions import LATEST, FunctionConfig
 from altostratus.functions.registry import FunctionRegistry
 from altostratus.storage.metadata import MetadataStore
 

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from altostratus.core.caller import Caller
 from altostratus.core.clock import SystemClock
 from altostratus.core.events import EventBus
 from altostratus.deploy.model_store import ModelStore
@@ -24,7 +25,7 @@ from altostratus.deploy.registry import Registry
 from altostratus.deploy.registry_records import GateStatus, ModelVersion
 from altostratus.deploy.sources import ArtifactSources
 from altostratus.jobs import JobQueue, WorkerPool
-from altostratus.lake.model import Caller, ObjectMeta
+from altostratus.lake.objects import ObjectMeta
 from altostratus.lake.service import LakeService
 from altostratus.predict import PredictService, Status
 from altostratus.predict.lake_locations import LakeLocations

@@ -15,10 +15,10 @@ import numpy as np
 from altostratus.core.clock import SystemClock
 from altostratus.deploy.canary import CanaryController
 from altostratus.deploy.endpoints import EndpointService, ModelCache
+from altostratus.deploy.errors import DoesNotExist
 from altostratus.deploy.experiment_records import ExperimentStore
 from altostratus.deploy.experiments import ExperimentRecorder, ExperimentReports
 from altostratus.deploy.hosting import Endpoint, VariantSpec
-from altostratus.deploy.model import DoesNotExist
 from altostratus.deploy.runners import ModelRunner, PredictRunner
 from altostratus.deploy.serving import EndpointRuntime
 from altostratus.jobs import JobQueue, WorkerPool

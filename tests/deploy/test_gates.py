@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from altostratus.deploy.errors import InvalidValue
 from altostratus.deploy.gates import (
     Evidence,
     GatePolicy,
@@ -15,7 +16,6 @@ from altostratus.deploy.gates import (
     metrics_from_document,
     primary_metric,
 )
-from altostratus.deploy.model import InvalidValue
 from altostratus.deploy.registry_names import parse_group, parse_version
 from altostratus.deploy.stages import Event, EventKind, ProdInterval, Stage, prod_at, prod_timeline
 

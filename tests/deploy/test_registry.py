@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from altostratus.deploy.model import DoesNotExist, InConflict, InvalidValue
+from altostratus.deploy.errors import DoesNotExist, InConflict, InvalidValue
 from altostratus.deploy.model_store import ArtifactRefused
 from altostratus.deploy.registry_records import GateStatus
 from altostratus.deploy.stages import EventKind, Stage

@@ -8,8 +8,8 @@ from collections import Counter
 
 import pytest
 
+from altostratus.deploy.errors import InvalidValue
 from altostratus.deploy.hosting import Variant
-from altostratus.deploy.model import InvalidValue
 from altostratus.deploy.variants import Routes
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from altostratus.core.clock import SystemClock
 from altostratus.deploy.canary import CanaryRules, CanaryState
-from altostratus.deploy.model import InvalidValue
+from altostratus.deploy.errors import InvalidValue
 from altostratus.deploy.serving import InvocationRequest, ModelFailed
 from tests.deploy.hosting_harness import HostingHarness, records
 from tests.deploy.test_variants_experiments import labelled_rows

@@ -13,9 +13,9 @@ from scipy import stats
 
 from altostratus.core.clock import SystemClock
 from altostratus.deploy.canary import CanaryRules, CanaryState
+from altostratus.deploy.errors import InvalidValue
 from altostratus.deploy.experiment_records import ExperimentStore
 from altostratus.deploy.experiments import ExperimentRecorder
-from altostratus.deploy.model import InvalidValue
 from altostratus.deploy.outcomes import OutcomeFeed, parse_outcomes
 from altostratus.deploy.serving import InvocationRequest, ModelFailed
 from altostratus.deploy.significance import Sample, compare_means, compare_proportions, wilson

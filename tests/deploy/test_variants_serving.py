@@ -9,8 +9,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from altostratus.deploy.errors import DoesNotExist, InUse, InvalidValue
 from altostratus.deploy.hosting import EndpointStatus, VariantSpec
-from altostratus.deploy.model import DoesNotExist, InUse, InvalidValue
 from altostratus.deploy.serving import InvocationRequest, ModelFailed
 from tests.deploy.hosting_harness import ARN, HostingHarness, records
 

@@ -17,9 +17,9 @@ import pytest
 from altostratus.auth.keys import KeyStore
 from altostratus.core.clock import SystemClock
 from altostratus.core.errors import NotFound
+from altostratus.functions.definitions import Invocation, Outcome, RunSpec
 from altostratus.functions.dependencies import DependencyInstaller
 from altostratus.functions.deployment import CodeDeployment
-from altostratus.functions.model import Invocation, Outcome, RunSpec
 from altostratus.functions.packaging import CodeStore
 from altostratus.functions.registry import FunctionRegistry
 from altostratus.functions.service import FunctionsService

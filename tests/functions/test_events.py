@@ -16,9 +16,8 @@ import pytest
 from altostratus.core.clock import SystemClock
 from altostratus.functions import lineage
 from altostratus.functions.dead_letters import DeadLetters, lake_location
-from altostratus.functions.errors import InvalidRequestContent, RecursiveInvocation
+from altostratus.functions.errors import FunctionNotFound, InvalidRequestContent, PayloadTooLarge, RecursiveInvocation
 from altostratus.functions.events import INVOKE_ASYNC_JOB, EventFailed, EventInvocations
-from altostratus.functions.model import FunctionNotFound, PayloadTooLarge
 from altostratus.functions.triggers import Triggers, destination_problem
 from altostratus.jobs import PermanentJobError
 from tests.functions.conftest import HELLO, Harness

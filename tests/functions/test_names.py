@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from altostratus.functions.model import InvalidFunctionParameter
+from altostratus.functions.errors import InvalidFunctionParameter
 from altostratus.functions.names import FunctionRef, function_arn, parse_ref
 
 

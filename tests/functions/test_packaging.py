@@ -12,8 +12,12 @@ from pathlib import Path
 import pytest
 
 from altostratus.functions.dependencies import DependencyInstaller
-from altostratus.functions.errors import DependencyInstallFailed, RequestEntityTooLarge
-from altostratus.functions.model import InvalidCode, InvalidFunctionParameter
+from altostratus.functions.errors import (
+    DependencyInstallFailed,
+    InvalidCode,
+    InvalidFunctionParameter,
+    RequestEntityTooLarge,
+)
 from altostratus.functions.packaging import (
     MAX_UNZIPPED_BYTES,
     CodeStore,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from altostratus.functions.model import InvalidCode
+from altostratus.functions.errors import InvalidCode
 from altostratus.functions.packaging import inspect_zip
 from altostratus.functions.requirements import check
 from tests.functions.wheels import make_zip

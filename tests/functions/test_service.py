@@ -13,15 +13,15 @@ import pytest
 
 from altostratus.auth.keys import Role
 from altostratus.core.errors import NotImplementedOperation
+from altostratus.functions.definitions import LATEST, FunctionConfig, InvocationType
 from altostratus.functions.deployment import LakeCode
-from altostratus.functions.errors import InvalidRequestContent, PreconditionFailed, ResourceConflict
-from altostratus.functions.model import (
-    LATEST,
-    FunctionConfig,
+from altostratus.functions.errors import (
     FunctionNotFound,
     InvalidFunctionParameter,
-    InvocationType,
+    InvalidRequestContent,
     PayloadTooLarge,
+    PreconditionFailed,
+    ResourceConflict,
 )
 from tests.functions.conftest import HELLO, Harness
 from tests.functions.wheels import make_zip

@@ -11,7 +11,7 @@ import pytest
 from altostratus.core.clock import SystemClock
 from altostratus.core.errors import AltoError
 from altostratus.core.events import EventBus
-from altostratus.lake.model import ObjectMeta, WriteCondition
+from altostratus.lake.objects import ObjectMeta, WriteCondition
 from altostratus.lake.service import LakeService
 from altostratus.storage.local_blobs import LocalBlobStore
 from altostratus.storage.metadata import MetadataStore

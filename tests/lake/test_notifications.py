@@ -16,12 +16,13 @@ import pytest
 
 from altostratus.app import Platform, build_platform, create_asgi_app
 from altostratus.auth.keys import Role
+from altostratus.core.caller import Caller
 from altostratus.core.clock import Clock, SystemClock
 from altostratus.core.events import Event
 from altostratus.core.settings import Settings
 from altostratus.lake import notifications
-from altostratus.lake.model import Caller, NotificationRule, ObjectMeta
 from altostratus.lake.multipart import MIN_PART_SIZE
+from altostratus.lake.objects import NotificationRule, ObjectMeta
 from tests.api.raw import build_signed
 
 NOW = dt.datetime(2026, 3, 4, 5, 6, 7, 891234, tzinfo=dt.UTC)

@@ -9,7 +9,7 @@ import pytest
 
 from altostratus.core.clock import SystemClock
 from altostratus.core.events import EventBus
-from altostratus.lake.model import ObjectMeta
+from altostratus.lake.objects import ObjectMeta
 from altostratus.lake.service import LakeService
 from altostratus.predict import InvalidInput, ReadOptions
 from altostratus.predict import lake_locations as module

@@ -10,8 +10,8 @@ from starlette.requests import Request
 
 from altostratus.api import aws_chunked, sigv4
 from altostratus.auth.keys import AccessKey
+from altostratus.core.caller import Caller
 from altostratus.core.errors import AltoError, BadRequest, RequestTooLarge
-from altostratus.lake.model import Caller
 
 
 class ContentSha256Mismatch(BadRequest):

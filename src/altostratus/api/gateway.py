@@ -18,12 +18,12 @@ from altostratus.api.aws_chunked import IncompleteBody
 from altostratus.api.context import Body, BodyLimit, Call, read_at_most
 from altostratus.api.errors import error_response
 from altostratus.api.function_access import s3_needs
-from altostratus.api.routing import RouteMatch
+from altostratus.api.operations import RouteMatch
 from altostratus.auth.keys import AccessKey, Role, function_may_call
+from altostratus.core.caller import Caller
 from altostratus.core.clock import Clock
 from altostratus.core.errors import AccessDenied, AltoError, BadRequest, MethodNotAllowed, UnknownOperation
 from altostratus.core.ids import request_id
-from altostratus.lake.model import Caller
 
 log = logging.getLogger(__name__)
 READ_OPERATION_PREFIXES = ("Get", "Head", "List", "Describe", "Select")

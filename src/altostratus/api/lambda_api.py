@@ -10,17 +10,16 @@ from typing import Any, TypeVar
 from altostratus.api.context import BodyLimit, Call
 from altostratus.api.model_adapters import Handler, Limit, RestJsonAdapter
 from altostratus.core.errors import NotImplementedOperation
-from altostratus.functions.deployment import CodeSource, LakeCode
-from altostratus.functions.errors import RequestEntityTooLarge
-from altostratus.functions.events import EventInvocations
-from altostratus.functions.model import (
+from altostratus.functions.definitions import (
     LATEST,
     MAX_ASYNC_PAYLOAD_BYTES,
     MAX_PAYLOAD_BYTES,
     FunctionConfig,
-    InvalidFunctionParameter,
-    PayloadTooLarge,
+    FunctionState,
 )
+from altostratus.functions.deployment import CodeSource, LakeCode
+from altostratus.functions.errors import InvalidFunctionParameter, PayloadTooLarge, RequestEntityTooLarge
+from altostratus.functions.events import EventInvocations
 from altostratus.functions.packaging import MAX_ZIPPED_BYTES
 from altostratus.functions.registry import Alias
 from altostratus.functions.service import FunctionsService
@@ -271,7 +270,7 @@ class LambdaApi:
     def _configuration(self, config: FunctionConfig, qualifier: str | None = None) -> dict[str, Any]:
         """FunctionConfiguration; the ARN carries the qualifier asked for, or the version if published."""
         shown_qualifier = qualifier or (None if config.version == LATEST else config.version)
-        failed = config.state == "Failed"
+        failed = config.state is FunctionState.FAILED
         return {
             "FunctionName": config.name,
             "FunctionArn": self._functions.arn(config.name, shown_qualifier),

@@ -17,7 +17,7 @@ from altostratus.api.context import Call
 from altostratus.api.model_adapters import Handler, JsonAdapter
 from altostratus.core import json_input
 from altostratus.core.errors import BadRequest, NotFound
-from altostratus.functions.model import FunctionNotFound
+from altostratus.functions.errors import FunctionNotFound
 from altostratus.functions.registry import InvocationRecord
 from altostratus.functions.service import FunctionsService
 

@@ -21,8 +21,9 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 from altostratus.auth.keys import AccessKey
+from altostratus.core.caller import Caller
 from altostratus.lake.errors import BucketAlreadyOwnedByYou, NoSuchBucket, NoSuchKey
-from altostratus.lake.model import Caller, ObjectMeta
+from altostratus.lake.objects import ObjectMeta
 from altostratus.lake.service import LakeService
 
 LOG_BUCKET = "alto-predict-logs"

@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response, StreamingResponse
 
 from altostratus.api.context import BodyLimit, Call
-from altostratus.api.routing import RestRouter, RouteMatch, json_operation, service_model
+from altostratus.api.operations import RestRouter, RouteMatch, json_operation, service_model
 from altostratus.api.shapes import ShapeCodec, decode_scalar
 from altostratus.core import json_input
 from altostratus.core.errors import (

@@ -25,8 +25,8 @@ from typing import Any
 from altostratus.api.context import Call
 from altostratus.api.model_adapters import Handler
 from altostratus.api.sagemaker_endpoints import list_query
+from altostratus.deploy.errors import InvalidValue
 from altostratus.deploy.gates import GatePolicy
-from altostratus.deploy.model import InvalidValue
 from altostratus.deploy.registry import Registry
 from altostratus.deploy.registry_names import parse_group
 from altostratus.deploy.registry_records import GateStatus, ListQuery, ModelGroup, ModelVersion, Page

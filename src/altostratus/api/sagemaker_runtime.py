@@ -14,7 +14,7 @@ from typing import Any
 from altostratus.api.context import BodyLimit, Call
 from altostratus.api.model_adapters import RequestEntityTooLarge, RestJsonAdapter
 from altostratus.core.errors import BadRequest
-from altostratus.deploy.model import DoesNotExist, InvalidValue
+from altostratus.deploy.errors import DoesNotExist, InvalidValue
 from altostratus.deploy.serving import EndpointRuntime, InvocationRequest
 
 # SageMaker Runtime's limit on an InvokeEndpoint request body (the Body shape's max in botocore's model).

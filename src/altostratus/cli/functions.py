@@ -20,7 +20,7 @@ from altostratus.cli.function_access import access
 from altostratus.cli.options import json_option, service_client
 from altostratus.cli.options import with_clients as with_clients_of
 from altostratus.cli.output import CommandFailed, format_time, print_json, print_table
-from altostratus.functions.model import DEFAULT_MEMORY, DEFAULT_TIMEOUT, RUNTIME
+from altostratus.functions.definitions import DEFAULT_MEMORY, DEFAULT_TIMEOUT, RUNTIME
 from altostratus.functions.names import parse_ref
 from altostratus.functions.packaging import zip_folder
 

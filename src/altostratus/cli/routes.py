@@ -15,7 +15,7 @@ import click
 from altostratus.cli.options import data_dir_option, json_option, load_settings, open_metadata
 from altostratus.cli.output import format_time, print_json, print_table
 from altostratus.core.clock import SystemClock
-from altostratus.functions.model import LATEST
+from altostratus.functions.definitions import LATEST
 from altostratus.functions.registry import FunctionRegistry
 from altostratus.functions.routes import ApiKey, Route, RouteStore
 

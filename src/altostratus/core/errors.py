@@ -104,6 +104,13 @@ class RequestTooLarge(AltoError):
     status = 413
 
 
+class PreconditionFailed(AltoError):
+    """At least one of the preconditions you specified did not hold (a service may name it its own way)."""
+
+    code = "PreconditionFailed"
+    status = 412
+
+
 class NotImplementedOperation(AltoError):
     """The operation is not implemented."""
 

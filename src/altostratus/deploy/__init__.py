@@ -1,7 +1,7 @@
 """Deploy: the model registry (versions, stages test/prod, promotion gates) and production endpoints with variants."""
 
+from altostratus.deploy.errors import DoesNotExist, InConflict, InUse, InvalidValue
 from altostratus.deploy.gates import Check, Evidence, GatePolicy, GateReport
-from altostratus.deploy.model import DoesNotExist, InConflict, InUse, InvalidValue
 from altostratus.deploy.model_store import MODEL_STORE_BUCKET, ArtifactRefused, ModelStore
 from altostratus.deploy.promotion import JOB_PROMOTE
 from altostratus.deploy.registry import Registry, UsageCheck

@@ -30,10 +30,10 @@ from sqlalchemy import Connection, delete, insert, select, update
 
 from altostratus.core.clock import Clock
 from altostratus.deploy.endpoints import EndpointService
+from altostratus.deploy.errors import DoesNotExist, InvalidValue
 from altostratus.deploy.experiment_records import ExperimentStore
 from altostratus.deploy.experiments import ExperimentReports
 from altostratus.deploy.hosting import EndpointStatus
-from altostratus.deploy.model import DoesNotExist, InvalidValue
 from altostratus.deploy.tallies import Tally
 from altostratus.storage.metadata import MetadataStore
 from altostratus.storage.schema import endpoint_canaries

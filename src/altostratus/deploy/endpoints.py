@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from altostratus.core.clock import Clock
 from altostratus.core.ids import arn
 from altostratus.deploy import hosting_records as records
+from altostratus.deploy.errors import DoesNotExist, InUse, InvalidValue
 from altostratus.deploy.hosting import (
     Endpoint,
     EndpointConfig,
@@ -33,7 +34,6 @@ from altostratus.deploy.hosting import (
     check_weight,
 )
 from altostratus.deploy.hosting_records import AuditEntry
-from altostratus.deploy.model import DoesNotExist, InUse, InvalidValue
 from altostratus.deploy.registry_records import ListQuery, Page
 from altostratus.deploy.runners import ModelLoader, ModelRunner
 from altostratus.jobs import JobContext, JobQueue, JobWaitTimeout

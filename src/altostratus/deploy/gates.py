@@ -29,7 +29,7 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from altostratus.deploy.model import InvalidValue
+from altostratus.deploy.errors import InvalidValue
 from altostratus.functions.service import FunctionsService
 
 # The metric names a policy may use, and whether a larger value is better.

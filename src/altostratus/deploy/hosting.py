@@ -17,7 +17,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from altostratus.deploy.model import InvalidValue
+from altostratus.deploy.errors import InvalidValue
 
 NAME_PATTERN = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")
 MAX_VARIANTS = 10

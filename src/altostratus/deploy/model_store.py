@@ -13,9 +13,10 @@ import dataclasses
 import hashlib
 from collections.abc import Iterable
 
-from altostratus.deploy.model import InvalidValue
+from altostratus.core.caller import Caller
+from altostratus.deploy.errors import InvalidValue
 from altostratus.lake.errors import BucketAlreadyOwnedByYou, NoSuchBucket, NoSuchKey
-from altostratus.lake.model import Caller, ObjectMeta
+from altostratus.lake.objects import ObjectMeta
 from altostratus.lake.service import LakeService
 
 MODEL_STORE_BUCKET = "alto-model-store"

@@ -16,9 +16,9 @@ from collections.abc import Iterator
 from typing import Protocol
 
 from altostratus.core.clock import Clock
+from altostratus.deploy.errors import InvalidValue
 from altostratus.deploy.experiment_records import ExperimentStore
 from altostratus.deploy.hosting import NAME_PATTERN
-from altostratus.deploy.model import InvalidValue
 from altostratus.lake.errors import NoSuchBucket
 from altostratus.lake.service import LakeService
 

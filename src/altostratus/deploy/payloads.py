@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from altostratus.core import json_input
-from altostratus.deploy.model import InvalidValue
+from altostratus.deploy.errors import InvalidValue
 
 JSON = "application/json"
 CSV = "text/csv"

@@ -16,12 +16,13 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from altostratus.core.caller import Caller
 from altostratus.core.clock import Clock
 from altostratus.core.errors import NotFound
 from altostratus.core.ids import short_id
 from altostratus.deploy import registry_records as records
+from altostratus.deploy.errors import DoesNotExist, InConflict, InvalidValue
 from altostratus.deploy.gates import GatePolicy
-from altostratus.deploy.model import DoesNotExist, InConflict, InvalidValue
 from altostratus.deploy.model_store import ModelStore
 from altostratus.deploy.promotion import JOB_PROMOTE, MAX_DESCRIPTION, Promotions, Step
 from altostratus.deploy.registry_names import check_group_name, group_arn, parse_version, version_arn
@@ -29,7 +30,6 @@ from altostratus.deploy.registry_records import GateStatus, ListQuery, ModelGrou
 from altostratus.deploy.sources import ArtifactSources
 from altostratus.deploy.stages import Event, EventKind, ProdInterval, Stage, prod_at, prod_timeline
 from altostratus.jobs import JobContext
-from altostratus.lake.model import Caller
 from altostratus.predict import ArtifactCorrupt, Predictor, PredictService
 from altostratus.predict.artifacts import load_model
 from altostratus.storage.metadata import MetadataStore

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from altostratus.core.ids import arn
-from altostratus.deploy.model import InvalidValue
+from altostratus.deploy.errors import InvalidValue
 
 GROUP_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")
 _ARN_PREFIX = re.compile(r"arn:aws[a-z\-]*:sagemaker:[a-z0-9\-]*:[0-9]{12}:(?P<kind>[a-z\-]+)/(?P<rest>.+)")

@@ -23,7 +23,7 @@ from typing import Protocol
 from altostratus.core.clock import Clock
 from altostratus.core.errors import AltoError
 from altostratus.deploy.endpoints import EndpointService
-from altostratus.deploy.model import DoesNotExist, InvalidValue
+from altostratus.deploy.errors import DoesNotExist, InvalidValue
 from altostratus.deploy.payloads import (
     answer_type,
     check_content_type,

@@ -16,11 +16,11 @@ from typing import Any
 
 from altostratus.core import json_input
 from altostratus.core.errors import NotFound
+from altostratus.deploy.errors import InvalidValue
 from altostratus.deploy.gates import metric_values, metrics_from_document
-from altostratus.deploy.model import InvalidValue
 from altostratus.deploy.model_store import ArtifactRefused
 from altostratus.lake.errors import NoSuchBucket, NoSuchKey
-from altostratus.lake.model import ObjectInfo
+from altostratus.lake.objects import ObjectInfo
 from altostratus.lake.service import LakeService
 from altostratus.predict import ArtifactCorrupt, ListQuery, Model, PredictService, Status
 from altostratus.predict.artifacts import load_model

@@ -18,8 +18,8 @@ import itertools
 import math
 from collections.abc import Callable, Sequence
 
+from altostratus.deploy.errors import InvalidValue
 from altostratus.deploy.hosting import Variant
-from altostratus.deploy.model import InvalidValue
 
 _HASH_SPAN = float(2**64)
 

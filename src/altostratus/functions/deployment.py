@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from altostratus.core.errors import AltoError
+from altostratus.functions.definitions import FunctionConfig, FunctionState
 from altostratus.functions.dependencies import DependencyInstaller
-from altostratus.functions.errors import DependencyInstallFailed, ResourceConflict
-from altostratus.functions.model import FunctionConfig, InvalidFunctionParameter
+from altostratus.functions.errors import DependencyInstallFailed, InvalidFunctionParameter, ResourceConflict
 from altostratus.functions.packaging import (
     MAX_UNZIPPED_BYTES,
     REQUIREMENTS_FILE,
@@ -79,19 +79,19 @@ class CodeDeployment:
         if config.requirements_key:
             if deps_dir is None and not self._dependencies.is_installed(config.requirements_key):
                 return dataclasses.replace(
-                    config, state="Pending", state_reason=PENDING_REASON, state_reason_code="Creating"
+                    config, state=FunctionState.PENDING, state_reason=PENDING_REASON, state_reason_code="Creating"
                 )
             folders.append(deps_dir or self._dependencies.folder(config.requirements_key))
         problem = handler_problem(config.handler, folders)
         if problem is not None:
             return dataclasses.replace(
-                config, state="Failed", state_reason=problem, state_reason_code="InvalidConfiguration"
+                config, state=FunctionState.FAILED, state_reason=problem, state_reason_code="InvalidConfiguration"
             )
-        return dataclasses.replace(config, state="Active", state_reason="", state_reason_code="")
+        return dataclasses.replace(config, state=FunctionState.ACTIVE, state_reason="", state_reason_code="")
 
     def queue_install_if_pending(self, config: FunctionConfig) -> None:
         """Submit the job that installs a Pending version's requirements (installing twice costs nothing)."""
-        if config.state != "Pending":
+        if config.state is not FunctionState.PENDING:
             return
         payload = {
             "function": config.name,

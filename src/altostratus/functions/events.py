@@ -25,15 +25,8 @@ from altostratus.core.errors import AltoError
 from altostratus.core.ids import request_id as new_request_id
 from altostratus.functions import lineage
 from altostratus.functions.dead_letters import DeadLetters
-from altostratus.functions.errors import InvalidRequestContent, RecursiveInvocation
-from altostratus.functions.model import (
-    LATEST,
-    MAX_ASYNC_PAYLOAD_BYTES,
-    FunctionNotFound,
-    InvocationType,
-    PayloadTooLarge,
-    error_document,
-)
+from altostratus.functions.definitions import LATEST, MAX_ASYNC_PAYLOAD_BYTES, InvocationType, error_document
+from altostratus.functions.errors import FunctionNotFound, InvalidRequestContent, PayloadTooLarge, RecursiveInvocation
 from altostratus.functions.names import parse_ref
 from altostratus.functions.registry import InvocationRecord
 from altostratus.functions.service import FunctionsService

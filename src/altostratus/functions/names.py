@@ -6,7 +6,8 @@ import dataclasses
 import re
 
 from altostratus.core.ids import arn
-from altostratus.functions.model import LATEST, InvalidFunctionParameter
+from altostratus.functions.definitions import LATEST
+from altostratus.functions.errors import InvalidFunctionParameter
 
 NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 ALIAS = re.compile(r"(?!\d+$)[A-Za-z0-9_-]{1,128}")

@@ -16,8 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
 from altostratus.functions import requirements
-from altostratus.functions.errors import RequestEntityTooLarge
-from altostratus.functions.model import InvalidCode, InvalidFunctionParameter
+from altostratus.functions.errors import InvalidCode, InvalidFunctionParameter, RequestEntityTooLarge
 from altostratus.functions.sharing import share
 from altostratus.storage.blobs import BlobStore, put_chunks
 

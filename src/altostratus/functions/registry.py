@@ -19,8 +19,8 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 from sqlalchemy import Connection, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from altostratus.functions.errors import ResourceConflict, revision_mismatch
-from altostratus.functions.model import LATEST, FunctionConfig, FunctionExists, FunctionNotFound
+from altostratus.functions.definitions import LATEST, FunctionConfig, FunctionState
+from altostratus.functions.errors import FunctionExists, FunctionNotFound, ResourceConflict, revision_mismatch
 from altostratus.storage.metadata import MetadataStore
 from altostratus.storage.schema import function_aliases, function_invocations, function_versions, functions
 
@@ -330,7 +330,7 @@ class FunctionRegistry:
 
     @_changes
     def settle_pending(
-        self, name: str, requirements_key: str, resolve: Callable[[FunctionConfig], tuple[str, str, str]]
+        self, name: str, requirements_key: str, resolve: Callable[[FunctionConfig], tuple[FunctionState, str, str]]
     ) -> int:
         """Give each Pending version of the function with these requirements the state resolve(version) returns.
 
@@ -342,7 +342,7 @@ class FunctionRegistry:
                 select(function_versions).where(
                     function_versions.c.function_name == name,
                     function_versions.c.requirements_key == requirements_key,
-                    function_versions.c.state == "Pending",
+                    function_versions.c.state == FunctionState.PENDING,
                 )
             ).all()
         settled = 0
@@ -355,7 +355,7 @@ class FunctionRegistry:
                         function_versions.c.function_name == name,
                         function_versions.c.version == config.version,
                         function_versions.c.revision_id == config.revision_id,
-                        function_versions.c.state == "Pending",
+                        function_versions.c.state == FunctionState.PENDING,
                     )
                     .values(state=state, state_reason=reason, state_reason_code=code)
                 )
@@ -526,6 +526,7 @@ def _row(config: FunctionConfig) -> dict[str, Any]:
 def _config(row: Mapping[Any, Any]) -> FunctionConfig:
     values = dict(row)
     values["name"] = values.pop("function_name")
+    values["state"] = FunctionState(values["state"])
     return FunctionConfig(**values)
 
 

@@ -12,7 +12,7 @@ import re
 
 from packaging.requirements import InvalidRequirement, Requirement
 
-from altostratus.functions.model import InvalidCode
+from altostratus.functions.errors import InvalidCode
 
 FILE = "requirements.txt"
 HASH_OPTION = re.compile(r"--hash[= ](sha256|sha384|sha512):[0-9a-fA-F]+")

@@ -17,9 +17,7 @@ from altostratus.core.errors import AltoError, NotImplementedOperation
 from altostratus.core.ids import request_id as new_request_id
 from altostratus.functions import validation
 from altostratus.functions.cache import ReadCache
-from altostratus.functions.deployment import CodeDeployment, CodeSource
-from altostratus.functions.errors import InvalidRequestContent, ResourceConflict, revision_mismatch
-from altostratus.functions.model import (
+from altostratus.functions.definitions import (
     DEFAULT_EPHEMERAL,
     DEFAULT_MEMORY,
     DEFAULT_TIMEOUT,
@@ -27,13 +25,20 @@ from altostratus.functions.model import (
     MAX_PAYLOAD_BYTES,
     RUNTIME,
     FunctionConfig,
-    FunctionNotFound,
-    InvalidFunctionParameter,
+    FunctionState,
     Invocation,
     InvocationType,
     Outcome,
-    PayloadTooLarge,
     RunSpec,
+)
+from altostratus.functions.deployment import CodeDeployment, CodeSource
+from altostratus.functions.errors import (
+    FunctionNotFound,
+    InvalidFunctionParameter,
+    InvalidRequestContent,
+    PayloadTooLarge,
+    ResourceConflict,
+    revision_mismatch,
 )
 from altostratus.functions.names import FunctionRef, check_alias_name, function_arn, parse_ref
 from altostratus.functions.registry import Alias, FunctionRegistry, InvocationRecord, new_revision_id
@@ -330,8 +335,8 @@ class FunctionsService:
     def check_invocable(self, name: str, qualifier: str | None = None) -> FunctionConfig:
         """The version an invocation would run; ResourceConflictException unless it is Active (DryRun)."""
         config = self._pick_routed(parse_ref(name, qualifier))
-        if config.state != "Active":
-            reason = f" ({config.state_reason})" if config.state == "Failed" else ""
+        if config.state is not FunctionState.ACTIVE:
+            reason = f" ({config.state_reason})" if config.state is FunctionState.FAILED else ""
             raise ResourceConflict(
                 "The operation cannot be performed at this time. "
                 f"The function is currently in the following state: {config.state}{reason}"
@@ -411,9 +416,9 @@ class FunctionsService:
         name, key = str(payload["function"]), str(payload["requirements_key"])
         deps_dir, failure = self._deployment.install(payload)
 
-        def resolve(config: FunctionConfig) -> tuple[str, str, str]:
+        def resolve(config: FunctionConfig) -> tuple[FunctionState, str, str]:
             if deps_dir is None:
-                return "Failed", failure, "DependencyError"
+                return FunctionState.FAILED, failure, "DependencyError"
             after = self._deployment.settled(config, deps_dir)
             return after.state, after.state_reason, after.state_reason_code
 

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from altostratus.functions.dead_letters import TARGET_FORMS, is_valid_target
-from altostratus.functions.model import (
+from altostratus.functions.definitions import (
     LATEST,
     MAX_EPHEMERAL,
     MAX_MEMORY,
@@ -15,8 +15,8 @@ from altostratus.functions.model import (
     MIN_EPHEMERAL,
     MIN_MEMORY,
     RUNTIME,
-    InvalidFunctionParameter,
 )
+from altostratus.functions.errors import InvalidFunctionParameter
 from altostratus.functions.packaging import check_handler
 
 # Handlers run on this server's Python; any python3.x Lambda names is accepted so existing templates deploy.

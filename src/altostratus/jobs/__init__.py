@@ -1,7 +1,7 @@
 """Jobs: long or deferred work kept in the metadata store and run by leased workers (at least once)."""
 
 from altostratus.jobs.doorbell import Doorbell
-from altostratus.jobs.model import Job, JobIdConflict, JobNotFound, JobState, JobWaitTimeout, LeaseLost
+from altostratus.jobs.job import Job, JobIdConflict, JobNotFound, JobState, JobWaitTimeout, LeaseLost
 from altostratus.jobs.queue import JobQueue
 from altostratus.jobs.runner import (
     JobContext,

@@ -22,7 +22,7 @@ from altostratus.core.clock import Clock
 from altostratus.core.errors import InvalidArgument
 from altostratus.core.ids import short_id
 from altostratus.jobs.doorbell import Doorbell
-from altostratus.jobs.model import Job, JobIdConflict, JobNotFound, JobState, JobWaitTimeout, LeaseLost
+from altostratus.jobs.job import Job, JobIdConflict, JobNotFound, JobState, JobWaitTimeout, LeaseLost
 from altostratus.storage.metadata import MetadataStore
 from altostratus.storage.schema import jobs
 

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 from altostratus.core.clock import Clock
 from altostratus.core.errors import AltoError, ConfigurationError, Conflict, InvalidArgument
 from altostratus.core.ids import short_id
-from altostratus.jobs.model import Job, JobState, LeaseLost
+from altostratus.jobs.job import Job, JobState, LeaseLost
 from altostratus.jobs.queue import JobQueue
 
 log = logging.getLogger(__name__)

@@ -90,13 +90,6 @@ class InvalidRange(AltoError):
     status = 416
 
 
-class PreconditionFailed(AltoError):
-    """At least one of the preconditions you specified did not hold."""
-
-    code = "PreconditionFailed"
-    status = 412
-
-
 class ConditionalRequestConflict(AltoError):
     """A conditional write raced another write of the same key; it may be retried."""
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, select
 
-from altostratus.lake.model import Listing, ObjectInfo
+from altostratus.lake.objects import Listing, ObjectInfo
 from altostratus.lake.records import to_object
 from altostratus.storage.schema import objects
 

@@ -7,13 +7,14 @@ from collections.abc import Sequence
 
 from sqlalchemy import Connection, delete, insert, select, update
 
+from altostratus.core.caller import Caller
 from altostratus.core.errors import InvalidArgument
 from altostratus.core.ids import token
 from altostratus.lake import records
 from altostratus.lake.checksums import Checksums, check_content_md5
 from altostratus.lake.errors import EntityTooSmall, InvalidPart, InvalidPartOrder, NoSuchUpload
-from altostratus.lake.model import Caller, ObjectInfo, ObjectMeta, Part, Upload, WriteCondition
 from altostratus.lake.names import check_key
+from altostratus.lake.objects import ObjectInfo, ObjectMeta, Part, Upload, WriteCondition
 from altostratus.lake.service import LakeService, StreamingWriter, new_blob_key
 from altostratus.storage.blobs import concat
 from altostratus.storage.schema import parts, uploads

@@ -8,8 +8,9 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import quote_plus
 
+from altostratus.core.caller import Caller
 from altostratus.core.errors import InvalidArgument
-from altostratus.lake.model import Caller, NotificationRule, ObjectInfo
+from altostratus.lake.objects import NotificationRule, ObjectInfo
 
 TOPIC = "lake.notification"
 # Every object change, whatever the rules: {"event", "bucket", "key", "etag"} (pipelines re-run on new data).

@@ -7,9 +7,10 @@ from typing import Any
 from sqlalchemy import Connection, RowMapping, bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from altostratus.lake.errors import NoSuchBucket, NoSuchKey, PreconditionFailed
-from altostratus.lake.model import Bucket, NotificationRule, ObjectInfo, ObjectMeta, WriteCondition
+from altostratus.core.errors import PreconditionFailed
+from altostratus.lake.errors import NoSuchBucket, NoSuchKey
 from altostratus.lake.notifications import rules_from_json
+from altostratus.lake.objects import Bucket, NotificationRule, ObjectInfo, ObjectMeta, WriteCondition
 from altostratus.storage.schema import buckets, objects
 
 # The statements on every request's path are built once: building one costs more than running it on

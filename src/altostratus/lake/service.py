@@ -10,6 +10,7 @@ from types import TracebackType
 from sqlalchemy import Connection, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from altostratus.core.caller import Caller
 from altostratus.core.clock import Clock
 from altostratus.core.errors import BadRequest, InvalidArgument
 from altostratus.core.events import EventBus
@@ -17,16 +18,8 @@ from altostratus.lake import notifications, records
 from altostratus.lake.checksums import Checksums, check_content_md5
 from altostratus.lake.errors import BucketAlreadyOwnedByYou, BucketNotEmpty, ConditionalRequestConflict
 from altostratus.lake.listing import list_page
-from altostratus.lake.model import (
-    Bucket,
-    Caller,
-    Listing,
-    NotificationRule,
-    ObjectInfo,
-    ObjectMeta,
-    WriteCondition,
-)
 from altostratus.lake.names import check_bucket_name, check_key
+from altostratus.lake.objects import Bucket, Listing, NotificationRule, ObjectInfo, ObjectMeta, WriteCondition
 from altostratus.storage.blobs import BlobInfo, BlobStore, BlobWriter
 from altostratus.storage.metadata import MetadataStore
 from altostratus.storage.schema import buckets, objects, parts, uploads

@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from altostratus.core.caller import Caller
 from altostratus.core.errors import AltoError
 from altostratus.deploy import DoesNotExist, ModelVersion, Registry, Stage
 from altostratus.deploy.endpoints import EndpointService
@@ -27,7 +28,7 @@ from altostratus.deploy.gates import metric_values
 from altostratus.deploy.hosting import Endpoint, EndpointStatus, VariantSpec
 from altostratus.functions.service import FunctionsService
 from altostratus.jobs import JobContext
-from altostratus.lake.model import Caller, ObjectMeta
+from altostratus.lake.objects import ObjectMeta
 from altostratus.lake.service import LakeService
 from altostratus.pipelines.runs import STEP_JOB, PipelineRuns, State
 from altostratus.pipelines.spec import PipelineSpec

@@ -11,8 +11,9 @@ import dataclasses
 from collections.abc import Iterator, Sequence
 from types import TracebackType
 
+from altostratus.core.caller import Caller
 from altostratus.lake.errors import NoSuchBucket, NoSuchKey
-from altostratus.lake.model import Caller, ObjectInfo, ObjectMeta
+from altostratus.lake.objects import ObjectInfo, ObjectMeta
 from altostratus.lake.service import LakeService, ObjectWriter
 from altostratus.predict.datasources import CsvSource
 from altostratus.predict.errors import InvalidInput

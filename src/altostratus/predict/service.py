@@ -19,7 +19,7 @@ from typing import Any
 from altostratus.core.clock import Clock
 from altostratus.core.ids import short_id
 from altostratus.jobs import JobContext, JobQueue
-from altostratus.jobs.model import JobNotFound, JobState
+from altostratus.jobs.job import JobNotFound, JobState
 from altostratus.predict.artifacts import load_model
 from altostratus.predict.errors import IdempotentParameterMismatch, InvalidInput, PredictorNotMounted
 from altostratus.predict.fitted import FittedModel

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from altostratus.functions.model import Outcome
+from altostratus.functions.definitions import Outcome
 from altostratus.functions.routes import RoutesService, RouteStore
 from altostratus.functions.service import InvokeResult
 from altostratus.storage.metadata import MetadataStore

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from altostratus.functions.model import FunctionNotFound, PayloadTooLarge
+from altostratus.functions.errors import FunctionNotFound, PayloadTooLarge
 from altostratus.functions.routes import (
     MAX_BODY_BYTES,
     BodyTooLarge,

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from altostratus.core.settings import SANDBOX_UIDS, Settings
-from altostratus.functions.model import LATEST, Invocation, Outcome, RunSpec
+from altostratus.functions.definitions import LATEST, Invocation, Outcome, RunSpec
 from altostratus.functions.runtime import ProcessRuntime, WorkerOptions
 from altostratus.functions.runtime.host import WorkerHost
 from altostratus.functions.runtime.process import WORKER_PROGRAM, unsandboxed_host

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from typing import Any, Protocol
 
-from altostratus.functions.model import Outcome, RunSpec
+from altostratus.functions.definitions import Outcome, RunSpec
 
 
 class Deploy(Protocol):

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
-from altostratus.functions.model import MAX_PAYLOAD_BYTES, Invocation, Outcome, RunSpec
+from altostratus.functions.definitions import MAX_PAYLOAD_BYTES, Invocation, Outcome, RunSpec
 from altostratus.functions.runtime import ProcessRuntime, WorkerStartFailed
 
 from .helpers import Deploy, error, result

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from altostratus.functions.model import Outcome
+from altostratus.functions.definitions import Outcome
 
 from .helpers import WHO, Deploy, gone_soon, result
 
@@ -31,7 +31,7 @@ def test_a_worker_outlives_the_thread_that_started_it(deploy: Deploy, invoke: In
 SERVER = """
 import os, sys, threading, time
 from pathlib import Path
-from altostratus.functions.model import Invocation, RunSpec
+from altostratus.functions.definitions import Invocation, RunSpec
 from altostratus.functions.runtime import ProcessRuntime, WorkerOptions
 from tests.functions.runtime.conftest import make_host
 from altostratus.functions.sandbox import probe

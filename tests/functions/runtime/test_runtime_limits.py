@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Callable
 from textwrap import dedent
 
-from altostratus.functions.model import Outcome
+from altostratus.functions.definitions import Outcome
 from altostratus.functions.runtime import ProcessRuntime
 
 from .helpers import WHO, WORKER, Deploy, all_gone_soon, error, process_exists, result

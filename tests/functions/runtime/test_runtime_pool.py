@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from altostratus.functions.model import Invocation, Outcome, RunSpec
+from altostratus.functions.definitions import Invocation, Outcome, RunSpec
 from altostratus.functions.runtime import ProcessRuntime, RuntimeClosed
 
 from .conftest import MakeRuntime

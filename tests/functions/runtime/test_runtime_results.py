@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import pytest
 
-from altostratus.functions.model import Outcome, RunSpec
+from altostratus.functions.definitions import Outcome, RunSpec
 
 from .helpers import Deploy, result
 

@@ -51,7 +51,7 @@ RUNNER = """
 import json, os, sys, time, uuid
 from pathlib import Path
 sys.path.insert(0, sys.argv[1])
-from altostratus.functions.model import Invocation, RunSpec
+from altostratus.functions.definitions import Invocation, RunSpec
 from altostratus.functions.runtime import ProcessRuntime, WorkerOptions
 from altostratus.functions.runtime.process import WORKER_PROGRAM
 from altostratus.functions.sandbox import probe

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from starlette.responses import Response
 
 from altostratus.api.context import BodyLimit, Call
-from altostratus.api.routing import RestRouter, RouteMatch, service_model
+from altostratus.api.operations import RestRouter, RouteMatch, service_model
 from altostratus.api.s3 import buckets, multipart, objects
 from altostratus.api.s3.headers import refuse_encryption
 from altostratus.api.s3.services import S3Services

@@ -16,7 +16,7 @@ from altostratus.api.s3.services import S3Services
 from altostratus.api.s3.xml import NAMESPACE, children, element, fields, iso, parse, text, xml_response
 from altostratus.core.errors import InvalidArgument
 from altostratus.core.ids import short_id
-from altostratus.lake.model import Listing, NotificationRule
+from altostratus.lake.objects import Listing, NotificationRule
 
 Encoder = Callable[[str], str]
 

@@ -8,9 +8,9 @@ from collections.abc import Mapping
 from email.utils import parsedate_to_datetime
 
 from altostratus.api.s3.xml import http_date
-from altostratus.core.errors import InvalidArgument, NotImplementedOperation
-from altostratus.lake.errors import InvalidRange, NotModified, PreconditionFailed
-from altostratus.lake.model import ObjectInfo, ObjectMeta, WriteCondition
+from altostratus.core.errors import InvalidArgument, NotImplementedOperation, PreconditionFailed
+from altostratus.lake.errors import InvalidRange, NotModified
+from altostratus.lake.objects import ObjectInfo, ObjectMeta, WriteCondition
 
 STORED_HEADERS = ("cache-control", "content-disposition", "content-encoding", "content-language", "expires")
 META_PREFIX = "x-amz-meta-"

@@ -11,7 +11,7 @@ from altostratus.api.s3.objects import claimed_checksums, parse_copy_source, req
 from altostratus.api.s3.services import S3Services
 from altostratus.api.s3.xml import MalformedXML, children, element, fields, iso, parse, text, xml_response
 from altostratus.core.errors import BadRequest, InvalidArgument
-from altostratus.lake.model import Part
+from altostratus.lake.objects import Part
 
 MAX_INT = 2**31 - 1
 

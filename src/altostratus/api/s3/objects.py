@@ -18,9 +18,9 @@ from altostratus.api.s3.headers import (
 )
 from altostratus.api.s3.services import S3Services
 from altostratus.api.s3.xml import MalformedXML, children, element, fields, iso, parse, text, xml_response
-from altostratus.core.errors import AltoError, BadRequest, InvalidArgument
-from altostratus.lake.errors import NotModified, PreconditionFailed
-from altostratus.lake.model import ObjectInfo
+from altostratus.core.errors import AltoError, BadRequest, InvalidArgument, PreconditionFailed
+from altostratus.lake.errors import NotModified
+from altostratus.lake.objects import ObjectInfo
 from altostratus.lake.service import StreamingWriter
 
 CHECKSUM_PREFIX = "x-amz-checksum-"

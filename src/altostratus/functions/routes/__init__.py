@@ -1,7 +1,6 @@
 """Routes: HTTP requests under /api/ invoke functions, as API Gateway HTTP APIs with Lambda proxy integration do."""
 
-from altostratus.functions.routes.limits import RateLimiter
-from altostratus.functions.routes.model import (
+from altostratus.functions.routes.definitions import (
     MAX_BODY_BYTES,
     METHODS,
     ApiKey,
@@ -19,6 +18,7 @@ from altostratus.functions.routes.model import (
     Throttled,
     Unauthorized,
 )
+from altostratus.functions.routes.limits import RateLimiter
 from altostratus.functions.routes.paths import InvalidRoute, PathTemplate
 from altostratus.functions.routes.proxy import EventContext, ProxyRequest, ProxyResponse, build_event, map_response
 from altostratus.functions.routes.service import CACHE_SECONDS, RoutesService

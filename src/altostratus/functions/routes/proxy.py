@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from altostratus.core import json_input
-from altostratus.functions.routes.model import IntegrationFailed, Route
+from altostratus.functions.routes.definitions import IntegrationFailed, Route
 
 PAYLOAD_VERSION = "2.0"
 STAGE = "$default"

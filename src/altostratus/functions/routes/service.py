@@ -9,15 +9,9 @@ from typing import Protocol
 from altostratus.core import json_input
 from altostratus.core.clock import Clock
 from altostratus.core.errors import AltoError
-from altostratus.functions.model import PayloadTooLarge
+from altostratus.functions.errors import PayloadTooLarge
+from altostratus.functions.routes.definitions import MAX_BODY_BYTES, ApiKey, BodyTooLarge, IntegrationFailed, Throttled
 from altostratus.functions.routes.limits import RateLimiter
-from altostratus.functions.routes.model import (
-    MAX_BODY_BYTES,
-    ApiKey,
-    BodyTooLarge,
-    IntegrationFailed,
-    Throttled,
-)
 from altostratus.functions.routes.proxy import EventContext, ProxyRequest, ProxyResponse, build_event, map_response
 from altostratus.functions.routes.store import RouteStore
 from altostratus.functions.routes.table import RouteMatch, RouteTable

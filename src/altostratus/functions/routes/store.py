@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from altostratus.core.clock import Clock
 from altostratus.functions.names import parse_ref
-from altostratus.functions.routes.model import (
+from altostratus.functions.routes.definitions import (
     ApiKey,
     ApiKeyNotFound,
     InvalidApiKey,

@@ -6,7 +6,7 @@ import dataclasses
 import hashlib
 from collections.abc import Iterable, Mapping
 
-from altostratus.functions.routes.model import ANY, ApiKey, Forbidden, NoRoute, Route
+from altostratus.functions.routes.definitions import ANY, ApiKey, Forbidden, NoRoute, Route
 from altostratus.functions.routes.paths import PathTemplate, split_path
 
 

@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-from altostratus.functions.model import RunSpec
+from altostratus.functions.definitions import RunSpec
 from altostratus.functions.runtime.spawner import SPAWNER
 
 _PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024

@@ -17,7 +17,7 @@ import time
 from types import TracebackType
 
 from altostratus.core.errors import AltoError
-from altostratus.functions.model import Invocation, Outcome, RunSpec
+from altostratus.functions.definitions import Invocation, Outcome, RunSpec
 from altostratus.functions.runtime.process import WorkerOptions, WorkerProcess
 
 DEFAULT_MAX_PER_FUNCTION = 10

@@ -38,7 +38,7 @@ from pathlib import Path
 
 from altostratus.core.errors import AltoError
 from altostratus.core.ids import arn
-from altostratus.functions.model import LATEST, MAX_PAYLOAD_BYTES, Invocation, Outcome, RunSpec, error_document
+from altostratus.functions.definitions import LATEST, MAX_PAYLOAD_BYTES, Invocation, Outcome, RunSpec, error_document
 from altostratus.functions.runtime import worker_main
 from altostratus.functions.runtime.host import RunningWorker, UnsandboxedHost, WorkerHost, WorkerView
 from altostratus.functions.runtime.logs import DEFAULT_LOG_LIMIT, BoundedLog, Report, render

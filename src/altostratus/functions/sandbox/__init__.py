@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from altostratus.core.errors import AltoError
-from altostratus.functions.model import RunSpec
+from altostratus.functions.definitions import RunSpec
 from altostratus.functions.runtime.host import RunningWorker, WorkerView
 from altostratus.functions.sandbox.bubblewrap import BubblewrapHost, SandboxFailed, SandboxTools
 from altostratus.functions.sandbox.channels import ApiChannels

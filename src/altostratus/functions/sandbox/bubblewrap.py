@@ -31,7 +31,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from altostratus.functions.model import RunSpec
+from altostratus.functions.definitions import RunSpec
 from altostratus.functions.runtime.host import RunningWorker, WorkerView, exited_unreaped
 from altostratus.functions.runtime.spawner import SPAWNER
 from altostratus.functions.sandbox import tree

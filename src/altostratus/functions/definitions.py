@@ -11,8 +11,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from altostratus.core.errors import AltoError, BadRequest, Conflict, NotFound
-
 RUNTIME = "python3.11"
 MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
 # Lambda raised the Event (asynchronous) limit from 256 KB to 1 MB in October 2025 (Invoke's reference page).
@@ -27,35 +25,12 @@ MIN_EPHEMERAL, MAX_EPHEMERAL = 512, 10240
 LATEST = "$LATEST"
 
 
-class FunctionNotFound(NotFound):
-    """The function does not exist."""
+class FunctionState(enum.StrEnum):
+    """Where a function version is in its life (Lambda's State): its code and requirements ready or not."""
 
-    code = "ResourceNotFoundException"
-
-
-class FunctionExists(Conflict):
-    """A function of that name exists already."""
-
-    code = "ResourceConflictException"
-
-
-class InvalidFunctionParameter(BadRequest):
-    """A parameter of the function is not valid."""
-
-    code = "InvalidParameterValueException"
-
-
-class PayloadTooLarge(AltoError):
-    """The request payload exceeded the Invoke request body JSON input quota."""
-
-    code = "RequestTooLargeException"
-    status = 413
-
-
-class InvalidCode(BadRequest):
-    """The code package is not a valid zip file or lacks the handler's module."""
-
-    code = "InvalidParameterValueException"
+    PENDING = "Pending"
+    ACTIVE = "Active"
+    FAILED = "Failed"
 
 
 class InvocationType(enum.StrEnum):
@@ -84,7 +59,7 @@ class FunctionConfig:
     dead_letter_target: str = ""
     revision_id: str = ""
     last_modified: dt.datetime = dataclasses.field(default_factory=lambda: dt.datetime.now(dt.UTC))
-    state: str = "Active"
+    state: FunctionState = FunctionState.ACTIVE
     state_reason: str = ""
     state_reason_code: str = ""
     runtime: str = RUNTIME
