@@ -11,6 +11,7 @@ import json
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from typing import Any
 
+from botocore import xform_name
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response, StreamingResponse
 
@@ -36,6 +37,16 @@ Limit = BodyLimit | Callable[[Mapping[str, str]], BodyLimit]
 # served here are far smaller (Amazon ML's DataSchema and Recipe: 131,071 bytes; a model card: 100,000
 # characters); operations that carry data (Lambda's Invoke and code, SageMaker's InvokeEndpoint) name theirs.
 DEFAULT_BODY_BYTES = 1024 * 1024
+
+
+def operation_handlers(api: object, service: str) -> dict[str, Handler]:
+    """The methods of `api` that are operations of the service, by operation name (CreateFunction: create_function).
+
+    An AWS service's handlers are one class whose methods are its operations, named as boto3 names them.
+    """
+    operations = service_model(service)["operations"]
+    found = {name: getattr(api, xform_name(name), None) for name in operations}
+    return {name: method for name, method in found.items() if callable(method)}
 
 
 class RequestEntityTooLarge(AltoError):
