@@ -18,6 +18,7 @@ import uvicorn
 from click.testing import CliRunner
 
 from altostratus import app
+from altostratus.app.sandboxes import Sandboxes
 from altostratus.auth.keys import KeyStore, Role, write_credentials_file
 from altostratus.cli import serve as serve_module
 from altostratus.cli.main import cli
@@ -99,8 +100,8 @@ class FakePlatform:
     keys: KeyStore
     store: MetadataStore
     calls: list[str] = dataclasses.field(default_factory=list)
-    sandboxes: app.Sandboxes = dataclasses.field(
-        default_factory=lambda: app.Sandboxes(None, None, unsandboxed_host(), "http://127.0.0.1:1")
+    sandboxes: Sandboxes = dataclasses.field(
+        default_factory=lambda: Sandboxes(None, None, unsandboxed_host(), "http://127.0.0.1:1")
     )
 
     def start(self) -> None:

@@ -6,7 +6,7 @@ import asyncio
 import hashlib
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 from urllib.parse import parse_qsl
 
 from starlette.requests import ClientDisconnect, Request
@@ -19,10 +19,11 @@ from altostratus.api.context import Body, BodyLimit, Call, read_at_most
 from altostratus.api.errors import error_response
 from altostratus.api.function_access import s3_needs
 from altostratus.api.operations import RouteMatch
+from altostratus.api.service_rules import ServiceRules
 from altostratus.auth.keys import AccessKey, Role, function_may_call
 from altostratus.core.caller import Caller
 from altostratus.core.clock import Clock
-from altostratus.core.errors import AccessDenied, AltoError, BadRequest, MethodNotAllowed, UnknownOperation
+from altostratus.core.errors import AccessDenied, AltoError, BadRequest
 from altostratus.core.ids import request_id
 
 log = logging.getLogger(__name__)
@@ -51,10 +52,12 @@ class ServiceUnavailable(AltoError):
 
 
 class ServiceAdapter(Protocol):
-    """One AWS service behind the gateway."""
+    """One AWS service behind the gateway: how its requests are told apart (service_rules), routed and run."""
 
+    service: str
     protocol: str
     signing_name: str
+    target_prefix: str | None
 
     def route(self, method: str, raw_path: str, query: Mapping[str, str], headers: Mapping[str, str]) -> RouteMatch:
         """The operation the request names; UnknownOperation or MethodNotAllowed if none."""
@@ -69,12 +72,12 @@ class ServiceAdapter(Protocol):
         ...
 
 
-class RouteHandler(Protocol):
-    """Takes whole the requests that are not AWS API calls, before any service routing (routes under /api/)."""
+class HttpHandler(Protocol):
+    """Takes whole the requests under its path prefix that are not AWS API calls (functions' routes under /api/,
+    the console, edge): which requests are its own is a rule in service_rules, like the services'."""
 
-    def claims(self, http: sigv4.HttpRequest) -> bool:
-        """Whether this request is the handler's."""
-        ...
+    path_prefix: str
+    signing_names: frozenset[str | None]
 
     async def handle(self, request: Request, http: sigv4.HttpRequest, request_id: str) -> Response:
         """Answer the request, errors included."""
@@ -100,7 +103,7 @@ class Gateway:
         *,
         verifier: sigv4.Verifier | None,
         clock: Clock,
-        routes: RouteHandler | None = None,
+        http_handlers: Sequence[HttpHandler] = (),
         max_in_flight: int = 128,
         body_timeout: float = 60.0,
         channel_principal: Callable[[str], str | None] | None = None,
@@ -110,13 +113,22 @@ class Gateway:
             raise ValueError("the gateway needs at least one service adapter")
         self._channel_principal = channel_principal
         self._function_access = function_access
-        self._adapters = list(adapters)
+        self._rules = ServiceRules(adapters, http_handlers)
+        self._adapters = {adapter.service: adapter for adapter in adapters}
         self._verifier = verifier
         self._clock = clock
-        self._routes = routes
         self._max_in_flight = max_in_flight
         self._body_timeout = body_timeout
         self._in_flight = 0
+
+    @property
+    def services(self) -> list[str]:
+        """The AWS services behind the gateway, by botocore name."""
+        return self._rules.services
+
+    def adapter_for(self, signing: str | None, target: str | None, raw_path: str) -> ServiceAdapter:
+        """The service a request signed for `signing`, with that X-Amz-Target and path, goes to."""
+        return self._adapters[self._rules.service(signing, target, raw_path).service]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -186,12 +198,15 @@ class Gateway:
             headers = {k.lower(): v for k, v in request.headers.items()}
             http = sigv4.HttpRequest(request.method, raw_path, _raw_pairs(query_text), headers)
             self._check_channel(request, http)
-            if self._routes is not None and self._routes.claims(http):
-                return await self._routes.handle(request, http, rid)
-            protocol = _guess_protocol(headers, sigv4.signing_service(http))
+            signing = sigv4.signing_service(http)
+            handler = self._rules.http_route(signing, raw_path)
+            if handler is not None:
+                return await cast(HttpHandler, handler).handle(request, http, rid)
+            protocol = _guess_protocol(headers, signing)
             query = dict(parse_qsl(query_text, keep_blank_values=True))
-            adapter, match = self._pick(sigv4.signing_service(http), request.method, raw_path, query, headers)
+            adapter = self.adapter_for(signing, headers.get("x-amz-target"), raw_path)
             protocol = adapter.protocol
+            match = adapter.route(request.method, raw_path, query, headers)
             call = await self._call(request, rid, http, adapter, match, query)
             response = await adapter.handle(call)
         except AltoError as error:
@@ -263,21 +278,6 @@ class Gateway:
                 f"Access Denied: this request came from the sandbox of the function whose key is {bound or 'none'}; "
                 f"it may not be signed with another key ({claimed})"
             )
-
-    def _pick(
-        self, signing: str | None, method: str, raw_path: str, query: Mapping[str, str], headers: Mapping[str, str]
-    ) -> tuple[ServiceAdapter, RouteMatch]:
-        candidates = [a for a in self._adapters if a.signing_name == signing] if signing else self._adapters
-        if not candidates:
-            raise UnknownOperation(f"This server does not offer the service {signing!r}")
-        failure: AltoError | None = None
-        for adapter in candidates:
-            try:
-                return adapter, adapter.route(method, raw_path, query, headers)
-            except (UnknownOperation, MethodNotAllowed) as error:
-                failure = failure if isinstance(failure, MethodNotAllowed) else error
-        assert failure is not None
-        raise failure
 
     def _authenticate(
         self, checked: sigv4.Credentialed | None, http: sigv4.HttpRequest, match: RouteMatch, preloaded: bytes | None

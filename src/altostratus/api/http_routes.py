@@ -46,7 +46,10 @@ def route_arn(region: str, method: str, path: str) -> str:
 
 
 class RouteHandler:
-    """Answers the requests under /api/ that are not signed for another AWS service."""
+    """Answers the requests under /api/ that are not signed for another AWS service (S3 has buckets named api)."""
+
+    path_prefix = PREFIX
+    signing_names = frozenset({None, SIGNING_NAME})
 
     def __init__(
         self,
@@ -62,11 +65,6 @@ class RouteHandler:
         self._clock = clock
         self._region = region
         self._function_access = function_access
-
-    def claims(self, http: sigv4.HttpRequest) -> bool:
-        """Whether the request is a route call: under /api/, and not an AWS API call (S3 has buckets named api)."""
-        under = http.raw_path == PREFIX or http.raw_path.startswith(PREFIX + "/")
-        return under and sigv4.signing_service(http) in (None, SIGNING_NAME)
 
     async def handle(self, request: Request, http: sigv4.HttpRequest, request_id: str) -> Response:
         """Run the route's function and answer with what it returned, or with API Gateway's error."""

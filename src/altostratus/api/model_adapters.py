@@ -78,9 +78,11 @@ class _ModelAdapter:
         validation_error: type[AltoError] = ValidationError,
         body_limits: Mapping[str, Limit] | None = None,
     ) -> None:
+        self.service = service
         self.model = service_model(service)
         metadata = self.model["metadata"]
         self.signing_name: str = metadata.get("signingName") or metadata["endpointPrefix"]
+        self.target_prefix: str | None = metadata.get("targetPrefix")
         unknown = sorted((set(handlers) | set(body_limits or {})) - set(self.model["operations"]))
         if unknown:
             raise ValueError(f"{service} has no operations {unknown}")

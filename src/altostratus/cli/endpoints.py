@@ -22,19 +22,16 @@ import click
 from altostratus.cli.options import (
     data_dir_option,
     json_option,
-    load_settings,
-    open_metadata,
+    open_platform,
     with_service_client,
 )
 from altostratus.cli.output import CommandFailed, format_time, print_json, print_table
 from altostratus.core.clock import SystemClock
 from altostratus.deploy.canary import Canary, CanaryController, CanaryRules, CanaryState
-from altostratus.deploy.endpoints import EndpointService, ModelCache
+from altostratus.deploy.endpoints import EndpointService
 from altostratus.deploy.experiment_records import ExperimentStore
 from altostratus.deploy.experiments import ExperimentReports
 from altostratus.deploy.outcomes import parse_outcomes
-from altostratus.deploy.runners import ModelRunner
-from altostratus.jobs import JobQueue
 
 Client = Any  # boto3 clients are built at run time and carry no static types
 ACTOR = "alto-cli"
@@ -53,22 +50,12 @@ class Local:
     canaries: CanaryController
 
 
-def _no_models(package_arn: str) -> ModelRunner:
-    raise CommandFailed(f"the CLI does not load models ({package_arn}); the server does")
-
-
 @contextmanager
 def open_local(data_dir: Path | None) -> Iterator[Local]:
-    """The endpoint services of the data directory."""
-    settings = load_settings(data_dir=data_dir)
-    clock = SystemClock()
-    with open_metadata(data_dir) as metadata:
-        endpoints = EndpointService(
-            metadata, ModelCache(_no_models), JobQueue(metadata, clock), clock, region=settings.region
-        )
-        store = ExperimentStore(metadata)
-        reports = ExperimentReports(store)
-        yield Local(endpoints, store, reports, CanaryController(metadata, endpoints, store, reports, clock))
+    """The endpoint services of the data directory (built as the server builds them; no model is loaded)."""
+    with open_platform(data_dir) as platform:
+        hosting = platform.hosting
+        yield Local(hosting.endpoints, hosting.store, hosting.reports, hosting.canaries)
 
 
 @click.group()

@@ -9,7 +9,7 @@ import os
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -27,6 +27,9 @@ data_dir_option = click.option(
     help="Where the platform keeps its data [env ALTO_DATA_DIR; default $XDG_DATA_HOME/altostratus].",
 )
 json_option = click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON instead of a table.")
+
+if TYPE_CHECKING:  # the composition root is imported only by the commands that need it
+    from altostratus.app import Platform
 
 
 @dataclasses.dataclass(frozen=True)
@@ -64,6 +67,18 @@ def open_metadata(data_dir: Path | None) -> Iterator[MetadataStore]:
         yield store
     finally:
         store.close()
+
+
+@contextmanager
+def open_platform(data_dir: Path | None) -> Iterator[Platform]:
+    """The data directory's platform as a command uses it beside a running server: built by the same wiring
+    functions as the server's, in Mode.TOOL (nothing cleaned up, started, bound or leased), closed after."""
+    from altostratus.app import open_platform as open_for_command  # the composition root; imported only when needed
+
+    settings = load_settings(data_dir=data_dir)
+    private_data_dir(settings)
+    with open_for_command(settings) as platform:
+        yield platform
 
 
 def credentials_path(settings: Settings) -> Path:

@@ -12,10 +12,8 @@ from pathlib import Path
 
 import click
 
-from altostratus.cli.options import data_dir_option, json_option, open_metadata
+from altostratus.cli.options import data_dir_option, json_option, open_platform
 from altostratus.cli.output import CommandFailed, format_time, print_json, print_table
-from altostratus.core.clock import SystemClock
-from altostratus.jobs import JobQueue
 from altostratus.pipelines import PipelineRuns, Run, parse
 
 
@@ -26,10 +24,9 @@ def pipelines() -> None:
 
 @contextmanager
 def open_runs(data_dir: Path | None) -> Iterator[PipelineRuns]:
-    """The runs of the data directory's metadata store."""
-    with open_metadata(data_dir) as store:
-        clock = SystemClock()
-        yield PipelineRuns(store, JobQueue(store, clock), clock)
+    """The runs of the data directory (the platform built as the server builds it, nothing started)."""
+    with open_platform(data_dir) as platform:
+        yield platform.pipelines
 
 
 @pipelines.command("run")

@@ -26,7 +26,7 @@ from altostratus.cli.options import (
     data_dir_option,
     json_option,
     load_settings,
-    private_data_dir,
+    open_platform,
     read_credentials_file,
     service_client,
     with_clients,
@@ -53,15 +53,8 @@ with_client = with_clients(lambda endpoint_url, data_dir: make_client(endpoint_u
 @contextmanager
 def open_registry(data_dir: Path | None) -> Iterator[tuple[Registry, str]]:
     """The data directory's registry (built as the server builds it, nothing started), and who is acting."""
-    from altostratus.app import build_platform  # the composition root; imported only when needed
-
-    settings = load_settings(data_dir=data_dir)
-    private_data_dir(settings)
-    platform = build_platform(settings)
-    try:
-        yield platform.registry, local_actor(settings.data_dir)
-    finally:
-        platform.close()
+    with open_platform(data_dir) as platform:
+        yield platform.registry, local_actor(platform.settings.data_dir)
 
 
 def local_actor(data_dir: Path) -> str:

@@ -28,11 +28,15 @@ class Heartbeat:
             self._thread.start()
 
     def stop(self, timeout: float = 10) -> None:
-        """Stop after the chore under way, then run every chore once more (the last statistics get flushed)."""
+        """Stop after the chore under way, then run every chore once more (the last statistics get flushed).
+
+        A heartbeat that never started (a command's platform) runs nothing: its chores are the server's.
+        """
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
+        if self._thread is None:
+            return
+        self._thread.join(timeout)
+        self._thread = None
         self.beat(force=True)
 
     def beat(self, *, force: bool = False) -> None:

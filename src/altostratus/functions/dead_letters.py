@@ -48,7 +48,7 @@ def lake_location(target_arn: str) -> LakeLocation | None:
 
 
 class LetterBox(Protocol):
-    """Stores an object in the lake (app.py implements it over the LakeService)."""
+    """Stores an object in the lake (app/functions.py implements it over the LakeService)."""
 
     def put(self, bucket: str, key: str, body: bytes, *, trace_id: str) -> None:
         """Write the object, creating the bucket first if there is none; trace_id goes into its event records."""

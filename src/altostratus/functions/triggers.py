@@ -1,6 +1,6 @@
 """Lake triggers: each lake notification becomes an Event invocation of the function its rule names.
 
-`Triggers.deliver` is subscribed to the lake's notification topic (app.py). The bus calls it in the writer's
+`Triggers.deliver` is subscribed to the lake's notification topic (app/functions.py). The bus calls it in the writer's
 thread right after the object is committed, so the invocation is queued in the metadata store before the PUT
 is answered: an upload whose answer arrived is never lost to a crash.
 

@@ -59,8 +59,10 @@ HANDLERS: Mapping[str, Handler] = {
 class S3Adapter:
     """Routes S3 requests (path-style) to the lake."""
 
+    service = "s3"
     protocol = "rest-xml"
     signing_name = "s3"
+    target_prefix: str | None = None
 
     def __init__(self, services: S3Services) -> None:
         self._services = services

@@ -67,8 +67,8 @@ def sandbox_host(
 class UnavailableHost:
     """Refuses to start workers, saying why: what `alto serve` runs with when sandboxes cannot be made."""
 
-    def __init__(self, problems: tuple[str, ...]) -> None:
-        self._message = (
+    def __init__(self, problems: tuple[str, ...], *, message: str | None = None) -> None:
+        self._message = message or (
             "Functions cannot run on this server: their sandbox cannot be set up here ("
             + "; ".join(problems)
             + "). Install what is missing, or start the server with --insecure-functions-unsandboxed to run "

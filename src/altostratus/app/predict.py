@@ -1,0 +1,41 @@
+"""Predict's wiring: datasources, models, evaluations and predictions over the lake, and the Amazon ML wire."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from altostratus.api.gateway import ServiceAdapter
+from altostratus.api.ml_api import MachineLearningApi
+from altostratus.api.ml_logs import LogFiles
+from altostratus.app.foundation import Foundation
+from altostratus.app.slice import ServiceSlice
+from altostratus.lake.service import LakeService
+from altostratus.predict import PredictService, ReadOptions
+from altostratus.predict.lake_locations import LakeLocations
+
+
+@dataclasses.dataclass
+class Predict:
+    """Predict's service, and its slice."""
+
+    predict: PredictService
+    slice: ServiceSlice
+
+
+def wire_predict(base: Foundation, lake: LakeService) -> Predict:
+    """Predict over the lake's data; its training and batch jobs run on the shared queue."""
+    settings = base.settings
+    predict = PredictService(
+        base.metadata,
+        base.blobs,
+        base.jobs,
+        base.clock,
+        LakeLocations(lake),
+        read_options=ReadOptions(max_bytes=settings.predict_max_datasource_bytes),
+    )
+
+    def adapters() -> list[ServiceAdapter]:
+        logs = LogFiles(lake, settings.endpoint_url, settings.region)
+        return [MachineLearningApi(predict, LakeLocations(lake), logs, settings.endpoint_url).adapter()]
+
+    return Predict(predict, ServiceSlice("predict", jobs=predict.handlers(), adapters=adapters))
