@@ -94,7 +94,7 @@ async def complete_upload(call: Call, s3: S3Services) -> Response:
     info = await run_in_threadpool(
         s3.multipart.complete, bucket, key, call.query["uploadId"], chosen, call.caller, condition
     )
-    location = f"{call.request.base_url}{bucket}/{key}"
+    location = f"{call.base_url}{bucket}/{key}"
     return xml_response(
         "CompleteMultipartUploadResult", fields(Location=location, Bucket=bucket, Key=key, ETag=info.etag)
     )
