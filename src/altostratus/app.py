@@ -15,13 +15,13 @@ from starlette.types import ASGIApp
 
 from altostratus.api.gateway import Gateway, ServiceAdapter
 from altostratus.api.http_routes import RouteHandler
+from altostratus.api.lake import S3Api, S3Services
 from altostratus.api.lambda_api import LambdaApi
 from altostratus.api.logs_api import LogsApi
 from altostratus.api.ml_api import MachineLearningApi
 from altostratus.api.ml_logs import LogFiles
 from altostratus.api.model_adapters import JsonAdapter
-from altostratus.api.s3.adapter import S3Adapter
-from altostratus.api.s3.services import S3Services
+from altostratus.api.rest_xml import S3Adapter
 from altostratus.api.sagemaker_endpoints import endpoint_handlers
 from altostratus.api.sagemaker_registry import registry_handlers
 from altostratus.api.sagemaker_runtime import sagemaker_runtime_adapter
@@ -414,7 +414,7 @@ def create_asgi_app(platform: Platform) -> ASGIApp:
         if settings.auth
         else None
     )
-    s3 = S3Adapter(S3Services(platform.lake, platform.multipart, settings.max_request_bytes))
+    s3 = S3Adapter(S3Api(S3Services(platform.lake, platform.multipart)), max_object_bytes=settings.max_request_bytes)
     # S3 goes last: its routes match any path.
     adapters: list[ServiceAdapter] = [
         LambdaApi(platform.functions, platform.events).adapter(),
