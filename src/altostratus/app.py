@@ -13,11 +13,11 @@ from pathlib import Path
 
 from starlette.types import ASGIApp
 
+from altostratus.api.functions.lambda_api import LambdaApi
+from altostratus.api.functions.logs_api import LogsApi
 from altostratus.api.gateway import Gateway, ServiceAdapter
 from altostratus.api.http_routes import RouteHandler
 from altostratus.api.lake import S3Api, S3Services
-from altostratus.api.lambda_api import LambdaApi
-from altostratus.api.logs_api import LogsApi
 from altostratus.api.ml_api import MachineLearningApi
 from altostratus.api.ml_logs import LogFiles
 from altostratus.api.model_adapters import JsonAdapter
