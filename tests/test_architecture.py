@@ -9,6 +9,10 @@ import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "altostratus"
 WIRE = ("altostratus.api", "altostratus.console", "altostratus.cli", "starlette", "uvicorn", "click")
+HTTP_FRAMEWORKS = ("starlette", "uvicorn")
+# Each package under api/ is one domain service's wire handlers (lake/, functions/, ...); the modules at api/'s
+# top level are the protocol layer, the only part of api/ that sees the HTTP framework.
+HANDLER_PACKAGES = sorted(p for p in (SRC / "api").iterdir() if (p / "__init__.py").is_file())
 # The wire and the composition root (app/: one wiring module per service) may import anything.
 ADAPTERS = {"api", "console", "cli", "app"}
 # What each layer may import from inside the package (beyond itself).
@@ -40,6 +44,23 @@ def domain_files() -> list[Path]:
 def test_domain_never_imports_the_wire(path: Path) -> None:
     wire = sorted(m for m in imported_modules(path) if m.startswith(WIRE))
     assert not wire, f"{path.relative_to(SRC)} imports {wire}; only api/, console/, cli/ and app/ may"
+
+
+def handler_files() -> list[Path]:
+    return [path for package in HANDLER_PACKAGES for path in package.rglob("*.py")]
+
+
+def test_handler_packages_are_found() -> None:
+    assert {"lake", "functions"} <= {p.name for p in HANDLER_PACKAGES}
+
+
+@pytest.mark.parametrize("path", handler_files(), ids=lambda p: str(p.relative_to(SRC)))
+def test_handlers_never_import_the_http_framework(path: Path) -> None:
+    http = sorted(m for m in imported_modules(path) if m.split(".")[0] in HTTP_FRAMEWORKS)
+    assert not http, (
+        f"{path.relative_to(SRC)} imports {http}; handlers return dicts or Replies, and only the protocol layer "
+        "(the modules at api/'s top level) turns them into HTTP"
+    )
 
 
 @pytest.mark.parametrize("layer", sorted(LAYERS))

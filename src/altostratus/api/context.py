@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from collections.abc import AsyncIterator, Callable, Mapping
-
-from starlette.requests import Request
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Mapping
 
 from altostratus.api import aws_chunked, sigv4
 from altostratus.auth.keys import AccessKey
@@ -45,17 +43,22 @@ class BodyLimit:
 
 
 class Body:
-    """The request body, decoded from aws-chunked when needed, hashed against its signature, size-limited."""
+    """The request body, decoded from aws-chunked when needed, hashed against its signature, size-limited.
+
+    `stream` opens the body's bytes as they arrive; it is called once, when the handler first reads, and not at
+    all for a body the gateway has read already (`preloaded`).
+    """
 
     def __init__(
         self,
-        request: Request,
+        stream: Callable[[], AsyncIterator[bytes]],
+        headers: Mapping[str, str],
         verified: sigv4.Verified | None,
         limit: BodyLimit,
         operation: str,
         preloaded: bytes | None = None,
     ) -> None:
-        self._request = request
+        self._stream = stream
         self._preloaded = preloaded
         self._verified = verified
         self._limit = limit
@@ -63,7 +66,7 @@ class Body:
         self.trailers = aws_chunked.Trailers()
         payload = verified.payload_hash if verified else ""
         self._expected_sha256 = payload if len(payload) == 64 else ""
-        encoding = request.headers.get("content-encoding", "")
+        encoding = headers.get("content-encoding", "")
         self._chunked = "aws-chunked" in encoding or payload.startswith("STREAMING-")
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
@@ -71,7 +74,7 @@ class Body:
         if self._preloaded is not None:
             yield self._preloaded
             return
-        stream: AsyncIterator[bytes] = self._request.stream()
+        stream = self._stream()
         if self._chunked:
             stream = aws_chunked.decode(stream, self._verified, self.trailers)
         digest = hashlib.sha256() if self._expected_sha256 else None
@@ -97,7 +100,7 @@ class Body:
 class Call:
     """One request on its way to a handler."""
 
-    request: Request
+    base_url: str  # the server's root as the request addressed it: "http://host:port/"
     request_id: str
     operation: str
     path_params: dict[str, str]
@@ -111,10 +114,10 @@ class Call:
     allows: Callable[[str, str], bool] = lambda action, resource: True
 
 
-async def read_at_most(request: Request, limit: int, refuse: Callable[[], Exception]) -> bytes:
+async def read_at_most(chunks: AsyncIterable[bytes], limit: int, refuse: Callable[[], Exception]) -> bytes:
     """A request's whole body, or refuse() raised as soon as it passes limit bytes (nothing more is read)."""
     data = bytearray()
-    async for chunk in request.stream():
+    async for chunk in chunks:
         data.extend(chunk)
         if len(data) > limit:
             raise refuse()

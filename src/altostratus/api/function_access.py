@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from altostratus.api.s3.objects import parse_copy_source
+from altostratus.api.lake.objects import parse_copy_source
 from altostratus.auth.keys import FUNCTION_S3_ACTIONS
 from altostratus.core.errors import AccessDenied
 

@@ -242,13 +242,13 @@ class Gateway:
         verified = self._authenticate(checked, http, match, preloaded)
         key = verified.key if verified else None
         return Call(
-            request=request,
+            base_url=str(request.base_url),
             request_id=rid,
             operation=match.operation,
             path_params=match.path_params,
             query=query,
             headers=headers,
-            body=Body(request, verified, limit, match.operation, preloaded),
+            body=Body(request.stream, headers, verified, limit, match.operation, preloaded),
             key=key,
             caller=Caller(
                 key.access_key_id if key else "anonymous",
@@ -322,7 +322,7 @@ async def _preload(request: Request, operation: str, limit: BodyLimit) -> bytes:
     Only S3 streams bodies (signed by the x-amz-content-sha256 header); other services' bodies are documents
     whose hash must be known before the signature can be checked.
     """
-    return await read_at_most(request, limit.max_bytes, lambda: limit.refuse(operation))
+    return await read_at_most(request.stream(), limit.max_bytes, lambda: limit.refuse(operation))
 
 
 def _raw_pairs(query_text: str) -> list[tuple[str, str]]:

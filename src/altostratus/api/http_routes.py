@@ -144,7 +144,7 @@ def _refused(error: AltoError) -> Forbidden:
 
 async def _read_body(request: Request) -> bytes:
     return await read_at_most(
-        request,
+        request.stream(),
         MAX_BODY_BYTES,
         lambda: BodyTooLarge(f"the body exceeds {MAX_BODY_BYTES} bytes, the most a route accepts"),
     )

@@ -39,10 +39,12 @@ Limit = BodyLimit | Callable[[Mapping[str, str]], BodyLimit]
 DEFAULT_BODY_BYTES = 1024 * 1024
 
 
-def operation_handlers(api: object, service: str) -> dict[str, Handler]:
+def operation_handlers(api: object, service: str) -> dict[str, Callable[..., Any]]:
     """The methods of `api` that are operations of the service, by operation name (CreateFunction: create_function).
 
-    An AWS service's handlers are one class whose methods are its operations, named as boto3 names them.
+    An AWS service's handlers are one class whose methods are its operations, named as boto3 names them. Their
+    signature is the protocol's (a json service's take the input and the call; S3's the call), so the caller's
+    adapter names it.
     """
     operations = service_model(service)["operations"]
     found = {name: getattr(api, xform_name(name), None) for name in operations}

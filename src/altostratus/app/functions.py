@@ -8,9 +8,9 @@ import dataclasses
 import shlex
 from collections.abc import Callable, Iterator
 
+from altostratus.api.functions.lambda_api import LambdaApi
+from altostratus.api.functions.logs_api import LogsApi
 from altostratus.api.http_routes import RouteHandler
-from altostratus.api.lambda_api import LambdaApi
-from altostratus.api.logs_api import LogsApi
 from altostratus.api.sigv4 import Verifier
 from altostratus.app.foundation import Foundation
 from altostratus.app.sandboxes import Sandboxes, build_sandboxes

@@ -5,8 +5,9 @@ from __future__ import annotations
 import dataclasses
 import functools
 
-from altostratus.api.s3.adapter import S3Adapter
-from altostratus.api.s3.services import S3Services
+from altostratus.api.gateway import ServiceAdapter
+from altostratus.api.lake import S3Api, S3Services
+from altostratus.api.rest_xml import S3Adapter
 from altostratus.app.foundation import Foundation
 from altostratus.app.slice import ServiceSlice
 from altostratus.functions.triggers import destination_problem
@@ -45,13 +46,18 @@ def wire_lake(base: Foundation) -> Lake:
     def start() -> None:
         base.jobs.submit(LAKE_GC_JOB, {}, max_attempts=1)
 
+    def adapters() -> list[ServiceAdapter]:
+        return [S3Adapter(S3Api(S3Services(lake, multipart)), max_object_bytes=settings.max_request_bytes)]
+
     return Lake(
         lake,
         multipart,
         ServiceSlice(
             "lake",
             jobs={LAKE_GC_JOB: collect_garbage},
-            adapters=lambda: [S3Adapter(S3Services(lake, multipart, settings.max_request_bytes))],
+            adapters=lambda: [
+                S3Adapter(S3Api(S3Services(lake, multipart)), max_object_bytes=settings.max_request_bytes)
+            ],
             start=start,
         ),
     )

@@ -10,8 +10,7 @@ from altostratus.lake.service import LakeService
 
 @dataclasses.dataclass(frozen=True)
 class S3Services:
-    """The lake and its multipart uploads, plus the largest body a PUT may carry."""
+    """The lake and its multipart uploads."""
 
     lake: LakeService
     multipart: MultipartUploads
-    max_object_bytes: int

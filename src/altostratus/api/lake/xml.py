@@ -8,8 +8,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from defusedxml import ElementTree as SafeET
-from starlette.responses import Response
 
+from altostratus.api.replies import Reply
 from altostratus.core.errors import BadRequest
 
 NAMESPACE = "http://s3.amazonaws.com/doc/2006-03-01/"
@@ -45,12 +45,17 @@ def fields(**values: Any) -> list[ET.Element]:
     return [element(name, text=value) for name, value in values.items() if value is not None]
 
 
-def xml_response(root_tag: str, children: Iterable[ET.Element], *, headers: dict[str, str] | None = None) -> Response:
-    """A 200 response whose body is <root_tag xmlns=S3>children</root_tag>."""
+def xml_reply(root_tag: str, children: Iterable[ET.Element]) -> Reply:
+    """A 200 reply whose body is <root_tag xmlns=S3>children</root_tag>."""
     root = element(root_tag, *children)
     root.set("xmlns", NAMESPACE)
+    return xml_document(root)
+
+
+def xml_document(root: ET.Element) -> Reply:
+    """A 200 reply whose body is the document `root`, after S3's XML declaration."""
     body = b'<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="utf-8", xml_declaration=False)
-    return Response(body, 200, headers, media_type="application/xml")
+    return Reply(body=body, media_type="application/xml")
 
 
 def parse(body: bytes, root_tag: str) -> ET.Element:

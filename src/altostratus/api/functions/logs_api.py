@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from altostratus.api.context import Call
-from altostratus.api.model_adapters import Handler, JsonAdapter
+from altostratus.api.model_adapters import Handler, JsonAdapter, operation_handlers
 from altostratus.core import json_input
 from altostratus.core.errors import BadRequest, NotFound
 from altostratus.functions.errors import FunctionNotFound
@@ -79,8 +79,8 @@ class LogsApi:
         return JsonAdapter("logs", self.handlers())
 
     def handlers(self) -> dict[str, Handler]:
-        """Operation name -> handler."""
-        return {"DescribeLogStreams": self.describe_log_streams, "FilterLogEvents": self.filter_log_events}
+        """Operation name -> handler: this class's methods named as boto3 names CloudWatch Logs' operations."""
+        return operation_handlers(self, "logs")
 
     def describe_log_streams(self, params: dict[str, Any], call: Call) -> dict[str, Any]:
         """DescribeLogStreams: one stream per invocation, newest first with orderBy=LastEventTime, descending."""

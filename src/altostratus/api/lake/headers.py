@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping
 from email.utils import parsedate_to_datetime
 
-from altostratus.api.s3.xml import http_date
+from altostratus.api.lake.xml import http_date
 from altostratus.core.errors import InvalidArgument, NotImplementedOperation, PreconditionFailed
 from altostratus.lake.errors import InvalidRange, NotModified
 from altostratus.lake.objects import ObjectInfo, ObjectMeta, WriteCondition

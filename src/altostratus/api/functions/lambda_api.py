@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from altostratus.api.context import BodyLimit, Call
-from altostratus.api.model_adapters import Handler, Limit, RestJsonAdapter
+from altostratus.api.model_adapters import Handler, Limit, RestJsonAdapter, operation_handlers
 from altostratus.core.errors import NotImplementedOperation
 from altostratus.functions.definitions import (
     LATEST,
@@ -56,7 +56,7 @@ def lambda_time(config: FunctionConfig) -> str:
 
 
 class LambdaApi:
-    """The Lambda operations, as a RestJsonAdapter handler table."""
+    """Lambda's operations, one method each, named as boto3 names them."""
 
     def __init__(self, functions: FunctionsService, events: EventInvocations) -> None:
         self._functions = functions
@@ -67,24 +67,8 @@ class LambdaApi:
         return RestJsonAdapter("lambda", self.handlers(), body_limits=BODY_LIMITS)
 
     def handlers(self) -> dict[str, Handler]:
-        """Operation name -> handler."""
-        return {
-            "CreateFunction": self.create_function,
-            "GetFunction": self.get_function,
-            "GetFunctionConfiguration": self.get_function_configuration,
-            "ListFunctions": self.list_functions,
-            "UpdateFunctionCode": self.update_function_code,
-            "UpdateFunctionConfiguration": self.update_function_configuration,
-            "DeleteFunction": self.delete_function,
-            "Invoke": self.invoke,
-            "PublishVersion": self.publish_version,
-            "ListVersionsByFunction": self.list_versions_by_function,
-            "CreateAlias": self.create_alias,
-            "GetAlias": self.get_alias,
-            "ListAliases": self.list_aliases,
-            "UpdateAlias": self.update_alias,
-            "DeleteAlias": self.delete_alias,
-        }
+        """Operation name -> handler: this class's methods named as boto3 names Lambda's operations."""
+        return operation_handlers(self, "lambda")
 
     # Functions
 

@@ -1,0 +1,243 @@
+"""S3 bucket operations: create, list, head, delete, location, listing objects, notifications, uploads."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Mapping
+from urllib.parse import quote_plus
+
+from anyio import to_thread
+
+from altostratus.api.context import Call
+from altostratus.api.lake.services import S3Services
+from altostratus.api.lake.xml import NAMESPACE, children, element, fields, iso, parse, text, xml_document, xml_reply
+from altostratus.api.replies import Reply
+from altostratus.core.errors import InvalidArgument
+from altostratus.core.ids import short_id
+from altostratus.lake.objects import Listing, NotificationRule
+
+Encoder = Callable[[str], str]
+
+
+class BucketOperations:
+    """S3's bucket operations, one method each, named as boto3 names them."""
+
+    _s3: S3Services
+
+    async def list_buckets(self, call: Call) -> Reply:
+        """ListBuckets."""
+        found = await to_thread.run_sync(self._s3.lake.list_buckets)
+        owner = element("Owner", *fields(ID=call.caller.principal_id, DisplayName=call.caller.principal_id))
+        entries = [
+            element("Bucket", *fields(Name=b.name, CreationDate=iso(b.created_at), BucketRegion=b.region))
+            for b in found
+        ]
+        return xml_reply("ListAllMyBucketsResult", [owner, element("Buckets", *entries)])
+
+    async def create_bucket(self, call: Call) -> Reply:
+        """CreateBucket; the body's LocationConstraint, if any, is accepted for every region."""
+        body = await call.body.read()
+        if body.strip():
+            parse(body, "CreateBucketConfiguration")
+        bucket = call.path_params["Bucket"]
+        await to_thread.run_sync(self._s3.lake.create_bucket, bucket)
+        return Reply(headers={"location": f"/{bucket}"})
+
+    async def head_bucket(self, call: Call) -> Reply:
+        """HeadBucket."""
+        bucket = await to_thread.run_sync(self._s3.lake.get_bucket, call.path_params["Bucket"])
+        return Reply(headers={"x-amz-bucket-region": bucket.region})
+
+    async def delete_bucket(self, call: Call) -> Reply:
+        """DeleteBucket."""
+        await to_thread.run_sync(self._s3.lake.delete_bucket, call.path_params["Bucket"])
+        return Reply(status=204)
+
+    async def get_bucket_location(self, call: Call) -> Reply:
+        """GetBucketLocation: us-east-1 is written as an empty constraint, as S3 does."""
+        bucket = await to_thread.run_sync(self._s3.lake.get_bucket, call.path_params["Bucket"])
+        root = element("LocationConstraint", text=None if bucket.region == "us-east-1" else bucket.region)
+        root.set("xmlns", NAMESPACE)
+        return xml_document(root)
+
+    async def list_objects_v2(self, call: Call) -> Reply:
+        """ListObjectsV2, with continuation tokens that hold the last key returned."""
+        q = call.query
+        token = q.get("continuation-token")
+        after = max(_decode_token(token) if token else "", q.get("start-after", ""))
+        page, max_keys = await _page(self._s3, call, after)
+        encode = _encoder(q)
+        body = [
+            *fields(
+                Name=call.path_params["Bucket"],
+                Prefix=encode(q.get("prefix", "")),
+                KeyCount=len(page.objects) + len(page.common_prefixes),
+                MaxKeys=max_keys,
+                Delimiter=_opt(encode, q.get("delimiter")),
+                IsTruncated=page.is_truncated,
+                ContinuationToken=token,
+                NextContinuationToken=_encode_token(page.next_marker) if page.is_truncated else None,
+                StartAfter=_opt(encode, q.get("start-after")),
+                EncodingType=q.get("encoding-type"),
+            ),
+            *_entries(page, encode, owner=call.caller.principal_id if q.get("fetch-owner") == "true" else None),
+        ]
+        return xml_reply("ListBucketResult", body)
+
+    async def list_objects(self, call: Call) -> Reply:
+        """ListObjects (version 1), with Marker and NextMarker."""
+        q = call.query
+        page, max_keys = await _page(self._s3, call, q.get("marker", ""))
+        encode = _encoder(q)
+        next_marker = page.next_marker if page.is_truncated and q.get("delimiter") else None
+        body = [
+            *fields(
+                Name=call.path_params["Bucket"],
+                Prefix=encode(q.get("prefix", "")),
+                Marker=encode(q.get("marker", "")),
+                NextMarker=_opt(encode, next_marker),
+                MaxKeys=max_keys,
+                Delimiter=_opt(encode, q.get("delimiter")),
+                IsTruncated=page.is_truncated,
+                EncodingType=q.get("encoding-type"),
+            ),
+            *_entries(page, encode, owner=call.caller.principal_id),
+        ]
+        return xml_reply("ListBucketResult", body)
+
+    async def put_bucket_notification_configuration(self, call: Call) -> Reply:
+        """PutBucketNotificationConfiguration: Lambda function rules with event and prefix/suffix filters."""
+        root = parse(await call.body.read(), "NotificationConfiguration")
+        for unsupported in ("TopicConfiguration", "QueueConfiguration"):
+            if children(root, unsupported):
+                raise InvalidArgument(
+                    f"Unable to validate the following destination configurations: {unsupported} "
+                    "(this platform delivers notifications to functions only: use LambdaFunctionConfiguration)"
+                )
+        # boto3 writes LambdaFunctionConfigurations as <CloudFunctionConfiguration> (the model's locationName).
+        nodes = children(root, "CloudFunctionConfiguration") + children(root, "LambdaFunctionConfiguration")
+        rules = [_rule(node) for node in nodes]
+        await to_thread.run_sync(self._s3.lake.set_notification_rules, call.path_params["Bucket"], rules)
+        return Reply()
+
+    async def put_bucket_notification(self, call: Call) -> Reply:
+        """PutBucketNotification, the operation's older name: the same document, as this server reads it."""
+        return await self.put_bucket_notification_configuration(call)
+
+    async def get_bucket_notification_configuration(self, call: Call) -> Reply:
+        """GetBucketNotificationConfiguration."""
+        rules = await to_thread.run_sync(self._s3.lake.notification_rules, call.path_params["Bucket"])
+        nodes = []
+        for rule in rules:
+            filters = [
+                element("FilterRule", *fields(Name=name, Value=value))
+                for name, value in (("Prefix", rule.prefix), ("Suffix", rule.suffix))
+                if value
+            ]
+            nodes.append(
+                element(
+                    "CloudFunctionConfiguration",
+                    *fields(Id=rule.rule_id, CloudFunction=rule.function_arn),
+                    *[element("Event", text=event) for event in rule.events],
+                    element("Filter", element("S3Key", *filters)) if filters else None,
+                )
+            )
+        return xml_reply("NotificationConfiguration", nodes)
+
+    async def get_bucket_notification(self, call: Call) -> Reply:
+        """GetBucketNotification, the operation's older name: the same answer."""
+        return await self.get_bucket_notification_configuration(call)
+
+    async def list_multipart_uploads(self, call: Call) -> Reply:
+        """ListMultipartUploads (one page: uploads in progress are few)."""
+        bucket = call.path_params["Bucket"]
+        uploads = await to_thread.run_sync(self._s3.multipart.list_uploads, bucket, call.query.get("prefix", ""))
+        entries = [
+            element(
+                "Upload", *fields(Key=u.key, UploadId=u.upload_id, Initiated=iso(u.created_at), StorageClass="STANDARD")
+            )
+            for u in uploads
+        ]
+        head = fields(Bucket=bucket, KeyMarker="", UploadIdMarker="", MaxUploads=1000, IsTruncated=False)
+        return xml_reply("ListMultipartUploadsResult", [*head, *entries])
+
+
+async def _page(s3: S3Services, call: Call, after: str) -> tuple[Listing, int]:
+    q = call.query
+    try:
+        max_keys = int(q.get("max-keys", "1000"))
+    except ValueError:
+        raise InvalidArgument(f"max-keys={q.get('max-keys')!r}; expected an integer from 0 to 2147483647") from None
+    if max_keys < 0:
+        raise InvalidArgument(f"max-keys={max_keys}; expected an integer from 0 to 2147483647")
+    if q.get("encoding-type") not in (None, "url"):
+        raise InvalidArgument(f"encoding-type={q.get('encoding-type')!r}; expected 'url'")
+    page = await to_thread.run_sync(
+        lambda: s3.lake.list_objects(
+            call.path_params["Bucket"],
+            prefix=q.get("prefix", ""),
+            delimiter=q.get("delimiter", ""),
+            after=after,
+            max_keys=max_keys,
+        )
+    )
+    return page, min(max_keys, 1000)
+
+
+def _entries(page: Listing, encode: Encoder, owner: str | None) -> list[ET.Element]:
+    out = [
+        element(
+            "Contents",
+            *fields(
+                Key=encode(obj.key),
+                LastModified=iso(obj.last_modified),
+                ETag=obj.etag,
+                Size=obj.size,
+                StorageClass="STANDARD",
+            ),
+            element("Owner", *fields(ID=owner, DisplayName=owner)) if owner else None,
+        )
+        for obj in page.objects
+    ]
+    out.extend(element("CommonPrefixes", element("Prefix", text=encode(p))) for p in page.common_prefixes)
+    return out
+
+
+def _encoder(q: Mapping[str, str]) -> Encoder:
+    if q.get("encoding-type") == "url":
+        return lambda s: quote_plus(s, safe="/")
+    return lambda s: s
+
+
+def _opt(encode: Encoder, value: str | None) -> str | None:
+    return None if value is None else encode(value)
+
+
+def _encode_token(marker: str) -> str:
+    return base64.urlsafe_b64encode(marker.encode()).decode()
+
+
+def _decode_token(token: str) -> str:
+    try:
+        return base64.b64decode(token.encode(), altchars=b"-_", validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise InvalidArgument("The continuation token provided is incorrect") from None
+
+
+def _rule(node: ET.Element) -> NotificationRule:
+    arn = text(node, "CloudFunction", "")
+    events = tuple(e.text or "" for e in children(node, "Event"))
+    prefix = suffix = ""
+    for flt in children(node, "Filter"):
+        for key in children(flt, "S3Key"):
+            for rule in children(key, "FilterRule"):
+                name = text(rule, "Name").lower()
+                if name == "prefix":
+                    prefix = text(rule, "Value", "")
+                elif name == "suffix":
+                    suffix = text(rule, "Value", "")
+                else:
+                    raise InvalidArgument(f"FilterRule Name={name!r}; expected 'prefix' or 'suffix'")
+    return NotificationRule(text(node, "Id", "") or short_id(20).lower(), arn, events, prefix, suffix)

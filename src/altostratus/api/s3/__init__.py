@@ -1,1 +1,0 @@
-"""The S3 API (rest-xml) over the lake."""
