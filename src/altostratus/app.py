@@ -13,18 +13,15 @@ from pathlib import Path
 
 from starlette.types import ASGIApp
 
+from altostratus.api.deploy import SageMakerApi, SageMakerRuntimeApi
 from altostratus.api.gateway import Gateway, ServiceAdapter
 from altostratus.api.http_routes import RouteHandler
 from altostratus.api.lambda_api import LambdaApi
 from altostratus.api.logs_api import LogsApi
 from altostratus.api.ml_api import MachineLearningApi
 from altostratus.api.ml_logs import LogFiles
-from altostratus.api.model_adapters import JsonAdapter
 from altostratus.api.s3.adapter import S3Adapter
 from altostratus.api.s3.services import S3Services
-from altostratus.api.sagemaker_endpoints import endpoint_handlers
-from altostratus.api.sagemaker_registry import registry_handlers
-from altostratus.api.sagemaker_runtime import sagemaker_runtime_adapter
 from altostratus.api.sigv4 import Verifier
 from altostratus.auth.keys import KeyStore
 from altostratus.core.caller import Caller
@@ -426,12 +423,9 @@ def create_asgi_app(platform: Platform) -> ASGIApp:
             settings.endpoint_url,
         ).adapter(),
         # One `sagemaker` json adapter: the model registry's operations and hosting's (endpoints, variants).
-        JsonAdapter(
-            "sagemaker",
-            {**registry_handlers(platform.registry), **endpoint_handlers(platform.hosting.endpoints)},
-        ),
+        SageMakerApi(platform.registry, platform.hosting.endpoints).adapter(),
         # Signed as "sagemaker" too: the gateway tries the json adapter (X-Amz-Target) first, then this one's paths.
-        sagemaker_runtime_adapter(platform.hosting.runtime),
+        SageMakerRuntimeApi(platform.hosting.runtime).adapter(),
         s3,
     ]
     return Gateway(
