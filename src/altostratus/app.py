@@ -18,8 +18,7 @@ from altostratus.api.gateway import Gateway, ServiceAdapter
 from altostratus.api.http_routes import RouteHandler
 from altostratus.api.lambda_api import LambdaApi
 from altostratus.api.logs_api import LogsApi
-from altostratus.api.ml_api import MachineLearningApi
-from altostratus.api.ml_logs import LogFiles
+from altostratus.api.predict import LogLinks, MachineLearningApi
 from altostratus.api.s3.adapter import S3Adapter
 from altostratus.api.s3.services import S3Services
 from altostratus.api.sigv4 import Verifier
@@ -67,6 +66,7 @@ from altostratus.lake.service import LakeService
 from altostratus.pipelines import PipelineRunner, PipelineRuns, Services
 from altostratus.predict import PredictService, ReadOptions
 from altostratus.predict.lake_locations import LakeLocations
+from altostratus.predict.log_files import LogFiles
 from altostratus.storage.blobs import BlobStore
 from altostratus.storage.factory import blob_store_from_settings
 from altostratus.storage.metadata import MetadataStore
@@ -419,7 +419,8 @@ def create_asgi_app(platform: Platform) -> ASGIApp:
         MachineLearningApi(
             platform.predict,
             LakeLocations(platform.lake),
-            LogFiles(platform.lake, settings.endpoint_url, settings.region),
+            LogFiles(platform.lake),
+            LogLinks(settings.endpoint_url, settings.region),
             settings.endpoint_url,
         ).adapter(),
         # One `sagemaker` json adapter: the model registry's operations and hosting's (endpoints, variants).
