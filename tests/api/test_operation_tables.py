@@ -5,16 +5,21 @@ from __future__ import annotations
 import pytest
 from botocore import xform_name
 
+from altostratus.api.deploy import SageMakerApi, SageMakerRuntimeApi
 from altostratus.api.functions.lambda_api import LambdaApi
 from altostratus.api.functions.logs_api import LogsApi
 from altostratus.api.lake import S3Api
 from altostratus.api.model_adapters import operation_handlers
+from altostratus.api.predict import MachineLearningApi
 
 # (the class, its service in botocore, its public methods that are not operations)
 APIS = [
     (S3Api, "s3", set()),
     (LambdaApi, "lambda", {"adapter", "handlers"}),
     (LogsApi, "logs", {"adapter", "handlers"}),
+    (MachineLearningApi, "machinelearning", {"adapter", "handlers"}),
+    (SageMakerApi, "sagemaker", {"adapter", "handlers"}),
+    (SageMakerRuntimeApi, "sagemaker-runtime", {"adapter", "handlers"}),
 ]
 
 

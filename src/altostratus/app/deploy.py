@@ -5,11 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 
+from altostratus.api.deploy import SageMakerApi, SageMakerRuntimeApi
 from altostratus.api.gateway import ServiceAdapter
-from altostratus.api.model_adapters import JsonAdapter
-from altostratus.api.sagemaker_endpoints import endpoint_handlers
-from altostratus.api.sagemaker_registry import registry_handlers
-from altostratus.api.sagemaker_runtime import sagemaker_runtime_adapter
 from altostratus.app.foundation import Foundation
 from altostratus.app.slice import ServiceSlice
 from altostratus.deploy.canary import CanaryController
@@ -86,9 +83,8 @@ def wire_deploy(base: Foundation, lake: LakeService, predict: PredictService, fu
     hosting = build_hosting(base, lake, registry)
 
     def adapters() -> list[ServiceAdapter]:
-        # One `sagemaker` json adapter: the model registry's operations and hosting's (endpoints, variants).
-        handlers = {**registry_handlers(registry), **endpoint_handlers(hosting.endpoints)}
-        return [JsonAdapter("sagemaker", handlers), sagemaker_runtime_adapter(hosting.runtime)]
+        # One `sagemaker` adapter: the model registry's operations and hosting's (endpoints, variants).
+        return [SageMakerApi(registry, hosting.endpoints).adapter(), SageMakerRuntimeApi(hosting.runtime).adapter()]
 
     return Deploy(
         registry,

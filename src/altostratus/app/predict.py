@@ -5,13 +5,13 @@ from __future__ import annotations
 import dataclasses
 
 from altostratus.api.gateway import ServiceAdapter
-from altostratus.api.ml_api import MachineLearningApi
-from altostratus.api.ml_logs import LogFiles
+from altostratus.api.predict import LogLinks, MachineLearningApi
 from altostratus.app.foundation import Foundation
 from altostratus.app.slice import ServiceSlice
 from altostratus.lake.service import LakeService
 from altostratus.predict import PredictService, ReadOptions
 from altostratus.predict.lake_locations import LakeLocations
+from altostratus.predict.log_files import LogFiles
 
 
 @dataclasses.dataclass
@@ -35,7 +35,9 @@ def wire_predict(base: Foundation, lake: LakeService) -> Predict:
     )
 
     def adapters() -> list[ServiceAdapter]:
-        logs = LogFiles(lake, settings.endpoint_url, settings.region)
-        return [MachineLearningApi(predict, LakeLocations(lake), logs, settings.endpoint_url).adapter()]
+        links = LogLinks(settings.endpoint_url, settings.region)
+        return [
+            MachineLearningApi(predict, LakeLocations(lake), LogFiles(lake), links, settings.endpoint_url).adapter()
+        ]
 
     return Predict(predict, ServiceSlice("predict", jobs=predict.handlers(), adapters=adapters))

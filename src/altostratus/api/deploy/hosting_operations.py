@@ -1,7 +1,7 @@
-"""SageMaker hosting over the `sagemaker` json API: models, endpoint configs, endpoints and their weights.
+"""SageMaker hosting's operations: models, endpoint configs, endpoints and their weights.
 
-`endpoint_handlers` is one part of the `sagemaker` handler table; the model registry's operations are the
-other (the composition root joins them into one JsonAdapter).
+HostingOperations is one half of SageMakerApi; the model registry's operations (RegistryOperations) are
+the other.
 """
 
 from __future__ import annotations
@@ -11,77 +11,88 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from altostratus.api.context import Call
-from altostratus.api.model_adapters import Handler
+from altostratus.api.deploy.listing import TOKENS, list_query
 from altostratus.deploy.endpoints import EndpointService
 from altostratus.deploy.errors import InvalidValue
 from altostratus.deploy.hosting import Endpoint, EndpointConfig, EndpointStatus, Variant, VariantSpec
-from altostratus.deploy.registry_records import MAX_PAGE, ListQuery, Page
-
-SORT_FIELDS = ("Name", "CreationTime")
 
 
-def endpoint_handlers(service: EndpointService) -> dict[str, Handler]:
-    """The handlers of SageMaker's hosting operations, by operation name."""
+class HostingOperations:
+    """SageMaker's hosting operations, over the EndpointService."""
 
-    def create_model(params: dict[str, Any], call: Call) -> dict[str, Any]:
+    _endpoints: EndpointService
+
+    def create_model(self, params: dict[str, Any], call: Call) -> dict[str, Any]:
+        """CreateModel: one container, naming a registered model package version."""
         containers, primary = _containers(params)
-        model = service.create_model(
+        model = self._endpoints.create_model(
             params["ModelName"], containers[0]["ModelPackageName"], containers=containers, primary=primary
         )
         return {"ModelArn": model.arn}
 
-    def describe_model(params: dict[str, Any], call: Call) -> dict[str, Any]:
-        model = service.get_model(params["ModelName"])
+    def describe_model(self, params: dict[str, Any], call: Call) -> dict[str, Any]:
+        """DescribeModel."""
+        model = self._endpoints.get_model(params["ModelName"])
         shown = {"PrimaryContainer": model.containers[0]} if model.primary else {"Containers": list(model.containers)}
         return {"ModelName": model.name, "ModelArn": model.arn, "CreationTime": model.created_at, **shown}
 
-    def delete_model(params: dict[str, Any], call: Call) -> dict[str, Any]:
-        service.delete_model(params["ModelName"])
+    def delete_model(self, params: dict[str, Any], call: Call) -> dict[str, Any]:
+        """DeleteModel."""
+        self._endpoints.delete_model(params["ModelName"])
         return {}
 
-    def list_models(params: dict[str, Any], call: Call) -> dict[str, Any]:
-        page = service.list_models(list_query(params))
+    def list_models(self, params: dict[str, Any], call: Call) -> dict[str, Any]:
+        """ListModels."""
+        page = self._endpoints.list_models(list_query(params))
         items = [{"ModelName": name, "ModelArn": arn, "CreationTime": at} for name, arn, at in page.items]
-        return {"Models": items, **_token(page)}
+        return {"Models": items, **TOKENS.next_page(page.next_offset)}
 
-    def create_endpoint_config(params: dict[str, Any], call: Call) -> dict[str, Any]:
+    def create_endpoint_config(self, params: dict[str, Any], call: Call) -> dict[str, Any]:
+        """CreateEndpointConfig: production variants and shadow variants."""
         specs = [_spec(v, shadow=False) for v in params["ProductionVariants"]]
         specs += [_spec(v, shadow=True) for v in params.get("ShadowProductionVariants", ())]
-        config = service.create_config(params["EndpointConfigName"], specs)
+        config = self._endpoints.create_config(params["EndpointConfigName"], specs)
         return {"EndpointConfigArn": config.arn}
 
-    def describe_endpoint_config(params: dict[str, Any], call: Call) -> dict[str, Any]:
-        return _config(service.get_config(params["EndpointConfigName"]))
+    def describe_endpoint_config(self, params: dict[str, Any], call: Call) -> dict[str, Any]:
+        """DescribeEndpointConfig."""
+        return _config(self._endpoints.get_config(params["EndpointConfigName"]))
 
-    def delete_endpoint_config(params: dict[str, Any], call: Call) -> dict[str, Any]:
-        service.delete_config(params["EndpointConfigName"])
+    def delete_endpoint_config(self, params: dict[str, Any], call: Call) -> dict[str, Any]:
+        """DeleteEndpointConfig."""
+        self._endpoints.delete_config(params["EndpointConfigName"])
         return {}
 
-    def list_endpoint_configs(params: dict[str, Any], call: Call) -> dict[str, Any]:
-        page = service.list_configs(list_query(params))
+    def list_endpoint_configs(self, params: dict[str, Any], call: Call) -> dict[str, Any]:
+        """ListEndpointConfigs."""
+        page = self._endpoints.list_configs(list_query(params))
         items = [{"EndpointConfigName": n, "EndpointConfigArn": a, "CreationTime": t} for n, a, t in page.items]
-        return {"EndpointConfigs": items, **_token(page)}
+        return {"EndpointConfigs": items, **TOKENS.next_page(page.next_offset)}
 
-    def create_endpoint(params: dict[str, Any], call: Call) -> dict[str, Any]:
-        endpoint = service.create_endpoint(
+    def create_endpoint(self, params: dict[str, Any], call: Call) -> dict[str, Any]:
+        """CreateEndpoint: deploys the config's variants."""
+        endpoint = self._endpoints.create_endpoint(
             params["EndpointName"], params["EndpointConfigName"], actor=call.caller.principal_id
         )
         return {"EndpointArn": endpoint.arn}
 
-    def describe_endpoint(params: dict[str, Any], call: Call) -> dict[str, Any]:
-        return _endpoint(service.get_endpoint(params["EndpointName"]))
+    def describe_endpoint(self, params: dict[str, Any], call: Call) -> dict[str, Any]:
+        """DescribeEndpoint: its status and each variant's weights and instances."""
+        return _endpoint(self._endpoints.get_endpoint(params["EndpointName"]))
 
-    def list_endpoints(params: dict[str, Any], call: Call) -> dict[str, Any]:
+    def list_endpoints(self, params: dict[str, Any], call: Call) -> dict[str, Any]:
+        """ListEndpoints, of one status if StatusEquals says so."""
         status = EndpointStatus(params["StatusEquals"]) if "StatusEquals" in params else None
-        page = service.list_endpoints(list_query(params), status)
+        page = self._endpoints.list_endpoints(list_query(params), status)
         items = [
             {"EndpointName": n, "EndpointArn": a, "CreationTime": c, "LastModifiedTime": m, "EndpointStatus": s.value}
             for n, a, c, m, s in page.items
         ]
-        return {"Endpoints": items, **_token(page)}
+        return {"Endpoints": items, **TOKENS.next_page(page.next_offset)}
 
-    def update_endpoint(params: dict[str, Any], call: Call) -> dict[str, Any]:
-        endpoint = service.update_endpoint(
+    def update_endpoint(self, params: dict[str, Any], call: Call) -> dict[str, Any]:
+        """UpdateEndpoint: moves the endpoint to another config, keeping the weights if asked."""
+        endpoint = self._endpoints.update_endpoint(
             params["EndpointName"],
             params["EndpointConfigName"],
             actor=call.caller.principal_id,
@@ -89,54 +100,19 @@ def endpoint_handlers(service: EndpointService) -> dict[str, Handler]:
         )
         return {"EndpointArn": endpoint.arn}
 
-    def update_weights(params: dict[str, Any], call: Call) -> dict[str, Any]:
+    def update_endpoint_weights_and_capacities(self, params: dict[str, Any], call: Call) -> dict[str, Any]:
+        """UpdateEndpointWeightsAndCapacities: the variants' weights."""
         desired = params["DesiredWeightsAndCapacities"]
         weights = {item["VariantName"]: item["DesiredWeight"] for item in desired if "DesiredWeight" in item}
-        endpoint = service.set_weights(
+        endpoint = self._endpoints.set_weights(
             params["EndpointName"], weights, actor=call.caller.principal_id, reason="UpdateEndpointWeightsAndCapacities"
         )
         return {"EndpointArn": endpoint.arn}
 
-    def delete_endpoint(params: dict[str, Any], call: Call) -> dict[str, Any]:
-        service.delete_endpoint(params["EndpointName"], actor=call.caller.principal_id)
+    def delete_endpoint(self, params: dict[str, Any], call: Call) -> dict[str, Any]:
+        """DeleteEndpoint."""
+        self._endpoints.delete_endpoint(params["EndpointName"], actor=call.caller.principal_id)
         return {}
-
-    return {
-        "CreateModel": create_model,
-        "DescribeModel": describe_model,
-        "DeleteModel": delete_model,
-        "ListModels": list_models,
-        "CreateEndpointConfig": create_endpoint_config,
-        "DescribeEndpointConfig": describe_endpoint_config,
-        "DeleteEndpointConfig": delete_endpoint_config,
-        "ListEndpointConfigs": list_endpoint_configs,
-        "CreateEndpoint": create_endpoint,
-        "DescribeEndpoint": describe_endpoint,
-        "ListEndpoints": list_endpoints,
-        "UpdateEndpoint": update_endpoint,
-        "UpdateEndpointWeightsAndCapacities": update_weights,
-        "DeleteEndpoint": delete_endpoint,
-    }
-
-
-def list_query(params: Mapping[str, Any]) -> ListQuery:
-    """A ListQuery from SageMaker's NameContains, CreationTime*, SortBy, SortOrder, MaxResults and NextToken."""
-    token = params.get("NextToken")
-    if token is not None and not token.isdigit():
-        raise InvalidValue(f"NextToken={token!r} is not a token this server handed out")
-    return ListQuery(
-        name_contains=params.get("NameContains"),
-        created_after=params.get("CreationTimeAfter"),
-        created_before=params.get("CreationTimeBefore"),
-        by_name=params.get("SortBy") == "Name",
-        descending=params.get("SortOrder", "Descending") == "Descending",
-        limit=int(params.get("MaxResults", MAX_PAGE)),
-        offset=int(token or 0),
-    )
-
-
-def _token(page: Page[Any]) -> dict[str, str]:
-    return {"NextToken": str(page.next_offset)} if page.next_offset is not None else {}
 
 
 def _containers(params: Mapping[str, Any]) -> tuple[list[dict[str, Any]], bool]:

@@ -6,22 +6,20 @@ Beyond Amazon ML, and inside its shapes:
 - CreateMLModel takes the training parameter `algorithm` (`sgd`, the default, or `auto`) beside `sgd.*`;
 - GetEvaluation's PerformanceMetrics.Properties hold, beside BinaryAUC / MulticlassAvgFScore /
   RegressionRMSE, the baseline and the details (ROC curve, thresholds, confusion matrix...), as JSON text;
-- LogUri links a JSON document with a datasource's statistics or a model's training report (ml_logs.py).
+- LogUri links a JSON document with a datasource's statistics or a model's training report
+  (altostratus.predict.log_files).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
-
 from altostratus.api.context import Call
-from altostratus.api.ml_logs import LogFiles
-from altostratus.api.model_adapters import Handler, JsonAdapter
+from altostratus.api.model_adapters import Handler, JsonAdapter, operation_handlers
+from altostratus.api.predict.listing import FILTERS, TOKENS, list_query
+from altostratus.api.predict.log_links import LogLinks
 from altostratus.core import json_input
 from altostratus.predict import (
     BatchPrediction,
@@ -30,34 +28,29 @@ from altostratus.predict import (
     Endpoint,
     Evaluation,
     InvalidInput,
-    ListQuery,
     Model,
     Page,
     PredictService,
     Status,
 )
+from altostratus.predict.documents import read_document
 from altostratus.predict.lake_locations import parse_location
+from altostratus.predict.log_files import LOG_BUCKET, LogFiles
 
-MAX_DOCUMENT_BYTES = 131_071  # Amazon ML's limit on a DataSchema or a Recipe
-COMMON_FILTERS = {"CreatedAt": "created_at", "LastUpdatedAt": "updated_at", "Status": "status", "Name": "name"}
-FILTERS = {
-    "DataSource": {**COMMON_FILTERS, "DataLocationS3": "data_location"},
-    "MLModel": {**COMMON_FILTERS, "TrainingDataSourceId": "training_datasource_id", "MLModelType": "model_type"},
-    "Evaluation": {**COMMON_FILTERS, "MLModelId": "model_id", "DataSourceId": "datasource_id"},
-    "BatchPrediction": {**COMMON_FILTERS, "MLModelId": "model_id", "DataSourceId": "datasource_id"},
-}
-COMPARATORS = {"EQ": "eq", "NE": "ne", "GT": "gt", "GE": "ge", "LT": "lt", "LE": "le", "Prefix": "prefix"}
 TERMINAL = (Status.COMPLETED, Status.FAILED)
 SCHEMA_HINTS = {"targetAttributeName": "target", "rowId": "row_id", "dataFileContainsHeader": "contains_header"}
 
 
 class MachineLearningApi:
-    """The Amazon ML operations, as a JsonAdapter handler table."""
+    """The Amazon ML operations (boto3's `machinelearning`), over the PredictService."""
 
-    def __init__(self, predict: PredictService, locations: DataLocations, logs: LogFiles, endpoint_url: str) -> None:
+    def __init__(
+        self, predict: PredictService, locations: DataLocations, logs: LogFiles, links: LogLinks, endpoint_url: str
+    ) -> None:
         self._predict = predict
         self._locations = locations
         self._logs = logs
+        self._links = links
         self._endpoint_url = endpoint_url.rstrip("/")
 
     def adapter(self) -> JsonAdapter:
@@ -66,31 +59,7 @@ class MachineLearningApi:
 
     def handlers(self) -> dict[str, Handler]:
         """Operation name -> handler."""
-        return {
-            "CreateDataSourceFromS3": self.create_data_source_from_s3,
-            "GetDataSource": self.get_data_source,
-            "DescribeDataSources": self.describe_data_sources,
-            "UpdateDataSource": self.update_data_source,
-            "DeleteDataSource": self.delete_data_source,
-            "CreateMLModel": self.create_ml_model,
-            "GetMLModel": self.get_ml_model,
-            "DescribeMLModels": self.describe_ml_models,
-            "UpdateMLModel": self.update_ml_model,
-            "DeleteMLModel": self.delete_ml_model,
-            "CreateEvaluation": self.create_evaluation,
-            "GetEvaluation": self.get_evaluation,
-            "DescribeEvaluations": self.describe_evaluations,
-            "UpdateEvaluation": self.update_evaluation,
-            "DeleteEvaluation": self.delete_evaluation,
-            "CreateRealtimeEndpoint": self.create_realtime_endpoint,
-            "DeleteRealtimeEndpoint": self.delete_realtime_endpoint,
-            "Predict": self.predict,
-            "CreateBatchPrediction": self.create_batch_prediction,
-            "GetBatchPrediction": self.get_batch_prediction,
-            "DescribeBatchPredictions": self.describe_batch_predictions,
-            "UpdateBatchPrediction": self.update_batch_prediction,
-            "DeleteBatchPrediction": self.delete_batch_prediction,
-        }
+        return operation_handlers(self, "machinelearning")
 
     # ---- datasources ------------------------------------------------------------------------------
 
@@ -117,19 +86,12 @@ class MachineLearningApi:
         if params.get("Verbose"):
             shown["DataSourceSchema"] = source.data_schema
         if source.status in TERMINAL:
-            document = {
-                "DataSourceId": source.datasource_id,
-                "Status": source.status.value,
-                "Message": source.message,
-                "DataSchema": json.loads(source.data_schema) if source.data_schema else None,
-                "Statistics": source.statistics,
-            }
-            shown["LogUri"] = self._log("datasources", source.datasource_id, source.updated_at, document, call)
+            shown["LogUri"] = self._links.link(LOG_BUCKET, self._logs.datasource_log(source), call.key)
         return shown
 
     def describe_data_sources(self, params: dict[str, Any], call: Call) -> dict[str, Any]:
         """DescribeDataSources."""
-        page = self._predict.list_datasources(_query(params, FILTERS["DataSource"]))
+        page = self._predict.list_datasources(list_query(params, FILTERS["DataSource"]))
         return _results(page, _datasource)
 
     def update_data_source(self, params: dict[str, Any], call: Call) -> dict[str, Any]:
@@ -164,20 +126,12 @@ class MachineLearningApi:
             shown["Recipe"] = model.recipe_used or model.recipe
             shown["Schema"] = source.data_schema
         if model.status in TERMINAL:
-            document = {
-                "MLModelId": model.model_id,
-                "Status": model.status.value,
-                "Message": model.message,
-                "Learner": model.learner,
-                "TrainingParameters": dict(model.parameters),
-                "TrainingReport": model.training_report,
-            }
-            shown["LogUri"] = self._log("models", model.model_id, model.updated_at, document, call)
+            shown["LogUri"] = self._links.link(LOG_BUCKET, self._logs.model_log(model), call.key)
         return shown
 
     def describe_ml_models(self, params: dict[str, Any], call: Call) -> dict[str, Any]:
         """DescribeMLModels."""
-        page = self._predict.list_models(_query(params, FILTERS["MLModel"]))
+        page = self._predict.list_models(list_query(params, FILTERS["MLModel"]))
         sources = _lookup(self._predict.get_datasource)
         return _results(page, lambda model: _model(model, sources(model.training_datasource_id), listed=True))
 
@@ -211,7 +165,7 @@ class MachineLearningApi:
 
     def describe_evaluations(self, params: dict[str, Any], call: Call) -> dict[str, Any]:
         """DescribeEvaluations."""
-        page = self._predict.list_evaluations(_query(params, FILTERS["Evaluation"]))
+        page = self._predict.list_evaluations(list_query(params, FILTERS["Evaluation"]))
         sources = _lookup(self._predict.get_datasource)
         return _results(page, lambda evaluation: _evaluation(evaluation, sources(evaluation.datasource_id)))
 
@@ -236,18 +190,8 @@ class MachineLearningApi:
         endpoint = self._predict.delete_endpoint(params["MLModelId"])
         return {"MLModelId": endpoint.model_id, "RealtimeEndpointInfo": _endpoint(endpoint)}
 
-    async def predict(self, params: dict[str, Any], call: Call) -> dict[str, Any]:
-        """Predict: one record through the model's realtime endpoint.
-
-        A mounted model answers in well under a millisecond of numpy, inline: cheaper than the hop to a
-        worker thread, which cost 0.2 ms here. Mounting reads the metadata store (and, after a
-        restart, the model's artifact), so that happens on a worker thread.
-        """
-        if self._predict.is_mounted(params["MLModelId"]):
-            return self._prediction(params)
-        return await run_in_threadpool(self._prediction, params)
-
-    def _prediction(self, params: dict[str, Any]) -> dict[str, Any]:
+    def predict(self, params: dict[str, Any], call: Call) -> dict[str, Any]:
+        """Predict: one record through the model's realtime endpoint (mounting it may read its artifact)."""
         return {"Prediction": self._predict.predict(params["MLModelId"], params["Record"])}
 
     # ---- batch predictions ------------------------------------------------------------------------
@@ -271,7 +215,7 @@ class MachineLearningApi:
 
     def describe_batch_predictions(self, params: dict[str, Any], call: Call) -> dict[str, Any]:
         """DescribeBatchPredictions."""
-        page = self._predict.list_batch_predictions(_query(params, FILTERS["BatchPrediction"]))
+        page = self._predict.list_batch_predictions(list_query(params, FILTERS["BatchPrediction"]))
         sources = _lookup(self._predict.get_datasource)
         return _results(page, lambda batch: _batch(batch, sources(batch.datasource_id)))
 
@@ -294,22 +238,7 @@ class MachineLearningApi:
             raise InvalidInput(f"{inline} and {uri} are both given; expected one of them")
         if not params.get(uri):
             return params.get(inline) or None
-        sources = self._locations.sources(params[uri])
-        if len(sources) != 1:
-            raise InvalidInput(f"{uri}={params[uri]!r} holds {len(sources)} objects; expected one {inline} document")
-        data = bytearray()
-        for chunk in sources[0].open():
-            data.extend(chunk.encode() if isinstance(chunk, str) else chunk)
-            if len(data) > MAX_DOCUMENT_BYTES:
-                raise InvalidInput(f"{uri}={params[uri]!r} is over {MAX_DOCUMENT_BYTES} bytes; expected a {inline}")
-        try:
-            return data.decode()
-        except UnicodeDecodeError:
-            raise InvalidInput(f"{uri}={params[uri]!r} is not UTF-8 text; expected a {inline} JSON document") from None
-
-    def _log(self, kind: str, entity_id: str, version: dt.datetime, document: Mapping[str, Any], call: Call) -> str:
-        key = f"{kind}/{entity_id}/{int(version.timestamp() * 1000)}.json"
-        return self._logs.link(key, document, call.key)
+        return read_document(self._locations, params[uri], parameter=uri, document=inline)
 
 
 def _schema_arguments(text: str | None) -> dict[str, Any]:
@@ -334,47 +263,8 @@ def _schema_arguments(text: str | None) -> dict[str, Any]:
     return hints
 
 
-def _query(params: Mapping[str, Any], fields: Mapping[str, str]) -> ListQuery:
-    """A ListQuery from Describe*'s FilterVariable, comparators, SortOrder, NextToken and Limit."""
-    variable = params.get("FilterVariable")
-    given = {COMPARATORS[name]: params[name] for name in COMPARATORS if params.get(name) is not None}
-    if variable is None and given:
-        raise InvalidInput(f"{sorted(given)} need a FilterVariable; expected one of {sorted(fields)}")
-    if variable is not None and variable not in fields:
-        raise InvalidInput(
-            f"FilterVariable={variable!r} is not supported by this server; expected one of {sorted(fields)}"
-        )
-    field = fields[variable] if variable else None
-    if field in ("created_at", "updated_at"):
-        given = {name: value if name == "prefix" else _time(variable or "", value) for name, value in given.items()}
-    token = params.get("NextToken")
-    if token is not None and not re.fullmatch(r"\d{1,9}", token):
-        raise InvalidInput(f"NextToken={token!r} is not a token this server handed out")
-    return ListQuery(
-        field=field,
-        descending=params.get("SortOrder") == "dsc",
-        limit=params.get("Limit", 100),
-        offset=int(token or 0),
-        **given,
-    )
-
-
-def _time(variable: str, value: str) -> dt.datetime:
-    """A comparator value for CreatedAt or LastUpdatedAt: epoch seconds or ISO 8601."""
-    try:
-        return dt.datetime.fromtimestamp(float(value), dt.UTC)
-    except ValueError:
-        pass
-    try:
-        moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise InvalidInput(f"{variable} comparator {value!r}; expected epoch seconds or an ISO 8601 time") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
-
-
 def _results(page: Page[Any], show: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
-    token = str(page.next_offset) if page.next_offset is not None else None
-    return {"Results": [show(item) for item in page.items], "NextToken": token}
+    return {"Results": [show(item) for item in page.items], **TOKENS.next_page(page.next_offset)}
 
 
 def _lookup(get: Callable[[str], DataSource]) -> Callable[[str], DataSource]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from altostratus.api.context import BodyLimit, Call
-from altostratus.api.model_adapters import RequestEntityTooLarge, RestJsonAdapter
+from altostratus.api.model_adapters import Handler, RequestEntityTooLarge, RestJsonAdapter, operation_handlers
 from altostratus.core.errors import BadRequest
 from altostratus.deploy.errors import DoesNotExist, InvalidValue
 from altostratus.deploy.serving import EndpointRuntime, InvocationRequest
@@ -27,10 +27,27 @@ class RuntimeValidationError(BadRequest):
     code = "ValidationError"
 
 
-def sagemaker_runtime_adapter(runtime: EndpointRuntime) -> RestJsonAdapter:
-    """The rest-json adapter serving InvokeEndpoint."""
+class SageMakerRuntimeApi:
+    """The `sagemaker-runtime` operations served here: InvokeEndpoint, over the EndpointRuntime."""
 
-    def invoke_endpoint(params: dict[str, Any], call: Call) -> dict[str, Any]:
+    def __init__(self, runtime: EndpointRuntime) -> None:
+        self._runtime = runtime
+
+    def adapter(self) -> RestJsonAdapter:
+        """The rest-json adapter serving these operations, with InvokeEndpoint's 6 MiB body limit."""
+        return RestJsonAdapter(
+            "sagemaker-runtime",
+            self.handlers(),
+            validation_error=RuntimeValidationError,
+            body_limits={"InvokeEndpoint": BodyLimit(MAX_BODY_BYTES, RequestEntityTooLarge)},
+        )
+
+    def handlers(self) -> dict[str, Handler]:
+        """Operation name -> handler."""
+        return operation_handlers(self, "sagemaker-runtime")
+
+    def invoke_endpoint(self, params: dict[str, Any], call: Call) -> dict[str, Any]:
+        """InvokeEndpoint: one request through the endpoint's variants; unknown endpoints are a ValidationError."""
         request = InvocationRequest(
             endpoint=params["EndpointName"],
             body=params["Body"],
@@ -42,7 +59,7 @@ def sagemaker_runtime_adapter(runtime: EndpointRuntime) -> RestJsonAdapter:
             custom_attributes=params.get("CustomAttributes"),
         )
         try:
-            invocation = runtime.invoke(request)
+            invocation = self._runtime.invoke(request)
         except (InvalidValue, DoesNotExist) as error:
             raise RuntimeValidationError(error.message) from None
         return {
@@ -52,10 +69,3 @@ def sagemaker_runtime_adapter(runtime: EndpointRuntime) -> RestJsonAdapter:
             "CustomAttributes": invocation.custom_attributes,
             "NewSessionId": invocation.new_session,
         }
-
-    return RestJsonAdapter(
-        "sagemaker-runtime",
-        {"InvokeEndpoint": invoke_endpoint},
-        validation_error=RuntimeValidationError,
-        body_limits={"InvokeEndpoint": BodyLimit(MAX_BODY_BYTES, RequestEntityTooLarge)},
-    )

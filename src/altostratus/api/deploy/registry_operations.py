@@ -1,6 +1,6 @@
 """The SageMaker model registry over the `sagemaker` json API: model package groups and versioned packages.
 
-`registry_handlers` is one part of the `sagemaker` handler table (hosting's is the other). A model
+RegistryOperations is one half of SageMakerApi (HostingOperations is the other). A model
 package's ModelApprovalStatus is its stage: PendingManualApproval (test), Approved (prod), Rejected
 (archived). UpdateModelPackage(ModelApprovalStatus=Approved) starts the promotion gate and returns at
 once; DescribeModelPackage shows the gate as the validation status "promotion-gate" (InProgress,
@@ -17,19 +17,17 @@ characters), so boto3 and the aws CLI send them unmodified; read-only keys may G
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections.abc import Mapping
 from typing import Any
 
 from altostratus.api.context import Call
-from altostratus.api.model_adapters import Handler
-from altostratus.api.sagemaker_endpoints import list_query
+from altostratus.api.deploy.listing import TOKENS, list_query
 from altostratus.deploy.errors import InvalidValue
 from altostratus.deploy.gates import GatePolicy
 from altostratus.deploy.registry import Registry
 from altostratus.deploy.registry_names import parse_group
-from altostratus.deploy.registry_records import GateStatus, ListQuery, ModelGroup, ModelVersion, Page
+from altostratus.deploy.registry_records import GateStatus, ModelGroup, ModelVersion
 from altostratus.deploy.stages import STAGE_OF_STATUS, Stage
 
 GATE_NAME = "promotion-gate"
@@ -46,55 +44,68 @@ UNSUPPORTED_ON_CREATE = (
 UNSUPPORTED_ON_UPDATE = ("InferenceSpecification", "SourceUri", "ModelCard", "AdditionalInferenceSpecificationsToAdd")
 
 
-def registry_handlers(registry: Registry) -> dict[str, Handler]:
-    """The handlers of SageMaker's model registry operations, by operation name."""
+class RegistryOperations:
+    """SageMaker's model registry operations, over the Registry."""
 
-    def create_model_package_group(params: dict[str, Any], call: Call) -> dict[str, Any]:
-        group = registry.create_group(
+    _registry: Registry
+
+    def create_model_package_group(self, params: dict[str, Any], call: Call) -> dict[str, Any]:
+        """CreateModelPackageGroup: a new group, created by the caller."""
+        group = self._registry.create_group(
             params["ModelPackageGroupName"],
             actor=call.caller.principal_id,
             description=params.get("ModelPackageGroupDescription", ""),
         )
-        return {"ModelPackageGroupArn": registry.group_arn(group.name)}
+        return {"ModelPackageGroupArn": self._registry.group_arn(group.name)}
 
-    def describe_model_package_group(params: dict[str, Any], call: Call) -> dict[str, Any]:
-        group = registry.get_group(parse_group("ModelPackageGroupName", params["ModelPackageGroupName"]))
-        return {**_group(registry, group), "CreatedBy": _user(group.created_by)}
+    def describe_model_package_group(self, params: dict[str, Any], call: Call) -> dict[str, Any]:
+        """DescribeModelPackageGroup, with who created it."""
+        group = self._registry.get_group(parse_group("ModelPackageGroupName", params["ModelPackageGroupName"]))
+        return {**_group(self._registry, group), "CreatedBy": _user(group.created_by)}
 
-    def list_model_package_groups(params: dict[str, Any], call: Call) -> dict[str, Any]:
-        page = registry.list_groups(_query(params))
-        return {"ModelPackageGroupSummaryList": [_group(registry, group) for group in page.items], **_token(page)}
+    def list_model_package_groups(self, params: dict[str, Any], call: Call) -> dict[str, Any]:
+        """ListModelPackageGroups, oldest first unless SortOrder says otherwise."""
+        page = self._registry.list_groups(list_query(params, descending=False))
+        return {
+            "ModelPackageGroupSummaryList": [_group(self._registry, group) for group in page.items],
+            **TOKENS.next_page(page.next_offset),
+        }
 
-    def delete_model_package_group(params: dict[str, Any], call: Call) -> dict[str, Any]:
+    def delete_model_package_group(self, params: dict[str, Any], call: Call) -> dict[str, Any]:
+        """DeleteModelPackageGroup."""
         name = parse_group("ModelPackageGroupName", params["ModelPackageGroupName"])
-        registry.delete_group(name, actor=call.caller.principal_id)
+        self._registry.delete_group(name, actor=call.caller.principal_id)
         return {}
 
-    def put_model_package_group_policy(params: dict[str, Any], call: Call) -> dict[str, Any]:
+    def put_model_package_group_policy(self, params: dict[str, Any], call: Call) -> dict[str, Any]:
+        """PutModelPackageGroupPolicy: ResourcePolicy is the group's gate policy."""
         name = parse_group("ModelPackageGroupName", params["ModelPackageGroupName"])
-        registry.set_policy(name, _gate_policy(params["ResourcePolicy"]), actor=call.caller.principal_id)
-        return {"ModelPackageGroupArn": registry.group_arn(name)}
+        self._registry.set_policy(name, _gate_policy(params["ResourcePolicy"]), actor=call.caller.principal_id)
+        return {"ModelPackageGroupArn": self._registry.group_arn(name)}
 
-    def get_model_package_group_policy(params: dict[str, Any], call: Call) -> dict[str, Any]:
-        policy = registry.get_policy(parse_group("ModelPackageGroupName", params["ModelPackageGroupName"]))
+    def get_model_package_group_policy(self, params: dict[str, Any], call: Call) -> dict[str, Any]:
+        """GetModelPackageGroupPolicy: the gate policy, "{}" when the default gate applies."""
+        policy = self._registry.get_policy(parse_group("ModelPackageGroupName", params["ModelPackageGroupName"]))
         return {"ResourcePolicy": json.dumps(policy.to_dict() if policy else {})}
 
-    def delete_model_package_group_policy(params: dict[str, Any], call: Call) -> dict[str, Any]:
+    def delete_model_package_group_policy(self, params: dict[str, Any], call: Call) -> dict[str, Any]:
+        """DeleteModelPackageGroupPolicy: the group returns to the default gate."""
         name = parse_group("ModelPackageGroupName", params["ModelPackageGroupName"])
-        registry.set_policy(name, None, actor=call.caller.principal_id)
+        self._registry.set_policy(name, None, actor=call.caller.principal_id)
         return {}
 
-    def create_model_package(params: dict[str, Any], call: Call) -> dict[str, Any]:
+    def create_model_package(self, params: dict[str, Any], call: Call) -> dict[str, Any]:
+        """CreateModelPackage: a new version of a group, in test (PendingManualApproval)."""
         _refuse_unsupported(params, UNSUPPORTED_ON_CREATE, "CreateModelPackage")
         if "ModelPackageGroupName" not in params:
-            raise InvalidValue("ModelPackageGroupName is required: this registry keeps versioned model packages")
+            raise InvalidValue("ModelPackageGroupName is required: this self._registry keeps versioned model packages")
         status = params.get("ModelApprovalStatus", Stage.TEST.approval_status)
         if status != Stage.TEST.approval_status:
             raise InvalidValue(
                 f"ModelApprovalStatus={status!r}; a new version starts as PendingManualApproval (test) and is "
                 "Approved only through the promotion gate (UpdateModelPackage)"
             )
-        version = registry.register(
+        version = self._registry.register(
             parse_group("ModelPackageGroupName", params["ModelPackageGroupName"]),
             _source_uri(params),
             actor=call.caller.principal_id,
@@ -102,31 +113,37 @@ def registry_handlers(registry: Registry) -> dict[str, Handler]:
             customer_metadata=params.get("CustomerMetadataProperties"),
             model_metrics=params.get("ModelMetrics"),
         )
-        return {"ModelPackageArn": registry.version_arn(version)}
+        return {"ModelPackageArn": self._registry.version_arn(version)}
 
-    def describe_model_package(params: dict[str, Any], call: Call) -> dict[str, Any]:
-        return _package(registry, registry.resolve(params["ModelPackageName"]))
+    def describe_model_package(self, params: dict[str, Any], call: Call) -> dict[str, Any]:
+        """DescribeModelPackage: the version, its gate status and its model card."""
+        return _package(self._registry, self._registry.resolve(params["ModelPackageName"]))
 
-    def list_model_packages(params: dict[str, Any], call: Call) -> dict[str, Any]:
+    def list_model_packages(self, params: dict[str, Any], call: Call) -> dict[str, Any]:
+        """ListModelPackages: the versions of one group or every group, by stage if asked."""
         group = params.get("ModelPackageGroupName")
         status = params.get("ModelApprovalStatus")
         if params.get("ModelPackageType") == "Unversioned":
             return {"ModelPackageSummaryList": []}
-        page = registry.list_versions(
+        page = self._registry.list_versions(
             parse_group("ModelPackageGroupName", group) if group else None,
             stage=STAGE_OF_STATUS[status] if status else None,
-            query=_query(params),
+            query=list_query(params, descending=False),
         )
-        return {"ModelPackageSummaryList": [_summary(registry, v) for v in page.items], **_token(page)}
+        return {
+            "ModelPackageSummaryList": [_summary(self._registry, v) for v in page.items],
+            **TOKENS.next_page(page.next_offset),
+        }
 
-    def update_model_package(params: dict[str, Any], call: Call) -> dict[str, Any]:
+    def update_model_package(self, params: dict[str, Any], call: Call) -> dict[str, Any]:
+        """UpdateModelPackage: metadata and description; ModelApprovalStatus moves the stage."""
         _refuse_unsupported(params, UNSUPPORTED_ON_UPDATE, "UpdateModelPackage")
-        version = registry.resolve(params["ModelPackageArn"], "ModelPackageArn")
+        version = self._registry.resolve(params["ModelPackageArn"], "ModelPackageArn")
         name, number, actor = version.group_name, version.version, call.caller.principal_id
         status, description = params.get("ModelApprovalStatus"), params.get("ApprovalDescription")
         metadata, removed = params.get("CustomerMetadataProperties"), params.get("CustomerMetadataPropertiesToRemove")
         if metadata or removed or (status is None and description is not None):
-            registry.update(
+            self._registry.update(
                 name,
                 number,
                 actor=actor,
@@ -136,32 +153,18 @@ def registry_handlers(registry: Registry) -> dict[str, Handler]:
             )
         reason = description or ""
         if status == Stage.PROD.approval_status:
-            registry.request_promotion(name, number, actor=actor, reason=reason)
+            self._registry.request_promotion(name, number, actor=actor, reason=reason)
         elif status == Stage.ARCHIVED.approval_status:
-            registry.reject(name, number, actor=actor, reason=reason)
+            self._registry.reject(name, number, actor=actor, reason=reason)
         elif status == Stage.TEST.approval_status:
-            registry.reopen(name, number, actor=actor, reason=reason)
-        return {"ModelPackageArn": registry.version_arn(version)}
+            self._registry.reopen(name, number, actor=actor, reason=reason)
+        return {"ModelPackageArn": self._registry.version_arn(version)}
 
-    def delete_model_package(params: dict[str, Any], call: Call) -> dict[str, Any]:
-        version = registry.resolve(params["ModelPackageName"])
-        registry.delete_version(version.group_name, version.version, actor=call.caller.principal_id)
+    def delete_model_package(self, params: dict[str, Any], call: Call) -> dict[str, Any]:
+        """DeleteModelPackage: one version."""
+        version = self._registry.resolve(params["ModelPackageName"])
+        self._registry.delete_version(version.group_name, version.version, actor=call.caller.principal_id)
         return {}
-
-    return {
-        "CreateModelPackageGroup": create_model_package_group,
-        "DescribeModelPackageGroup": describe_model_package_group,
-        "ListModelPackageGroups": list_model_package_groups,
-        "DeleteModelPackageGroup": delete_model_package_group,
-        "PutModelPackageGroupPolicy": put_model_package_group_policy,
-        "GetModelPackageGroupPolicy": get_model_package_group_policy,
-        "DeleteModelPackageGroupPolicy": delete_model_package_group_policy,
-        "CreateModelPackage": create_model_package,
-        "DescribeModelPackage": describe_model_package,
-        "ListModelPackages": list_model_packages,
-        "UpdateModelPackage": update_model_package,
-        "DeleteModelPackage": delete_model_package,
-    }
 
 
 def model_card(registry: Registry, version: ModelVersion) -> dict[str, Any]:
@@ -285,15 +288,6 @@ def _gate_policy(text: str) -> dict[str, Any]:
             f"ResourcePolicy: {error.message} (a model package group's ResourcePolicy here is its promotion "
             "gate's policy, not an IAM policy)"
         ) from None
-
-
-def _query(params: Mapping[str, Any]) -> ListQuery:
-    # The registry's lists are oldest first unless SortOrder says otherwise.
-    return dataclasses.replace(list_query(params), descending=params.get("SortOrder") == "Descending")
-
-
-def _token(page: Page[Any]) -> dict[str, str]:
-    return {"NextToken": str(page.next_offset)} if page.next_offset is not None else {}
 
 
 def _refuse_unsupported(params: Mapping[str, Any], fields: tuple[str, ...], operation: str) -> None:
