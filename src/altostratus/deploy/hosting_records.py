@@ -23,7 +23,7 @@ from altostratus.deploy.hosting import (
     VariantSpec,
 )
 from altostratus.deploy.registry_records import ListQuery, Page
-from altostratus.storage.schema import (
+from altostratus.deploy.tables import (
     endpoint_audit,
     endpoint_canaries,
     endpoint_config_variants,

@@ -15,7 +15,7 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import Connection, Select, and_, delete, func, insert, select, update
 
 from altostratus.deploy.stages import Event, EventKind, Stage
-from altostratus.storage.schema import registry_events, registry_groups, registry_versions
+from altostratus.deploy.tables import registry_events, registry_groups, registry_versions
 
 T = TypeVar("T")
 MAX_PAGE = 100

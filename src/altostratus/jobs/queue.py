@@ -23,8 +23,8 @@ from altostratus.core.errors import InvalidArgument
 from altostratus.core.ids import short_id
 from altostratus.jobs.doorbell import Doorbell
 from altostratus.jobs.job import Job, JobIdConflict, JobNotFound, JobState, JobWaitTimeout, LeaseLost
+from altostratus.jobs.tables import jobs
 from altostratus.storage.metadata import MetadataStore
-from altostratus.storage.schema import jobs
 
 MAX_ID_LENGTH = 64  # job ids and kinds (String(64) columns)
 MAX_WORKER_ID_LENGTH = 128  # lease_owner is String(128)

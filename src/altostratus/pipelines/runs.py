@@ -22,8 +22,8 @@ from altostratus.core.ids import short_id
 from altostratus.functions.names import parse_ref
 from altostratus.jobs import JobQueue
 from altostratus.pipelines.spec import PipelineSpec, from_mapping
+from altostratus.pipelines.tables import pipeline_logs, pipeline_runs, pipeline_steps, pipelines
 from altostratus.storage.metadata import MetadataStore
-from altostratus.storage.schema import pipeline_logs, pipeline_runs, pipeline_steps, pipelines
 
 STEP_JOB = "pipelines.step"
 

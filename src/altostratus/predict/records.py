@@ -13,14 +13,14 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import Connection, Table, and_, func, insert, select, update
 
 from altostratus.predict.errors import InvalidInput, ResourceNotFound
-from altostratus.storage.metadata import MetadataStore
-from altostratus.storage.schema import (
+from altostratus.predict.tables import (
     predict_batch_predictions,
     predict_datasources,
     predict_endpoints,
     predict_evaluations,
     predict_models,
 )
+from altostratus.storage.metadata import MetadataStore
 
 MAX_LIST_LIMIT = 100
 T = TypeVar("T")
