@@ -15,7 +15,7 @@ from altostratus.api.model_adapters import Handler
 from altostratus.deploy.endpoints import EndpointService
 from altostratus.deploy.errors import InvalidValue
 from altostratus.deploy.hosting import Endpoint, EndpointConfig, EndpointStatus, Variant, VariantSpec
-from altostratus.deploy.registry_records import MAX_PAGE, ListQuery, Page
+from altostratus.storage.paging import MAX_PAGE, ListQuery, Page
 
 SORT_FIELDS = ("Name", "CreationTime")
 

@@ -26,13 +26,14 @@ from altostratus.deploy.gates import GatePolicy
 from altostratus.deploy.model_store import ModelStore
 from altostratus.deploy.promotion import JOB_PROMOTE, MAX_DESCRIPTION, Promotions, Step
 from altostratus.deploy.registry_names import check_group_name, group_arn, parse_version, version_arn
-from altostratus.deploy.registry_records import GateStatus, ListQuery, ModelGroup, ModelVersion, Page
+from altostratus.deploy.registry_records import GateStatus, ModelGroup, ModelVersion
 from altostratus.deploy.sources import ArtifactSources
 from altostratus.deploy.stages import Event, EventKind, ProdInterval, Stage, prod_at, prod_timeline
 from altostratus.jobs import JobContext
 from altostratus.predict import ArtifactCorrupt, Predictor, PredictService
 from altostratus.predict.artifacts import load_model
 from altostratus.storage.metadata import MetadataStore
+from altostratus.storage.paging import MAX_PAGE, ListQuery, Page
 
 # Given a version's ARN: what uses it (e.g. "model churn-v3"), or None. Wired by the composition root.
 UsageCheck = Callable[[str], "str | None"]
@@ -541,8 +542,8 @@ def _cancelled(version: ModelVersion) -> dict[str, Any]:
 
 def _checked_query(query: ListQuery | None) -> ListQuery:
     query = query or ListQuery()
-    if not 1 <= query.limit <= records.MAX_PAGE:
-        raise InvalidValue(f"MaxResults={query.limit!r}; expected 1 to {records.MAX_PAGE}")
+    if not 1 <= query.limit <= MAX_PAGE:
+        raise InvalidValue(f"MaxResults={query.limit!r}; expected 1 to {MAX_PAGE}")
     if query.offset < 0:
         raise InvalidValue(f"NextToken offset {query.offset}; expected 0 or more")
     return query

@@ -10,15 +10,17 @@ import dataclasses
 import datetime as dt
 import enum
 from collections.abc import Mapping, Sequence
-from typing import Any, Generic, TypeVar
+from typing import Any
 
-from sqlalchemy import Connection, Select, and_, delete, func, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, select, update
 
 from altostratus.deploy.stages import Event, EventKind, Stage
 from altostratus.deploy.tables import registry_events, registry_groups, registry_versions
+from altostratus.storage.paging import Listed, ListQuery, Page, fetch_page
 
-T = TypeVar("T")
-MAX_PAGE = 100
+GROUPS = Listed(registry_groups)
+# A version's name is its group's: by name, a group's versions follow each other in order.
+VERSIONS = Listed(registry_versions, name="group_name", tiebreak=("version",))
 
 
 class GateStatus(enum.StrEnum):
@@ -76,27 +78,6 @@ class ModelVersion:
     updated_by: str
 
 
-@dataclasses.dataclass(frozen=True)
-class Page(Generic[T]):
-    """One page of a list, and the offset of the next page (None after the last)."""
-
-    items: list[T]
-    next_offset: int | None
-
-
-@dataclasses.dataclass(frozen=True)
-class ListQuery:
-    """Filters, order and page of a list of groups or versions."""
-
-    name_contains: str | None = None
-    created_after: dt.datetime | None = None
-    created_before: dt.datetime | None = None
-    by_name: bool = False
-    descending: bool = False
-    limit: int = MAX_PAGE
-    offset: int = 0
-
-
 # ---- groups -----------------------------------------------------------------------------------------
 
 
@@ -113,12 +94,7 @@ def find_group(db: Connection, name: str) -> ModelGroup | None:
 
 def list_groups(db: Connection, query: ListQuery) -> Page[ModelGroup]:
     """Groups matching the query, one page."""
-    table = registry_groups
-    statement = _filtered(select(table), table.c.name, table.c.created_at, query)
-    order = table.c.name if query.by_name else table.c.created_at
-    statement = statement.order_by(order.desc() if query.descending else order, table.c.name)
-    rows = db.execute(statement.offset(query.offset).limit(query.limit + 1)).all()
-    return _page([ModelGroup(**row._mapping) for row in rows], query)
+    return fetch_page(db, select(registry_groups), query, GROUPS, lambda row: ModelGroup(**row._mapping))
 
 
 def set_policy(db: Connection, name: str, policy: Mapping[str, Any] | None) -> None:
@@ -177,15 +153,12 @@ def find_version(db: Connection, group: str, number: int) -> ModelVersion | None
 def list_versions(db: Connection, group: str | None, stage: Stage | None, query: ListQuery) -> Page[ModelVersion]:
     """Versions matching the query (of one group, in one stage), one page."""
     table = registry_versions
-    statement = _filtered(select(table), table.c.group_name, table.c.created_at, query)
+    statement = select(table)
     if group is not None:
         statement = statement.where(table.c.group_name == group)
     if stage is not None:
         statement = statement.where(table.c.stage == stage.value)
-    order = (table.c.group_name, table.c.version) if query.by_name else (table.c.created_at, table.c.version)
-    statement = statement.order_by(*(column.desc() for column in order) if query.descending else order)
-    rows = db.execute(statement.offset(query.offset).limit(query.limit + 1)).all()
-    return _page([_version(row._mapping) for row in rows], query)
+    return fetch_page(db, statement, query, VERSIONS, lambda row: _version(row._mapping))
 
 
 def update_version(
@@ -269,22 +242,6 @@ def events(db: Connection, group: str) -> list[Event]:
 
 
 # ---- shared -----------------------------------------------------------------------------------------
-
-
-def _filtered(statement: Select[Any], name: Any, created: Any, query: ListQuery) -> Select[Any]:
-    conditions: list[Any] = []
-    if query.name_contains:
-        conditions.append(name.contains(query.name_contains, autoescape=True))
-    if query.created_after is not None:
-        conditions.append(created > query.created_after)
-    if query.created_before is not None:
-        conditions.append(created < query.created_before)
-    return statement.where(and_(True, *conditions))
-
-
-def _page(items: list[T], query: ListQuery) -> Page[T]:
-    more = len(items) > query.limit
-    return Page(items[: query.limit], query.offset + query.limit if more else None)
 
 
 def _version(row: Mapping[Any, Any]) -> ModelVersion:

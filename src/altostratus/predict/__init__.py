@@ -19,9 +19,7 @@ from altostratus.predict.records import (
     DataSource,
     Endpoint,
     Evaluation,
-    ListQuery,
     Model,
-    Page,
     Status,
 )
 from altostratus.predict.schema import Attribute, AttributeType, Schema
@@ -29,6 +27,7 @@ from altostratus.predict.service import PredictService
 from altostratus.predict.splits import Rearrangement
 from altostratus.predict.values import ReadOptions
 from altostratus.predict.work import JOB_BATCH, JOB_DATASOURCE, JOB_EVALUATE, JOB_TRAIN
+from altostratus.storage.paging import ListQuery, Page
 
 __all__ = [
     "JOB_BATCH",

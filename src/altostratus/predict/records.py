@@ -6,11 +6,10 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import enum
-import operator
-from collections.abc import Callable, Mapping
-from typing import Any, Generic, TypeVar
+from collections.abc import Mapping
+from typing import Any
 
-from sqlalchemy import Connection, Table, and_, func, insert, select, update
+from sqlalchemy import Connection, Table, insert, select, update
 
 from altostratus.predict.errors import InvalidInput, ResourceNotFound
 from altostratus.predict.tables import (
@@ -21,9 +20,7 @@ from altostratus.predict.tables import (
     predict_models,
 )
 from altostratus.storage.metadata import MetadataStore
-
-MAX_LIST_LIMIT = 100
-T = TypeVar("T")
+from altostratus.storage.paging import MAX_PAGE, Listed, ListQuery, Page, fetch_page
 
 
 class Status(enum.StrEnum):
@@ -125,34 +122,6 @@ class Endpoint:
 
 
 @dataclasses.dataclass(frozen=True)
-class ListQuery:
-    """A filter on one field (equal, not equal, bounds, prefix), an order and a page.
-
-    `field` is one of the entity's field names (e.g. "status", "name", "created_at", "model_type").
-    """
-
-    field: str | None = None
-    eq: Any = None
-    ne: Any = None
-    gt: Any = None
-    ge: Any = None
-    lt: Any = None
-    le: Any = None
-    prefix: str | None = None
-    descending: bool = False
-    limit: int = MAX_LIST_LIMIT
-    offset: int = 0
-
-
-@dataclasses.dataclass(frozen=True)
-class Page(Generic[T]):
-    """One page of a list, and the offset of the next page (None after the last)."""
-
-    items: list[T]
-    next_offset: int | None
-
-
-@dataclasses.dataclass(frozen=True)
 class Kind:
     """How one kind of entity is stored: its table, its id column, its record class and its noun."""
 
@@ -204,33 +173,13 @@ class Records:
     def list(self, kind: Kind, query: ListQuery) -> Page[Any]:
         """Records matching the query, sorted by its field (created_at when none), one page."""
         table = kind.table
-        if not 1 <= query.limit <= MAX_LIST_LIMIT:
-            raise InvalidInput(f"Limit={query.limit!r}; expected 1 to {MAX_LIST_LIMIT}")
-        field = query.field or "created_at"
-        if field not in table.c:
-            raise InvalidInput(f"FilterVariable {field!r}; expected one of {sorted(table.c.keys())}")
-        column = table.c[field]
-        bounds: list[tuple[Callable[[Any, Any], Any], Any]] = [
-            (operator.eq, query.eq),
-            (operator.ne, query.ne),
-            (operator.gt, query.gt),
-            (operator.ge, query.ge),
-            (operator.lt, query.lt),
-            (operator.le, query.le),
-        ]
-        conditions: list[Any] = [compare(column, value) for compare, value in bounds if value is not None]
-        if query.prefix is not None:
-            conditions.append(func.substr(column, 1, len(query.prefix)) == query.prefix)
-        order = (
-            (column.desc(), table.c[kind.id_column].desc()) if query.descending else (column, table.c[kind.id_column])
-        )
-        statement = (
-            select(table).where(and_(True, *conditions)).order_by(*order).offset(query.offset).limit(query.limit + 1)
-        )
+        if not 1 <= query.limit <= MAX_PAGE:
+            raise InvalidInput(f"Limit={query.limit!r}; expected 1 to {MAX_PAGE}")
+        if query.field is not None and query.field not in table.c:
+            raise InvalidInput(f"FilterVariable {query.field!r}; expected one of {sorted(table.c.keys())}")
+        listed = Listed(table, tiebreak=(kind.id_column,))
         with self._store.read() as db:
-            rows = db.execute(statement).all()
-        items = [_record(kind, row._mapping) for row in rows[: query.limit]]
-        return Page(items, query.offset + query.limit if len(rows) > query.limit else None)
+            return fetch_page(db, select(table), query, listed, lambda row: _record(kind, row._mapping))
 
     def endpoint(self, model_id: str) -> Endpoint | None:
         """The model's endpoint, or None."""

@@ -37,9 +37,7 @@ from altostratus.predict.records import (
     Endpoint,
     Evaluation,
     Kind,
-    ListQuery,
     Model,
-    Page,
     Records,
     Status,
 )
@@ -49,6 +47,7 @@ from altostratus.predict.values import ReadOptions
 from altostratus.predict.work import JOB_BATCH, JOB_DATASOURCE, JOB_EVALUATE, JOB_TRAIN, PredictWork
 from altostratus.storage.blobs import BlobStore
 from altostratus.storage.metadata import MetadataStore
+from altostratus.storage.paging import ListQuery, Page
 
 ID_PATTERN = re.compile(r"[a-zA-Z0-9_.-]{1,64}")
 ENDPOINT_PEAK_RPS = 200
