@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, and_, delete, insert, select, update
 
 from altostratus.deploy.hosting import (
+    AuditEntry,
     Endpoint,
     EndpointConfig,
     EndpointStatus,
@@ -35,22 +36,6 @@ from altostratus.deploy.tables import (
 from altostratus.storage.paging import Listed, ListQuery, Page, fetch_page
 
 AUDIT_LIMIT = 50
-
-
-@dataclasses.dataclass(frozen=True)
-class AuditEntry:
-    """One change to an endpoint: when, by whom (an access key, or "canary"), what and why."""
-
-    endpoint_name: str
-    at: dt.datetime
-    actor: str
-    action: str
-    reason: str
-    details: Mapping[str, Any] | None
-
-    def to_dict(self) -> dict[str, Any]:
-        """The entry as JSON-ready data."""
-        return {**dataclasses.asdict(self), "at": self.at.isoformat()}
 
 
 # ---- models --------------------------------------------------------------------------------------------

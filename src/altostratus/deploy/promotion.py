@@ -32,8 +32,8 @@ from altostratus.deploy.gates import (
     primary_metric,
 )
 from altostratus.deploy.model_store import ArtifactRefused, ModelStore
-from altostratus.deploy.registry_records import GateStatus, ModelVersion
 from altostratus.deploy.stages import EventKind, Stage
+from altostratus.deploy.versions import GateStatus, ModelVersion
 from altostratus.jobs import JobContext, JobQueue
 from altostratus.predict import PredictService, Status
 from altostratus.storage.metadata import MetadataStore

@@ -26,9 +26,9 @@ from altostratus.deploy.gates import GatePolicy
 from altostratus.deploy.model_store import ModelStore
 from altostratus.deploy.promotion import JOB_PROMOTE, MAX_DESCRIPTION, Promotions, Step
 from altostratus.deploy.registry_names import check_group_name, group_arn, parse_version, version_arn
-from altostratus.deploy.registry_records import GateStatus, ModelGroup, ModelVersion
 from altostratus.deploy.sources import ArtifactSources
 from altostratus.deploy.stages import Event, EventKind, ProdInterval, Stage, prod_at, prod_timeline
+from altostratus.deploy.versions import GateStatus, ModelGroup, ModelVersion
 from altostratus.jobs import JobContext
 from altostratus.predict import ArtifactCorrupt, Predictor, PredictService
 from altostratus.predict.artifacts import load_model

@@ -1,4 +1,4 @@
-"""The registry's records (groups, versions, history events) and how they are read and written.
+"""How the registry's groups, versions and history events are read from and written to its tables.
 
 Every function takes a connection, so the registry composes them into one transaction where a change
 must be atomic (a promotion moves two versions, the production pointer and the history together).
@@ -8,74 +8,19 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import enum
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, select, update
 
 from altostratus.deploy.stages import Event, EventKind, Stage
 from altostratus.deploy.tables import registry_events, registry_groups, registry_versions
+from altostratus.deploy.versions import GateStatus, ModelGroup, ModelVersion
 from altostratus.storage.paging import Listed, ListQuery, Page, fetch_page
 
 GROUPS = Listed(registry_groups)
 # A version's name is its group's: by name, a group's versions follow each other in order.
 VERSIONS = Listed(registry_versions, name="group_name", tiebreak=("version",))
-
-
-class GateStatus(enum.StrEnum):
-    """Where a version's latest promotion gate is (SageMaker's DetailedModelPackageStatus)."""
-
-    NOT_STARTED = "NotStarted"
-    IN_PROGRESS = "InProgress"
-    COMPLETED = "Completed"
-    FAILED = "Failed"
-
-
-@dataclasses.dataclass(frozen=True)
-class ModelGroup:
-    """A model package group: the versions of one model, its gate policy and its production version."""
-
-    name: str
-    description: str
-    policy: Mapping[str, Any] | None
-    prod_version: int | None
-    next_version: int
-    created_at: dt.datetime
-    created_by: str
-
-
-@dataclasses.dataclass(frozen=True)
-class ModelVersion:
-    """One registered version: its artifact in the model store, where it came from, and its stage.
-
-    `source` says what was registered (`{"kind": "ml-model", "model_id": ...}` or `{"kind": "lake",
-    "bucket": ..., "key": ..., "etag": ...}`); `training_data` the data it was trained on (lake keys and
-    ETags); `metrics` a list of metric sets (`{"source", "datasource_id", "records", "values"}`).
-    """
-
-    group_name: str
-    version: int
-    description: str
-    stage: Stage
-    source_uri: str
-    source: Mapping[str, Any]
-    artifact_key: str
-    artifact_sha256: str
-    artifact_size: int
-    training_data: Mapping[str, Any]
-    parameters: Mapping[str, Any]
-    metrics: Sequence[Mapping[str, Any]]
-    model_metrics: Mapping[str, Any] | None
-    customer_metadata: Mapping[str, str]
-    approval_description: str
-    gate_status: GateStatus
-    gate_report: Mapping[str, Any] | None
-    promotion_id: str | None
-    created_at: dt.datetime
-    created_by: str
-    updated_at: dt.datetime
-    updated_by: str
 
 
 # ---- groups -----------------------------------------------------------------------------------------

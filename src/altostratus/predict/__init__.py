@@ -2,6 +2,7 @@
 recipes, SGD models and gradient boosting, evaluations, realtime and batch predictions)."""
 
 from altostratus.predict.datasources import CsvSource, FileSource, TextSource
+from altostratus.predict.entities import BatchPrediction, DataSource, Endpoint, Evaluation, Model, Status
 from altostratus.predict.errors import (
     ArtifactCorrupt,
     Cancelled,
@@ -14,14 +15,6 @@ from altostratus.predict.errors import (
 from altostratus.predict.locations import DataLocations, LocalFiles
 from altostratus.predict.models import Algorithm, Learner, ModelType, TrainingParameters
 from altostratus.predict.predictor import Predictor
-from altostratus.predict.records import (
-    BatchPrediction,
-    DataSource,
-    Endpoint,
-    Evaluation,
-    Model,
-    Status,
-)
 from altostratus.predict.schema import Attribute, AttributeType, Schema
 from altostratus.predict.service import PredictService
 from altostratus.predict.splits import Rearrangement
