@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -20,6 +19,7 @@ from altostratus.core.caller import Caller
 from altostratus.core.clock import Clock
 from altostratus.core.errors import NotFound
 from altostratus.core.ids import short_id
+from altostratus.core.waiting import wait_for
 from altostratus.deploy import registry_records as records
 from altostratus.deploy.errors import DoesNotExist, InConflict, InvalidValue
 from altostratus.deploy.gates import GatePolicy
@@ -314,12 +314,12 @@ class Registry:
 
     def wait_for_gate(self, group_name: str, number: int, *, timeout: float = 60.0) -> ModelVersion:
         """The version once its gate has finished (or as it is when `timeout` seconds have passed)."""
-        deadline = time.monotonic() + timeout
-        while True:
-            version = self.get_version(group_name, number)
-            if version.gate_status is not GateStatus.IN_PROGRESS or time.monotonic() >= deadline:
-                return version
-            time.sleep(0.05)
+        return wait_for(
+            lambda: self.get_version(group_name, number),
+            lambda version: version.gate_status is not GateStatus.IN_PROGRESS,
+            timeout=timeout,
+            interval=0.05,
+        )
 
     def reject(self, group_name: str, number: int, *, actor: str, reason: str = "") -> ModelVersion:
         """Archive a version (from test, or out of production, which is then left empty); its gate is cancelled."""
