@@ -283,21 +283,9 @@ class Registry:
                     "promotion_id": step.promotion_id,
                     "gate_report": {"requested_by": actor, "reason": reason},
                     "approval_description": f"Promotion gate running (requested by {actor})",
-                    "updated_at": now,
-                    "updated_by": actor,
                 }
-                records.update_version(db, group_name, number, values)
-                records.append_event(
-                    db,
-                    group_name,
-                    number,
-                    EventKind.PROMOTION_REQUESTED,
-                    now,
-                    actor,
-                    from_stage=version.stage,
-                    to_stage=version.stage,
-                    reason=reason,
-                )
+                change = records.Change(now, actor, reason)
+                records.move(db, version, EventKind.PROMOTION_REQUESTED, version.stage, values, change)
         self._promotions.submit(step)
         return self.get_version(group_name, number)
 
@@ -334,21 +322,8 @@ class Registry:
                 "stage": Stage.ARCHIVED,
                 "approval_description": (reason or f"Rejected by {actor}")[:MAX_DESCRIPTION],
                 **_cancelled(version),
-                "updated_at": now,
-                "updated_by": actor,
             }
-            records.update_version(db, group_name, number, values)
-            records.append_event(
-                db,
-                group_name,
-                number,
-                EventKind.REJECTED,
-                now,
-                actor,
-                from_stage=version.stage,
-                to_stage=Stage.ARCHIVED,
-                reason=reason,
-            )
+            records.move(db, version, EventKind.REJECTED, Stage.ARCHIVED, values, records.Change(now, actor, reason))
             return self._version(db, group_name, number)
 
     def reopen(self, group_name: str, number: int, *, actor: str, reason: str = "") -> ModelVersion:
@@ -365,14 +340,11 @@ class Registry:
             running = version.gate_status is GateStatus.IN_PROGRESS
             if version.stage is Stage.TEST and not running:
                 return version
-            values = {"stage": Stage.TEST, **_cancelled(version), "updated_at": now, "updated_by": actor}
+            values = {"stage": Stage.TEST, **_cancelled(version)}
             if running:
                 values["approval_description"] = f"Promotion cancelled by {actor}"
-            records.update_version(db, group_name, number, values)
             kind = EventKind.REOPENED if version.stage is Stage.ARCHIVED else EventKind.PROMOTION_CANCELLED
-            records.append_event(
-                db, group_name, number, kind, now, actor, from_stage=version.stage, to_stage=Stage.TEST, reason=reason
-            )
+            records.move(db, version, kind, Stage.TEST, values, records.Change(now, actor, reason))
             return self._version(db, group_name, number)
 
     def rollback(self, group_name: str, *, actor: str, reason: str = "") -> ModelVersion:
@@ -393,10 +365,7 @@ class Registry:
                 "stage": Stage.PROD,
                 "approval_description": description[:MAX_DESCRIPTION],
                 **_cancelled(restored),
-                "updated_at": now,
-                "updated_by": actor,
             }
-            records.update_version(db, group_name, previous.version, values)
             if current is not None:
                 records.append_event(
                     db,
@@ -409,18 +378,8 @@ class Registry:
                     to_stage=Stage.ARCHIVED,
                     reason=reason,
                 )
-            records.append_event(
-                db,
-                group_name,
-                previous.version,
-                EventKind.RESTORED,
-                now,
-                actor,
-                from_stage=restored.stage,
-                to_stage=Stage.PROD,
-                reason=reason,
-                details={"rolled_back_from": current},
-            )
+            change = records.Change(now, actor, reason, details={"rolled_back_from": current})
+            records.move(db, restored, EventKind.RESTORED, Stage.PROD, values, change)
             return self._version(db, group_name, previous.version)
 
     def _previous_prod(self, group_name: str) -> tuple[int | None, ModelVersion]:

@@ -165,6 +165,36 @@ def append_event(
     )
 
 
+@dataclasses.dataclass(frozen=True)
+class Change:
+    """When, by whom and why a version changes: its row's update stamp and its history event share these."""
+
+    at: dt.datetime
+    actor: str
+    reason: str = ""
+    details: Mapping[str, Any] | None = None
+
+
+def move(
+    db: Connection, version: ModelVersion, kind: EventKind, to_stage: Stage, values: Mapping[str, Any], change: Change
+) -> None:
+    """Change the version's row and append the history event that says it went from its stage to `to_stage`."""
+    stamped = {**values, "updated_at": change.at, "updated_by": change.actor}
+    update_version(db, version.group_name, version.version, stamped)
+    append_event(
+        db,
+        version.group_name,
+        version.version,
+        kind,
+        change.at,
+        change.actor,
+        from_stage=version.stage,
+        to_stage=to_stage,
+        reason=change.reason,
+        details=change.details,
+    )
+
+
 def events(db: Connection, group: str) -> list[Event]:
     """The group's history, oldest first."""
     table = registry_events
