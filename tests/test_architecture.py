@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,11 @@ LAYERS = {
     "auth": {"core", "storage"},
     "jobs": {"core", "storage"},
 }
+# Services whose tables live in their own tables.py, on storage's one MetaData.
+SERVICES = ("auth", "deploy", "functions", "jobs", "lake", "pipelines", "predict")
+TABLES = re.compile(r"altostratus\.(\w+)\.tables")
+# The migrations build every table: this module alone imports every service's tables module.
+MIGRATION_TARGET = SRC / "storage" / "migrations" / "target.py"
 
 
 def imported_modules(path: Path) -> set[str]:
@@ -33,6 +39,19 @@ def imported_modules(path: Path) -> set[str]:
             found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             found.add(node.module)
+    return found
+
+
+def imported_names(path: Path) -> set[str]:
+    """Every module a file imports, and every name it takes from one as `module.name` (a submodule or not)."""
+    tree = ast.parse(path.read_text(), str(path))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
     return found
 
 
@@ -68,6 +87,8 @@ def test_lower_layers_do_not_import_higher_ones(layer: str) -> None:
     allowed = {f"altostratus.{name}" for name in LAYERS[layer] | {layer}} | {"altostratus"}
     for path in (SRC / layer).rglob("*.py"):
         inner = {m for m in imported_modules(path) if m.startswith("altostratus.")}
+        if path == MIGRATION_TARGET:
+            inner = {m for m in inner if not TABLES.fullmatch(m)}
         bad = sorted(m for m in inner if not any(m == a or m.startswith(a + ".") for a in allowed))
         assert not bad, f"{path.relative_to(SRC)} imports {bad}; {layer} may import only {sorted(allowed)}"
 
@@ -75,3 +96,17 @@ def test_lower_layers_do_not_import_higher_ones(layer: str) -> None:
 def test_no_module_is_too_long() -> None:
     long = [f"{p.relative_to(SRC)} ({n})" for p in SRC.rglob("*.py") if (n := len(p.read_text().splitlines())) > 600]
     assert not long, f"modules past 600 lines, asking to be split: {long}"
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_a_service_imports_no_other_services_tables(service: str) -> None:
+    for path in (SRC / service).rglob("*.py"):
+        owners = {match[1] for name in imported_names(path) if (match := TABLES.fullmatch(name))}
+        others = sorted(owners - {service})
+        assert not others, f"{path.relative_to(SRC)} imports the tables of {others}; a service reads only its own"
+
+
+def test_the_migration_target_imports_every_services_tables() -> None:
+    declared = {path.parent.name for path in SRC.glob("*/tables.py")}
+    imported = {match[1] for name in imported_names(MIGRATION_TARGET) if (match := TABLES.fullmatch(name))}
+    assert declared == imported == set(SERVICES)

@@ -13,7 +13,7 @@ from altostratus.api.predict import MachineLearningApi
 from altostratus.deploy.endpoints import EndpointService
 from altostratus.deploy.errors import InvalidValue
 from altostratus.deploy.registry import Registry
-from altostratus.deploy.registry_records import ListQuery, Page
+from altostratus.storage.paging import ListQuery, Page
 
 REGISTRY = {
     "CreateModelPackageGroup",

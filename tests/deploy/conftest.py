@@ -22,8 +22,8 @@ from altostratus.core.events import EventBus
 from altostratus.deploy.model_store import ModelStore
 from altostratus.deploy.promotion import Promotions
 from altostratus.deploy.registry import Registry
-from altostratus.deploy.registry_records import GateStatus, ModelVersion
 from altostratus.deploy.sources import ArtifactSources
+from altostratus.deploy.versions import GateStatus, ModelVersion
 from altostratus.jobs import JobQueue, WorkerPool
 from altostratus.lake.objects import ObjectMeta
 from altostratus.lake.service import LakeService

@@ -13,8 +13,8 @@ import pytest
 
 from altostratus.deploy.errors import DoesNotExist, InConflict, InvalidValue
 from altostratus.deploy.model_store import ArtifactRefused
-from altostratus.deploy.registry_records import GateStatus
 from altostratus.deploy.stages import EventKind, Stage
+from altostratus.deploy.versions import GateStatus
 from altostratus.lake.errors import NoSuchKey
 from tests.deploy.conftest import DATA_BUCKET, HOLDOUT, ROWS, TRAIN, RegistryHarness
 from tests.predict.conftest import synthetic_csv

@@ -11,8 +11,9 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import insert, inspect, select, text
 from sqlalchemy.exc import StatementError
 
-from altostratus.storage import schema
+from altostratus.lake import tables as lake
 from altostratus.storage.metadata import MIGRATIONS, MetadataStore
+from altostratus.storage.migrations import target
 
 
 @pytest.fixture
@@ -27,7 +28,7 @@ def store(database_url: str) -> Iterator[MetadataStore]:
 def add_bucket(store: MetadataStore, created_at: dt.datetime, name: str = "bucket") -> None:
     with store.begin() as connection:
         connection.execute(
-            insert(schema.buckets).values(name=name, region="us-east-1", created_at=created_at, notification_config={})
+            insert(lake.buckets).values(name=name, region="us-east-1", created_at=created_at, notification_config={})
         )
 
 
@@ -44,10 +45,10 @@ def test_migrate_twice_is_idempotent(store: MetadataStore) -> None:
     add_bucket(store, dt.datetime.now(dt.UTC))
     store.migrate()
     tables = set(inspect(store.engine).get_table_names())
-    assert set(schema.metadata.tables) <= tables
+    assert set(target.metadata.tables) <= tables
     with store.begin() as connection:
         assert connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == [head_revision()]
-        assert connection.execute(select(schema.buckets.c.name)).scalars().all() == ["bucket"]
+        assert connection.execute(select(lake.buckets.c.name)).scalars().all() == ["bucket"]
 
 
 def test_utc_datetime_round_trips_aware_datetimes(store: MetadataStore) -> None:
@@ -55,7 +56,7 @@ def test_utc_datetime_round_trips_aware_datetimes(store: MetadataStore) -> None:
     written = dt.datetime(2024, 2, 29, 23, 59, 58, 123456, tzinfo=plus_two)
     add_bucket(store, written)
     with store.begin() as connection:
-        read = connection.execute(select(schema.buckets.c.created_at)).scalar_one()
+        read = connection.execute(select(lake.buckets.c.created_at)).scalar_one()
     assert read == written
     assert read.utcoffset() == dt.timedelta(0)
     assert read == dt.datetime(2024, 2, 29, 21, 59, 58, 123456, tzinfo=dt.UTC)
@@ -65,7 +66,7 @@ def test_utc_datetime_rejects_naive_datetimes(store: MetadataStore) -> None:
     with pytest.raises(StatementError, match="naive datetime"):
         add_bucket(store, dt.datetime(2024, 1, 1, 12, 0))
     with store.begin() as connection:
-        assert connection.execute(select(schema.buckets)).all() == []
+        assert connection.execute(select(lake.buckets)).all() == []
 
 
 def test_object_keys_sort_by_bytes(store: MetadataStore) -> None:
@@ -74,7 +75,7 @@ def test_object_keys_sort_by_bytes(store: MetadataStore) -> None:
     add_bucket(store, now)
     with store.begin() as connection:
         connection.execute(
-            insert(schema.objects),
+            insert(lake.objects),
             [
                 {
                     "bucket": "bucket",
@@ -91,9 +92,9 @@ def test_object_keys_sort_by_bytes(store: MetadataStore) -> None:
                 for number, key in enumerate(keys)
             ],
         )
-        ordered = connection.execute(select(schema.objects.c.key).order_by(schema.objects.c.key)).scalars().all()
+        ordered = connection.execute(select(lake.objects.c.key).order_by(lake.objects.c.key)).scalars().all()
         after_a = connection.execute(
-            select(schema.objects.c.key).where(schema.objects.c.key > "a").order_by(schema.objects.c.key)
+            select(lake.objects.c.key).where(lake.objects.c.key > "a").order_by(lake.objects.c.key)
         ).scalars()
         assert list(after_a) == [k for k in sorted(keys, key=str.encode) if k.encode() > b"a"]
     assert ordered == sorted(keys, key=str.encode)

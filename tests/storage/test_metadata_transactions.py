@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import Connection, func, insert, select
 
-from altostratus.storage import schema
+from altostratus.lake import tables as lake
 from altostratus.storage.metadata import MetadataStore
 
 WRITERS = 8
@@ -29,7 +29,7 @@ def store(database_url: str) -> Iterator[MetadataStore]:
 
 def add_bucket(db: Connection, name: str) -> None:
     db.execute(
-        insert(schema.buckets).values(
+        insert(lake.buckets).values(
             name=name, region="us-east-1", created_at=dt.datetime.now(dt.UTC), notification_config={}
         )
     )
@@ -37,7 +37,7 @@ def add_bucket(db: Connection, name: str) -> None:
 
 def bucket_count(store: MetadataStore) -> int:
     with store.read() as db:
-        return int(db.execute(select(func.count()).select_from(schema.buckets)).scalar_one())
+        return int(db.execute(select(func.count()).select_from(lake.buckets)).scalar_one())
 
 
 def test_read_runs_while_a_writer_holds_its_transaction(store: MetadataStore) -> None:

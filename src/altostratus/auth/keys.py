@@ -13,11 +13,11 @@ from pathlib import Path
 
 from sqlalchemy import delete, insert, select
 
+from altostratus.auth.tables import access_keys
 from altostratus.core.clock import Clock
 from altostratus.core.errors import InvalidArgument, NotFound
 from altostratus.storage.metadata import MetadataStore
 from altostratus.storage.private_files import PRIVATE_FILE_MODE, make_private_dirs
-from altostratus.storage.schema import access_keys
 
 # A deleted key stops working within this many seconds on every gateway process.
 CACHE_SECONDS = 5.0

@@ -20,6 +20,7 @@ from altostratus.cli.function_access import access
 from altostratus.cli.options import json_option, service_client
 from altostratus.cli.options import with_clients as with_clients_of
 from altostratus.cli.output import CommandFailed, format_time, print_json, print_table
+from altostratus.core.waiting import wait_for
 from altostratus.functions.definitions import DEFAULT_MEMORY, DEFAULT_TIMEOUT, RUNTIME
 from altostratus.functions.names import parse_ref
 from altostratus.functions.packaging import zip_folder
@@ -144,11 +145,13 @@ def wait_while_pending(lam: Client, name: str, *, timeout: float = 1800) -> dict
     config: dict[str, Any] = lam.get_function_configuration(FunctionName=name)
     if config["State"] == "Pending":
         click.echo(f"waiting: {name} is Pending while its requirements.txt installs...", err=True)
-    while config["State"] == "Pending":
-        if time.monotonic() - started > timeout:
-            raise CommandFailed(f"{name} is still Pending after {timeout:g} s")
-        time.sleep(POLL_SECONDS)
-        config = lam.get_function_configuration(FunctionName=name)
+        config = wait_for(
+            lambda: lam.get_function_configuration(FunctionName=name),
+            lambda c: c["State"] != "Pending",
+            timeout=timeout,
+            interval=POLL_SECONDS,
+            on_timeout=lambda _: CommandFailed(f"{name} is still Pending after {timeout:g} s"),
+        )
     if time.monotonic() - started > POLL_SECONDS:
         click.echo(f"{name} is {config['State']} after {time.monotonic() - started:.1f} s", err=True)
     return config

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import re
 import sys
-import time
 import urllib.request
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -24,6 +23,7 @@ from altostratus.cli.lake import is_lake_url
 from altostratus.cli.options import json_option, with_service_client
 from altostratus.cli.output import CommandFailed, print_json, print_table
 from altostratus.cli.predict_show import show_datasource, show_evaluation, show_model, show_prediction
+from altostratus.core import waiting
 
 Client = Any  # boto3 clients are built at run time and carry no static types
 POLL_SECONDS = 0.5
@@ -53,24 +53,31 @@ def wait_for(
     change of status or message is one line on stderr. FAILED is an error naming the server's reason.
     """
     get, _, id_field, _ = KINDS[kind]
-    started = time.monotonic()
     bar = tqdm(total=100, desc=f"{kind} {entity_id}", unit="%", file=sys.stderr) if _terminal(quiet) else None
     seen = ""
+
+    def describe() -> dict[str, Any]:
+        nonlocal seen
+        entity: dict[str, Any] = getattr(ml, get)(**{id_field: entity_id})
+        status, message = entity["Status"], entity.get("Message", "")
+        line = f"{status} {message}".strip()
+        if bar is not None:
+            _advance(bar, status, message)
+        elif line != seen and not quiet:
+            click.echo(f"{kind} {entity_id}: {line}", err=True)
+        seen = line
+        return entity
+
     try:
-        while True:
-            entity: dict[str, Any] = getattr(ml, get)(**{id_field: entity_id})
-            status, message = entity["Status"], entity.get("Message", "")
-            line = f"{status} {message}".strip()
-            if bar is not None:
-                _advance(bar, status, message)
-            elif line != seen and not quiet:
-                click.echo(f"{kind} {entity_id}: {line}", err=True)
-            seen = line
-            if status in DONE:
-                break
-            if time.monotonic() - started > timeout:
-                raise CommandFailed(f"{kind} {entity_id} is still {status} after {timeout:g} s")
-            time.sleep(POLL_SECONDS)
+        entity = waiting.wait_for(
+            describe,
+            lambda entity: entity["Status"] in DONE,
+            timeout=timeout,
+            interval=POLL_SECONDS,
+            on_timeout=lambda entity: CommandFailed(
+                f"{kind} {entity_id} is still {entity['Status']} after {timeout:g} s"
+            ),
+        )
     finally:
         if bar is not None:
             bar.close()

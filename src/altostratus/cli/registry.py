@@ -14,7 +14,6 @@ import getpass
 import json
 import os
 import sys
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -32,6 +31,7 @@ from altostratus.cli.options import (
     with_clients,
 )
 from altostratus.cli.output import CommandFailed, format_time, print_json, print_table
+from altostratus.core.waiting import wait_for
 from altostratus.deploy.registry import Registry
 from altostratus.deploy.registry_names import version_arn
 from altostratus.deploy.stages import STAGE_OF_STATUS, Stage
@@ -207,12 +207,15 @@ def promote(
     request = {"ModelPackageArn": arn, "ModelApprovalStatus": "Approved"}
     client.update_model_package(**request, **({"ApprovalDescription": reason} if reason else {}))
     package = _describe(client, region, group, version)
-    deadline = time.monotonic() + timeout
-    if not no_wait and _gate(package)["Status"] == "InProgress" and sys.stderr.isatty():
-        click.echo(f"Waiting for the promotion gate of {group} version {version}...", err=True)
-    while not no_wait and _gate(package)["Status"] == "InProgress" and time.monotonic() < deadline:
-        time.sleep(POLL_SECONDS)
-        package = _describe(client, region, group, version)
+    if not no_wait and _gate(package)["Status"] == "InProgress":
+        if sys.stderr.isatty():
+            click.echo(f"Waiting for the promotion gate of {group} version {version}...", err=True)
+        package = wait_for(
+            lambda: _describe(client, region, group, version),
+            lambda p: _gate(p)["Status"] != "InProgress",
+            timeout=timeout,
+            interval=POLL_SECONDS,
+        )
     if as_json:
         print_json(package)
     else:

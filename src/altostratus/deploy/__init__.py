@@ -5,8 +5,8 @@ from altostratus.deploy.gates import Check, Evidence, GatePolicy, GateReport
 from altostratus.deploy.model_store import MODEL_STORE_BUCKET, ArtifactRefused, ModelStore
 from altostratus.deploy.promotion import JOB_PROMOTE
 from altostratus.deploy.registry import Registry, UsageCheck
-from altostratus.deploy.registry_records import GateStatus, ModelGroup, ModelVersion
 from altostratus.deploy.stages import Event, EventKind, ProdInterval, Stage
+from altostratus.deploy.versions import GateStatus, ModelGroup, ModelVersion
 
 __all__ = [
     "JOB_PROMOTE",

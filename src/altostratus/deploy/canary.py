@@ -34,9 +34,9 @@ from altostratus.deploy.errors import DoesNotExist, InvalidValue
 from altostratus.deploy.experiment_records import ExperimentStore
 from altostratus.deploy.experiments import ExperimentReports
 from altostratus.deploy.hosting import EndpointStatus
+from altostratus.deploy.tables import endpoint_canaries
 from altostratus.deploy.tallies import Tally
 from altostratus.storage.metadata import MetadataStore
-from altostratus.storage.schema import endpoint_canaries
 
 log = logging.getLogger(__name__)
 ACTOR = "canary"

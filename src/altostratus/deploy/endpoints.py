@@ -23,6 +23,7 @@ from altostratus.core.ids import arn
 from altostratus.deploy import hosting_records as records
 from altostratus.deploy.errors import DoesNotExist, InUse, InvalidValue
 from altostratus.deploy.hosting import (
+    AuditEntry,
     Endpoint,
     EndpointConfig,
     EndpointStatus,
@@ -33,11 +34,10 @@ from altostratus.deploy.hosting import (
     check_variants,
     check_weight,
 )
-from altostratus.deploy.hosting_records import AuditEntry
-from altostratus.deploy.registry_records import ListQuery, Page
 from altostratus.deploy.runners import ModelLoader, ModelRunner
 from altostratus.jobs import JobContext, JobQueue, JobWaitTimeout
 from altostratus.storage.metadata import MetadataStore
+from altostratus.storage.paging import ListQuery, Page
 
 SETTLE_JOB = "deploy.endpoint"
 SETTLE_WAIT_SECONDS = 2.0

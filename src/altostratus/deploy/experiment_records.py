@@ -16,14 +16,14 @@ from typing import Any
 from sqlalchemy import and_, case, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from altostratus.deploy.tallies import Tally
-from altostratus.storage.metadata import MetadataStore
-from altostratus.storage.schema import (
+from altostratus.deploy.tables import (
     endpoint_inferences,
     endpoint_outcome_files,
     endpoint_outcomes,
     endpoint_stats,
 )
+from altostratus.deploy.tallies import Tally
+from altostratus.storage.metadata import MetadataStore
 
 TallyKey = tuple[str, str, bool, dt.datetime]  # endpoint, variant, shadow, minute
 VariantKey = tuple[str, bool]  # variant, shadow

@@ -164,3 +164,19 @@ def check_variants(specs: Sequence[VariantSpec]) -> tuple[VariantSpec, ...]:
     if sum(v.weight for v in production) <= 0:
         raise InvalidValue("every production variant has InitialVariantWeight 0; at least one must be above 0")
     return tuple(production + shadows)
+
+
+@dataclasses.dataclass(frozen=True)
+class AuditEntry:
+    """One change to an endpoint: when, by whom (an access key, or "canary"), what and why."""
+
+    endpoint_name: str
+    at: dt.datetime
+    actor: str
+    action: str
+    reason: str
+    details: Mapping[str, Any] | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The entry as JSON-ready data."""
+        return {**dataclasses.asdict(self), "at": self.at.isoformat()}

@@ -11,10 +11,10 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, func, insert, select, update
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy import Connection, Row, and_, delete, insert, select, update
 
 from altostratus.deploy.hosting import (
+    AuditEntry,
     Endpoint,
     EndpointConfig,
     EndpointStatus,
@@ -22,8 +22,7 @@ from altostratus.deploy.hosting import (
     Variant,
     VariantSpec,
 )
-from altostratus.deploy.registry_records import ListQuery, Page
-from altostratus.storage.schema import (
+from altostratus.deploy.tables import (
     endpoint_audit,
     endpoint_canaries,
     endpoint_config_variants,
@@ -34,24 +33,9 @@ from altostratus.storage.schema import (
     endpoints,
     hosted_models,
 )
+from altostratus.storage.paging import Listed, ListQuery, Page, fetch_page
 
 AUDIT_LIMIT = 50
-
-
-@dataclasses.dataclass(frozen=True)
-class AuditEntry:
-    """One change to an endpoint: when, by whom (an access key, or "canary"), what and why."""
-
-    endpoint_name: str
-    at: dt.datetime
-    actor: str
-    action: str
-    reason: str
-    details: Mapping[str, Any] | None
-
-    def to_dict(self) -> dict[str, Any]:
-        """The entry as JSON-ready data."""
-        return {**dataclasses.asdict(self), "at": self.at.isoformat()}
 
 
 # ---- models --------------------------------------------------------------------------------------------
@@ -83,9 +67,7 @@ def find_model(db: Connection, name: str) -> HostedModel | None:
 
 def list_models(db: Connection, query: ListQuery) -> Page[tuple[str, str, dt.datetime]]:
     """(name, ARN, creation time) of the hosted models the query selects."""
-    table = hosted_models
-    rows = _listed(db, table, query, [])
-    return _page([(r.name, r.arn, r.created_at) for r in rows], query)
+    return fetch_page(db, select(hosted_models), query, Listed(hosted_models), lambda r: (r.name, r.arn, r.created_at))
 
 
 def model_users(db: Connection, name: str) -> tuple[list[str], list[str]]:
@@ -157,8 +139,8 @@ def find_config(db: Connection, name: str) -> EndpointConfig | None:
 
 def list_configs(db: Connection, query: ListQuery) -> Page[tuple[str, str, dt.datetime]]:
     """(name, ARN, creation time) of the endpoint configs the query selects."""
-    rows = _listed(db, endpoint_configs, query, [])
-    return _page([(r.name, r.arn, r.created_at) for r in rows], query)
+    listed = Listed(endpoint_configs)
+    return fetch_page(db, select(endpoint_configs), query, listed, lambda r: (r.name, r.arn, r.created_at))
 
 
 def delete_config(db: Connection, name: str) -> None:
@@ -227,9 +209,12 @@ def list_endpoints(
     db: Connection, query: ListQuery, status: EndpointStatus | None = None
 ) -> Page[tuple[str, str, dt.datetime, dt.datetime, EndpointStatus]]:
     """(name, ARN, created, modified, status) of the endpoints the query selects."""
-    conditions = [] if status is None else [endpoints.c.status == status.value]
-    rows = _listed(db, endpoints, query, conditions)
-    return _page([(r.name, r.arn, r.created_at, r.updated_at, EndpointStatus(r.status)) for r in rows], query)
+    statement = select(endpoints) if status is None else select(endpoints).where(endpoints.c.status == status.value)
+    return fetch_page(db, statement, query, Listed(endpoints), _endpoint_summary)
+
+
+def _endpoint_summary(r: Row[Any]) -> tuple[str, str, dt.datetime, dt.datetime, EndpointStatus]:
+    return r.name, r.arn, r.created_at, r.updated_at, EndpointStatus(r.status)
 
 
 def update_endpoint(db: Connection, name: str, values: Mapping[str, Any], *, version: int | None = None) -> bool:
@@ -317,24 +302,3 @@ def audit_trail(db: Connection, endpoint: str, limit: int = AUDIT_LIMIT) -> list
         select(table).where(table.c.endpoint_name == endpoint).order_by(table.c.id.desc()).limit(limit)
     ).all()
     return [AuditEntry(r.endpoint_name, r.at, r.actor, r.action, r.reason, r.details) for r in reversed(rows)]
-
-
-# ---- shared ----------------------------------------------------------------------------------------
-
-
-def _listed(db: Connection, table: Any, query: ListQuery, conditions: list[ColumnElement[bool]]) -> list[Any]:
-    if query.name_contains:
-        conditions.append(func.lower(table.c.name).contains(query.name_contains.lower(), autoescape=True))
-    if query.created_after is not None:
-        conditions.append(table.c.created_at > query.created_after)
-    if query.created_before is not None:
-        conditions.append(table.c.created_at < query.created_before)
-    order = table.c.name if query.by_name else table.c.created_at
-    statement = select(table).where(and_(True, *conditions))
-    statement = statement.order_by(order.desc() if query.descending else order, table.c.name)
-    return list(db.execute(statement.offset(query.offset).limit(query.limit + 1)).all())
-
-
-def _page(items: list[Any], query: ListQuery) -> Page[Any]:
-    more = len(items) > query.limit
-    return Page(items[: query.limit], query.offset + query.limit if more else None)

@@ -32,8 +32,8 @@ from altostratus.deploy.gates import (
     primary_metric,
 )
 from altostratus.deploy.model_store import ArtifactRefused, ModelStore
-from altostratus.deploy.registry_records import GateStatus, ModelVersion
 from altostratus.deploy.stages import EventKind, Stage
+from altostratus.deploy.versions import GateStatus, ModelVersion
 from altostratus.jobs import JobContext, JobQueue
 from altostratus.predict import PredictService, Status
 from altostratus.storage.metadata import MetadataStore
@@ -219,10 +219,7 @@ class Promotions:
                 "gate_report": details,
                 "approval_description": report.summary()[:MAX_DESCRIPTION],
                 "promotion_id": None,
-                "updated_at": now,
-                "updated_by": step.actor,
             }
-            records.update_version(db, step.group, step.version, values)
             if step.champion is not None:
                 records.append_event(
                     db,
@@ -235,18 +232,8 @@ class Promotions:
                     to_stage=Stage.ARCHIVED,
                     reason=f"replaced by version {step.version}",
                 )
-            records.append_event(
-                db,
-                step.group,
-                step.version,
-                EventKind.PROMOTED,
-                now,
-                step.actor,
-                from_stage=version.stage,
-                to_stage=Stage.PROD,
-                reason=step.reason,
-                details=details,
-            )
+            change = records.Change(now, step.actor, step.reason, details=details)
+            records.move(db, version, EventKind.PROMOTED, Stage.PROD, values, change)
         return True
 
     # ---- evidence -----------------------------------------------------------------------------------

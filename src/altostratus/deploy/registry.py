@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -20,19 +19,21 @@ from altostratus.core.caller import Caller
 from altostratus.core.clock import Clock
 from altostratus.core.errors import NotFound
 from altostratus.core.ids import short_id
+from altostratus.core.waiting import wait_for
 from altostratus.deploy import registry_records as records
 from altostratus.deploy.errors import DoesNotExist, InConflict, InvalidValue
 from altostratus.deploy.gates import GatePolicy
 from altostratus.deploy.model_store import ModelStore
 from altostratus.deploy.promotion import JOB_PROMOTE, MAX_DESCRIPTION, Promotions, Step
 from altostratus.deploy.registry_names import check_group_name, group_arn, parse_version, version_arn
-from altostratus.deploy.registry_records import GateStatus, ListQuery, ModelGroup, ModelVersion, Page
 from altostratus.deploy.sources import ArtifactSources
 from altostratus.deploy.stages import Event, EventKind, ProdInterval, Stage, prod_at, prod_timeline
+from altostratus.deploy.versions import GateStatus, ModelGroup, ModelVersion
 from altostratus.jobs import JobContext
 from altostratus.predict import ArtifactCorrupt, Predictor, PredictService
 from altostratus.predict.artifacts import load_model
 from altostratus.storage.metadata import MetadataStore
+from altostratus.storage.paging import MAX_PAGE, ListQuery, Page
 
 # Given a version's ARN: what uses it (e.g. "model churn-v3"), or None. Wired by the composition root.
 UsageCheck = Callable[[str], "str | None"]
@@ -282,21 +283,9 @@ class Registry:
                     "promotion_id": step.promotion_id,
                     "gate_report": {"requested_by": actor, "reason": reason},
                     "approval_description": f"Promotion gate running (requested by {actor})",
-                    "updated_at": now,
-                    "updated_by": actor,
                 }
-                records.update_version(db, group_name, number, values)
-                records.append_event(
-                    db,
-                    group_name,
-                    number,
-                    EventKind.PROMOTION_REQUESTED,
-                    now,
-                    actor,
-                    from_stage=version.stage,
-                    to_stage=version.stage,
-                    reason=reason,
-                )
+                change = records.Change(now, actor, reason)
+                records.move(db, version, EventKind.PROMOTION_REQUESTED, version.stage, values, change)
         self._promotions.submit(step)
         return self.get_version(group_name, number)
 
@@ -313,12 +302,12 @@ class Registry:
 
     def wait_for_gate(self, group_name: str, number: int, *, timeout: float = 60.0) -> ModelVersion:
         """The version once its gate has finished (or as it is when `timeout` seconds have passed)."""
-        deadline = time.monotonic() + timeout
-        while True:
-            version = self.get_version(group_name, number)
-            if version.gate_status is not GateStatus.IN_PROGRESS or time.monotonic() >= deadline:
-                return version
-            time.sleep(0.05)
+        return wait_for(
+            lambda: self.get_version(group_name, number),
+            lambda version: version.gate_status is not GateStatus.IN_PROGRESS,
+            timeout=timeout,
+            interval=0.05,
+        )
 
     def reject(self, group_name: str, number: int, *, actor: str, reason: str = "") -> ModelVersion:
         """Archive a version (from test, or out of production, which is then left empty); its gate is cancelled."""
@@ -333,21 +322,8 @@ class Registry:
                 "stage": Stage.ARCHIVED,
                 "approval_description": (reason or f"Rejected by {actor}")[:MAX_DESCRIPTION],
                 **_cancelled(version),
-                "updated_at": now,
-                "updated_by": actor,
             }
-            records.update_version(db, group_name, number, values)
-            records.append_event(
-                db,
-                group_name,
-                number,
-                EventKind.REJECTED,
-                now,
-                actor,
-                from_stage=version.stage,
-                to_stage=Stage.ARCHIVED,
-                reason=reason,
-            )
+            records.move(db, version, EventKind.REJECTED, Stage.ARCHIVED, values, records.Change(now, actor, reason))
             return self._version(db, group_name, number)
 
     def reopen(self, group_name: str, number: int, *, actor: str, reason: str = "") -> ModelVersion:
@@ -364,14 +340,11 @@ class Registry:
             running = version.gate_status is GateStatus.IN_PROGRESS
             if version.stage is Stage.TEST and not running:
                 return version
-            values = {"stage": Stage.TEST, **_cancelled(version), "updated_at": now, "updated_by": actor}
+            values = {"stage": Stage.TEST, **_cancelled(version)}
             if running:
                 values["approval_description"] = f"Promotion cancelled by {actor}"
-            records.update_version(db, group_name, number, values)
             kind = EventKind.REOPENED if version.stage is Stage.ARCHIVED else EventKind.PROMOTION_CANCELLED
-            records.append_event(
-                db, group_name, number, kind, now, actor, from_stage=version.stage, to_stage=Stage.TEST, reason=reason
-            )
+            records.move(db, version, kind, Stage.TEST, values, records.Change(now, actor, reason))
             return self._version(db, group_name, number)
 
     def rollback(self, group_name: str, *, actor: str, reason: str = "") -> ModelVersion:
@@ -392,10 +365,7 @@ class Registry:
                 "stage": Stage.PROD,
                 "approval_description": description[:MAX_DESCRIPTION],
                 **_cancelled(restored),
-                "updated_at": now,
-                "updated_by": actor,
             }
-            records.update_version(db, group_name, previous.version, values)
             if current is not None:
                 records.append_event(
                     db,
@@ -408,18 +378,8 @@ class Registry:
                     to_stage=Stage.ARCHIVED,
                     reason=reason,
                 )
-            records.append_event(
-                db,
-                group_name,
-                previous.version,
-                EventKind.RESTORED,
-                now,
-                actor,
-                from_stage=restored.stage,
-                to_stage=Stage.PROD,
-                reason=reason,
-                details={"rolled_back_from": current},
-            )
+            change = records.Change(now, actor, reason, details={"rolled_back_from": current})
+            records.move(db, restored, EventKind.RESTORED, Stage.PROD, values, change)
             return self._version(db, group_name, previous.version)
 
     def _previous_prod(self, group_name: str) -> tuple[int | None, ModelVersion]:
@@ -541,8 +501,8 @@ def _cancelled(version: ModelVersion) -> dict[str, Any]:
 
 def _checked_query(query: ListQuery | None) -> ListQuery:
     query = query or ListQuery()
-    if not 1 <= query.limit <= records.MAX_PAGE:
-        raise InvalidValue(f"MaxResults={query.limit!r}; expected 1 to {records.MAX_PAGE}")
+    if not 1 <= query.limit <= MAX_PAGE:
+        raise InvalidValue(f"MaxResults={query.limit!r}; expected 1 to {MAX_PAGE}")
     if query.offset < 0:
         raise InvalidValue(f"NextToken offset {query.offset}; expected 0 or more")
     return query

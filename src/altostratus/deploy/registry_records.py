@@ -1,4 +1,4 @@
-"""The registry's records (groups, versions, history events) and how they are read and written.
+"""How the registry's groups, versions and history events are read from and written to its tables.
 
 Every function takes a connection, so the registry composes them into one transaction where a change
 must be atomic (a promotion moves two versions, the production pointer and the history together).
@@ -8,93 +8,19 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import enum
-from collections.abc import Mapping, Sequence
-from typing import Any, Generic, TypeVar
+from collections.abc import Mapping
+from typing import Any
 
-from sqlalchemy import Connection, Select, and_, delete, func, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, select, update
 
 from altostratus.deploy.stages import Event, EventKind, Stage
-from altostratus.storage.schema import registry_events, registry_groups, registry_versions
+from altostratus.deploy.tables import registry_events, registry_groups, registry_versions
+from altostratus.deploy.versions import GateStatus, ModelGroup, ModelVersion
+from altostratus.storage.paging import Listed, ListQuery, Page, fetch_page
 
-T = TypeVar("T")
-MAX_PAGE = 100
-
-
-class GateStatus(enum.StrEnum):
-    """Where a version's latest promotion gate is (SageMaker's DetailedModelPackageStatus)."""
-
-    NOT_STARTED = "NotStarted"
-    IN_PROGRESS = "InProgress"
-    COMPLETED = "Completed"
-    FAILED = "Failed"
-
-
-@dataclasses.dataclass(frozen=True)
-class ModelGroup:
-    """A model package group: the versions of one model, its gate policy and its production version."""
-
-    name: str
-    description: str
-    policy: Mapping[str, Any] | None
-    prod_version: int | None
-    next_version: int
-    created_at: dt.datetime
-    created_by: str
-
-
-@dataclasses.dataclass(frozen=True)
-class ModelVersion:
-    """One registered version: its artifact in the model store, where it came from, and its stage.
-
-    `source` says what was registered (`{"kind": "ml-model", "model_id": ...}` or `{"kind": "lake",
-    "bucket": ..., "key": ..., "etag": ...}`); `training_data` the data it was trained on (lake keys and
-    ETags); `metrics` a list of metric sets (`{"source", "datasource_id", "records", "values"}`).
-    """
-
-    group_name: str
-    version: int
-    description: str
-    stage: Stage
-    source_uri: str
-    source: Mapping[str, Any]
-    artifact_key: str
-    artifact_sha256: str
-    artifact_size: int
-    training_data: Mapping[str, Any]
-    parameters: Mapping[str, Any]
-    metrics: Sequence[Mapping[str, Any]]
-    model_metrics: Mapping[str, Any] | None
-    customer_metadata: Mapping[str, str]
-    approval_description: str
-    gate_status: GateStatus
-    gate_report: Mapping[str, Any] | None
-    promotion_id: str | None
-    created_at: dt.datetime
-    created_by: str
-    updated_at: dt.datetime
-    updated_by: str
-
-
-@dataclasses.dataclass(frozen=True)
-class Page(Generic[T]):
-    """One page of a list, and the offset of the next page (None after the last)."""
-
-    items: list[T]
-    next_offset: int | None
-
-
-@dataclasses.dataclass(frozen=True)
-class ListQuery:
-    """Filters, order and page of a list of groups or versions."""
-
-    name_contains: str | None = None
-    created_after: dt.datetime | None = None
-    created_before: dt.datetime | None = None
-    by_name: bool = False
-    descending: bool = False
-    limit: int = MAX_PAGE
-    offset: int = 0
+GROUPS = Listed(registry_groups)
+# A version's name is its group's: by name, a group's versions follow each other in order.
+VERSIONS = Listed(registry_versions, name="group_name", tiebreak=("version",))
 
 
 # ---- groups -----------------------------------------------------------------------------------------
@@ -113,12 +39,7 @@ def find_group(db: Connection, name: str) -> ModelGroup | None:
 
 def list_groups(db: Connection, query: ListQuery) -> Page[ModelGroup]:
     """Groups matching the query, one page."""
-    table = registry_groups
-    statement = _filtered(select(table), table.c.name, table.c.created_at, query)
-    order = table.c.name if query.by_name else table.c.created_at
-    statement = statement.order_by(order.desc() if query.descending else order, table.c.name)
-    rows = db.execute(statement.offset(query.offset).limit(query.limit + 1)).all()
-    return _page([ModelGroup(**row._mapping) for row in rows], query)
+    return fetch_page(db, select(registry_groups), query, GROUPS, lambda row: ModelGroup(**row._mapping))
 
 
 def set_policy(db: Connection, name: str, policy: Mapping[str, Any] | None) -> None:
@@ -177,15 +98,12 @@ def find_version(db: Connection, group: str, number: int) -> ModelVersion | None
 def list_versions(db: Connection, group: str | None, stage: Stage | None, query: ListQuery) -> Page[ModelVersion]:
     """Versions matching the query (of one group, in one stage), one page."""
     table = registry_versions
-    statement = _filtered(select(table), table.c.group_name, table.c.created_at, query)
+    statement = select(table)
     if group is not None:
         statement = statement.where(table.c.group_name == group)
     if stage is not None:
         statement = statement.where(table.c.stage == stage.value)
-    order = (table.c.group_name, table.c.version) if query.by_name else (table.c.created_at, table.c.version)
-    statement = statement.order_by(*(column.desc() for column in order) if query.descending else order)
-    rows = db.execute(statement.offset(query.offset).limit(query.limit + 1)).all()
-    return _page([_version(row._mapping) for row in rows], query)
+    return fetch_page(db, statement, query, VERSIONS, lambda row: _version(row._mapping))
 
 
 def update_version(
@@ -247,6 +165,36 @@ def append_event(
     )
 
 
+@dataclasses.dataclass(frozen=True)
+class Change:
+    """When, by whom and why a version changes: its row's update stamp and its history event share these."""
+
+    at: dt.datetime
+    actor: str
+    reason: str = ""
+    details: Mapping[str, Any] | None = None
+
+
+def move(
+    db: Connection, version: ModelVersion, kind: EventKind, to_stage: Stage, values: Mapping[str, Any], change: Change
+) -> None:
+    """Change the version's row and append the history event that says it went from its stage to `to_stage`."""
+    stamped = {**values, "updated_at": change.at, "updated_by": change.actor}
+    update_version(db, version.group_name, version.version, stamped)
+    append_event(
+        db,
+        version.group_name,
+        version.version,
+        kind,
+        change.at,
+        change.actor,
+        from_stage=version.stage,
+        to_stage=to_stage,
+        reason=change.reason,
+        details=change.details,
+    )
+
+
 def events(db: Connection, group: str) -> list[Event]:
     """The group's history, oldest first."""
     table = registry_events
@@ -269,22 +217,6 @@ def events(db: Connection, group: str) -> list[Event]:
 
 
 # ---- shared -----------------------------------------------------------------------------------------
-
-
-def _filtered(statement: Select[Any], name: Any, created: Any, query: ListQuery) -> Select[Any]:
-    conditions: list[Any] = []
-    if query.name_contains:
-        conditions.append(name.contains(query.name_contains, autoescape=True))
-    if query.created_after is not None:
-        conditions.append(created > query.created_after)
-    if query.created_before is not None:
-        conditions.append(created < query.created_before)
-    return statement.where(and_(True, *conditions))
-
-
-def _page(items: list[T], query: ListQuery) -> Page[T]:
-    more = len(items) > query.limit
-    return Page(items[: query.limit], query.offset + query.limit if more else None)
 
 
 def _version(row: Mapping[Any, Any]) -> ModelVersion:

@@ -21,8 +21,8 @@ from sqlalchemy.exc import IntegrityError
 
 from altostratus.functions.definitions import LATEST, FunctionConfig, FunctionState
 from altostratus.functions.errors import FunctionExists, FunctionNotFound, ResourceConflict, revision_mismatch
+from altostratus.functions.tables import function_aliases, function_invocations, function_versions, functions
 from altostratus.storage.metadata import MetadataStore
-from altostratus.storage.schema import function_aliases, function_invocations, function_versions, functions
 
 log = logging.getLogger(__name__)
 

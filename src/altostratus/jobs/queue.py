@@ -11,7 +11,6 @@ from __future__ import annotations
 import builtins
 import datetime as dt
 import json
-import time
 from collections.abc import Collection, Mapping
 from typing import Any
 
@@ -21,10 +20,11 @@ from sqlalchemy.exc import IntegrityError
 from altostratus.core.clock import Clock
 from altostratus.core.errors import InvalidArgument
 from altostratus.core.ids import short_id
+from altostratus.core.waiting import wait_for
 from altostratus.jobs.doorbell import Doorbell
 from altostratus.jobs.job import Job, JobIdConflict, JobNotFound, JobState, JobWaitTimeout, LeaseLost
+from altostratus.jobs.tables import jobs
 from altostratus.storage.metadata import MetadataStore
-from altostratus.storage.schema import jobs
 
 MAX_ID_LENGTH = 64  # job ids and kinds (String(64) columns)
 MAX_WORKER_ID_LENGTH = 128  # lease_owner is String(128)
@@ -230,18 +230,18 @@ class JobQueue:
 
     def wait(self, job_id: str, timeout: float, *, poll_interval: float = 0.05) -> Job:
         """Poll until the job is COMPLETED or FAILED and return it; JobWaitTimeout after `timeout` seconds."""
-        # Real time, not the injected clock: this sleeps for real, and a fake clock would never run out.
-        deadline = time.monotonic() + timeout
-        while True:
-            job = self.get(job_id)
-            if job.state.is_terminal:
-                return job
-            if time.monotonic() >= deadline:
-                raise JobWaitTimeout(
-                    f"job_id={job_id!r} still {job.state} after {timeout:g} s ({job.progress:.0%}: {job.message})",
-                    job=job,
-                )
-            time.sleep(poll_interval)
+
+        def timed_out(job: Job) -> JobWaitTimeout:
+            message = f"job_id={job_id!r} still {job.state} after {timeout:g} s ({job.progress:.0%}: {job.message})"
+            return JobWaitTimeout(message, job=job)
+
+        return wait_for(
+            lambda: self.get(job_id),
+            lambda job: job.state.is_terminal,
+            timeout=timeout,
+            interval=poll_interval,
+            on_timeout=timed_out,
+        )
 
     def _settle(self, job_id: str, worker_id: str, values: Mapping[str, Any], *conditions: ColumnElement[bool]) -> Job:
         """Apply `values` if `worker_id` still holds the job's lease; the updated job, else LeaseLost."""

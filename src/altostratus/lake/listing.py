@@ -6,7 +6,7 @@ from sqlalchemy import Connection, select
 
 from altostratus.lake.objects import Listing, ObjectInfo
 from altostratus.lake.records import to_object
-from altostratus.storage.schema import objects
+from altostratus.lake.tables import objects
 
 # Sorts after every other character, so "prefix/" + HIGHEST is past every key under "prefix/".
 HIGHEST = "\U0010ffff"

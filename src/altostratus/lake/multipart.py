@@ -16,8 +16,8 @@ from altostratus.lake.errors import EntityTooSmall, InvalidPart, InvalidPartOrde
 from altostratus.lake.names import check_key
 from altostratus.lake.objects import ObjectInfo, ObjectMeta, Part, Upload, WriteCondition
 from altostratus.lake.service import LakeService, StreamingWriter, new_blob_key
+from altostratus.lake.tables import parts, uploads
 from altostratus.storage.blobs import concat
-from altostratus.storage.schema import parts, uploads
 
 MIN_PART_SIZE = 5 * 1024 * 1024
 MAX_PARTS = 10_000

@@ -11,7 +11,7 @@ from altostratus.core.errors import PreconditionFailed
 from altostratus.lake.errors import NoSuchBucket, NoSuchKey
 from altostratus.lake.notifications import rules_from_json
 from altostratus.lake.objects import Bucket, NotificationRule, ObjectInfo, ObjectMeta, WriteCondition
-from altostratus.storage.schema import buckets, objects
+from altostratus.lake.tables import buckets, objects
 
 # The statements on every request's path are built once: building one costs more than running it on
 # SQLite (about 150 us against 60 here); their values come as bound parameters.

@@ -20,9 +20,9 @@ from altostratus.lake.errors import BucketAlreadyOwnedByYou, BucketNotEmpty, Con
 from altostratus.lake.listing import list_page
 from altostratus.lake.names import check_bucket_name, check_key
 from altostratus.lake.objects import Bucket, Listing, NotificationRule, ObjectInfo, ObjectMeta, WriteCondition
+from altostratus.lake.tables import buckets, objects, parts, uploads
 from altostratus.storage.blobs import BlobInfo, BlobStore, BlobWriter
 from altostratus.storage.metadata import MetadataStore
-from altostratus.storage.schema import buckets, objects, parts, uploads
 
 # Blobs younger than this are never collected: another process may be about to commit them.
 GARBAGE_GRACE_SECONDS = 3600

@@ -21,6 +21,7 @@ from typing import Any
 
 from altostratus.core.caller import Caller
 from altostratus.core.errors import AltoError
+from altostratus.core.waiting import wait_for
 from altostratus.deploy import DoesNotExist, ModelVersion, Registry, Stage
 from altostratus.deploy.endpoints import EndpointService
 from altostratus.deploy.experiments import ExperimentReports
@@ -215,13 +216,12 @@ class PipelineRunner:
         return "; ".join(f"{name} {_metrics(m['metrics'])}" for name, m in models.items())
 
     def _wait(self, noun: str, get: Callable[[], Any]) -> Any:
-        while True:
-            entity = get()
-            if entity.status == "COMPLETED":
-                return entity
-            if entity.status in ("FAILED", "DELETED"):
-                raise StepFailed(f"{noun} {entity.name!r} is {entity.status}: {entity.message}")
-            time.sleep(self._poll)
+        entity = wait_for(
+            get, lambda e: e.status in ("COMPLETED", "FAILED", "DELETED"), timeout=None, interval=self._poll
+        )
+        if entity.status != "COMPLETED":
+            raise StepFailed(f"{noun} {entity.name!r} is {entity.status}: {entity.message}")
+        return entity
 
     # ---- gate -----------------------------------------------------------------------------------
 
@@ -344,13 +344,18 @@ class PipelineRunner:
         return name
 
     def _in_service(self, name: str) -> Endpoint:
-        while True:
-            endpoint = self._s.endpoints.get_endpoint(name)
-            if endpoint.status is EndpointStatus.IN_SERVICE and endpoint.pending_config is None:
-                return endpoint
-            if endpoint.status is EndpointStatus.FAILED:
-                raise StepFailed(f"endpoint {name} Failed: {endpoint.failure_reason}")
-            time.sleep(self._poll)
+        endpoint = wait_for(
+            lambda: self._s.endpoints.get_endpoint(name),
+            lambda e: (
+                e.status is EndpointStatus.FAILED
+                or (e.status is EndpointStatus.IN_SERVICE and e.pending_config is None)
+            ),
+            timeout=None,
+            interval=self._poll,
+        )
+        if endpoint.status is EndpointStatus.FAILED:
+            raise StepFailed(f"endpoint {name} Failed: {endpoint.failure_reason}")
+        return endpoint
 
     def _promote(self, spec: PipelineSpec, run_id: str, lineage: Lineage, save: Callable[[], None]) -> str:
         assert spec.promote is not None

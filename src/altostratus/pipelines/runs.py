@@ -10,7 +10,6 @@ import dataclasses
 import datetime as dt
 import enum
 import hashlib
-import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -19,11 +18,12 @@ from sqlalchemy import insert, select, update
 from altostratus.core.clock import Clock
 from altostratus.core.errors import NotFound
 from altostratus.core.ids import short_id
+from altostratus.core.waiting import wait_for
 from altostratus.functions.names import parse_ref
 from altostratus.jobs import JobQueue
 from altostratus.pipelines.spec import PipelineSpec, from_mapping
+from altostratus.pipelines.tables import pipeline_logs, pipeline_runs, pipeline_steps, pipelines
 from altostratus.storage.metadata import MetadataStore
-from altostratus.storage.schema import pipeline_logs, pipeline_runs, pipeline_steps, pipelines
 
 STEP_JOB = "pipelines.step"
 
@@ -231,12 +231,7 @@ class PipelineRuns:
 
     def wait(self, run_id: str, timeout: float, *, poll: float = 0.2) -> Run:
         """The run once it is COMPLETED or FAILED, or as it is after `timeout` seconds."""
-        deadline = time.monotonic() + timeout
-        while True:
-            run = self.get(run_id)
-            if run.state.is_final or time.monotonic() >= deadline:
-                return run
-            time.sleep(poll)
+        return wait_for(lambda: self.get(run_id), lambda run: run.state.is_final, timeout=timeout, interval=poll)
 
     def log(self, run_id: str, step: str, message: str) -> None:
         """Append a line to the run's log."""

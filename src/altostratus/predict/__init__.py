@@ -2,6 +2,7 @@
 recipes, SGD models and gradient boosting, evaluations, realtime and batch predictions)."""
 
 from altostratus.predict.datasources import CsvSource, FileSource, TextSource
+from altostratus.predict.entities import BatchPrediction, DataSource, Endpoint, Evaluation, Model, Status
 from altostratus.predict.errors import (
     ArtifactCorrupt,
     Cancelled,
@@ -14,21 +15,12 @@ from altostratus.predict.errors import (
 from altostratus.predict.locations import DataLocations, LocalFiles
 from altostratus.predict.models import Algorithm, Learner, ModelType, TrainingParameters
 from altostratus.predict.predictor import Predictor
-from altostratus.predict.records import (
-    BatchPrediction,
-    DataSource,
-    Endpoint,
-    Evaluation,
-    ListQuery,
-    Model,
-    Page,
-    Status,
-)
 from altostratus.predict.schema import Attribute, AttributeType, Schema
 from altostratus.predict.service import PredictService
 from altostratus.predict.splits import Rearrangement
 from altostratus.predict.values import ReadOptions
 from altostratus.predict.work import JOB_BATCH, JOB_DATASOURCE, JOB_EVALUATE, JOB_TRAIN
+from altostratus.storage.paging import ListQuery, Page
 
 __all__ = [
     "JOB_BATCH",

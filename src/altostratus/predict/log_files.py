@@ -19,7 +19,7 @@ from altostratus.core.caller import Caller
 from altostratus.lake.errors import BucketAlreadyOwnedByYou, NoSuchBucket, NoSuchKey
 from altostratus.lake.objects import ObjectMeta
 from altostratus.lake.service import LakeService
-from altostratus.predict.records import DataSource, Model
+from altostratus.predict.entities import DataSource, Model
 
 LOG_BUCKET = "alto-predict-logs"
 WRITER = Caller("alto-predict")

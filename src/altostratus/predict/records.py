@@ -1,164 +1,34 @@
-"""The predict service's records (datasources, models, evaluations, batch predictions, endpoints),
-how they are stored, and how lists of them are filtered, sorted and paged."""
+"""How the predict service's entities (datasources, models, evaluations, batch predictions, endpoints) are
+stored in its tables, read back, and listed a page at a time."""
 
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
-import enum
-import operator
-from collections.abc import Callable, Mapping
-from typing import Any, Generic, TypeVar
+from collections.abc import Mapping
+from typing import Any
 
-from sqlalchemy import Connection, Table, and_, func, insert, select, update
+from sqlalchemy import Connection, Table, insert, select, update
 
+from altostratus.predict.entities import BatchPrediction, DataSource, Endpoint, Evaluation, Model, Status
 from altostratus.predict.errors import InvalidInput, ResourceNotFound
-from altostratus.storage.metadata import MetadataStore
-from altostratus.storage.schema import (
+from altostratus.predict.tables import (
     predict_batch_predictions,
     predict_datasources,
     predict_endpoints,
     predict_evaluations,
     predict_models,
 )
-
-MAX_LIST_LIMIT = 100
-T = TypeVar("T")
-
-
-class Status(enum.StrEnum):
-    """Where an entity is in its life, as Amazon ML names it."""
-
-    PENDING = "PENDING"
-    INPROGRESS = "INPROGRESS"
-    COMPLETED = "COMPLETED"
-    FAILED = "FAILED"
-    DELETED = "DELETED"
-
-
-@dataclasses.dataclass(frozen=True)
-class Lifecycle:
-    """What every entity has: name, status, message, its job, and when things happened."""
-
-    name: str
-    status: Status
-    message: str
-    job_id: str | None
-    created_at: dt.datetime
-    updated_at: dt.datetime
-    started_at: dt.datetime | None
-    finished_at: dt.datetime | None
-    compute_time_ms: int | None
-
-
-@dataclasses.dataclass(frozen=True)
-class DataSource(Lifecycle):
-    """CSV data in the lake with its schema, split and statistics."""
-
-    datasource_id: str
-    data_location: str
-    data_rearrangement: str | None
-    data_schema: str | None
-    schema_given: bool
-    read_options: Mapping[str, Any]
-    compute_statistics: bool
-    statistics: Mapping[str, Any] | None
-    data_size_bytes: int | None
-    number_of_files: int | None
-    rows_read: int | None
-    row_count: int | None
-
-
-@dataclasses.dataclass(frozen=True)
-class Model(Lifecycle):
-    """A model trained on a datasource, and its artifact once trained."""
-
-    model_id: str
-    model_type: str
-    training_datasource_id: str
-    parameters: Mapping[str, str]
-    recipe: str | None
-    recipe_used: str | None
-    learner: str | None
-    score_threshold: float
-    score_threshold_updated_at: dt.datetime | None
-    artifact_key: str | None
-    artifact_sha256: str | None
-    size_bytes: int | None
-    training_report: Mapping[str, Any] | None
-    endpoint: Endpoint | None = None
-
-
-@dataclasses.dataclass(frozen=True)
-class Evaluation(Lifecycle):
-    """A model scored on a datasource: the metric, its baseline and details."""
-
-    evaluation_id: str
-    model_id: str
-    datasource_id: str
-    metrics: Mapping[str, Any] | None
-
-
-@dataclasses.dataclass(frozen=True)
-class BatchPrediction(Lifecycle):
-    """A model's predictions for every row of a datasource, written as CSV under an output location."""
-
-    batch_prediction_id: str
-    model_id: str
-    datasource_id: str
-    output_uri: str
-    output_location: str | None
-    total_records: int | None
-    invalid_records: int | None
-
-
-@dataclasses.dataclass(frozen=True)
-class Endpoint:
-    """A model's realtime endpoint: where to send records, and whether it is READY."""
-
-    model_id: str
-    url: str
-    status: str
-    peak_requests_per_second: int
-    created_at: dt.datetime
-    updated_at: dt.datetime
-
-
-@dataclasses.dataclass(frozen=True)
-class ListQuery:
-    """A filter on one field (equal, not equal, bounds, prefix), an order and a page.
-
-    `field` is one of the entity's field names (e.g. "status", "name", "created_at", "model_type").
-    """
-
-    field: str | None = None
-    eq: Any = None
-    ne: Any = None
-    gt: Any = None
-    ge: Any = None
-    lt: Any = None
-    le: Any = None
-    prefix: str | None = None
-    descending: bool = False
-    limit: int = MAX_LIST_LIMIT
-    offset: int = 0
-
-
-@dataclasses.dataclass(frozen=True)
-class Page(Generic[T]):
-    """One page of a list, and the offset of the next page (None after the last)."""
-
-    items: list[T]
-    next_offset: int | None
+from altostratus.storage.metadata import MetadataStore
+from altostratus.storage.paging import MAX_PAGE, Listed, ListQuery, Page, fetch_page
 
 
 @dataclasses.dataclass(frozen=True)
 class Kind:
-    """How one kind of entity is stored: its table, its id column, its record class and its noun."""
+    """How one kind of entity is stored: its table, its id column, its entity class and its noun."""
 
     table: Table
     id_column: str
-    record: type[Any]
+    entity: type[Any]
     noun: str
 
 
@@ -180,16 +50,16 @@ class Records:
             db.execute(insert(kind.table).values(**values))
 
     def find(self, kind: Kind, entity_id: str) -> Any | None:
-        """The record with this id, or None."""
+        """The entity with this id, or None."""
         with self._store.read() as db:
             return _fetch(db, kind, entity_id)
 
     def get(self, kind: Kind, entity_id: str) -> Any:
-        """The record with this id; ResourceNotFound when there is none."""
-        record = self.find(kind, entity_id)
-        if record is None:
+        """The entity with this id; ResourceNotFound when there is none."""
+        entity = self.find(kind, entity_id)
+        if entity is None:
             raise ResourceNotFound(f"{kind.noun} {entity_id!r} does not exist")
-        return record
+        return entity
 
     def update(self, kind: Kind, entity_id: str, values: Mapping[str, Any], *, only_if: Any = None) -> bool:
         """Change a row; with `only_if` (a status or statuses) only while it is in one of them. True if it changed."""
@@ -204,33 +74,13 @@ class Records:
     def list(self, kind: Kind, query: ListQuery) -> Page[Any]:
         """Records matching the query, sorted by its field (created_at when none), one page."""
         table = kind.table
-        if not 1 <= query.limit <= MAX_LIST_LIMIT:
-            raise InvalidInput(f"Limit={query.limit!r}; expected 1 to {MAX_LIST_LIMIT}")
-        field = query.field or "created_at"
-        if field not in table.c:
-            raise InvalidInput(f"FilterVariable {field!r}; expected one of {sorted(table.c.keys())}")
-        column = table.c[field]
-        bounds: list[tuple[Callable[[Any, Any], Any], Any]] = [
-            (operator.eq, query.eq),
-            (operator.ne, query.ne),
-            (operator.gt, query.gt),
-            (operator.ge, query.ge),
-            (operator.lt, query.lt),
-            (operator.le, query.le),
-        ]
-        conditions: list[Any] = [compare(column, value) for compare, value in bounds if value is not None]
-        if query.prefix is not None:
-            conditions.append(func.substr(column, 1, len(query.prefix)) == query.prefix)
-        order = (
-            (column.desc(), table.c[kind.id_column].desc()) if query.descending else (column, table.c[kind.id_column])
-        )
-        statement = (
-            select(table).where(and_(True, *conditions)).order_by(*order).offset(query.offset).limit(query.limit + 1)
-        )
+        if not 1 <= query.limit <= MAX_PAGE:
+            raise InvalidInput(f"Limit={query.limit!r}; expected 1 to {MAX_PAGE}")
+        if query.field is not None and query.field not in table.c:
+            raise InvalidInput(f"FilterVariable {query.field!r}; expected one of {sorted(table.c.keys())}")
+        listed = Listed(table, tiebreak=(kind.id_column,))
         with self._store.read() as db:
-            rows = db.execute(statement).all()
-        items = [_record(kind, row._mapping) for row in rows[: query.limit]]
-        return Page(items, query.offset + query.limit if len(rows) > query.limit else None)
+            return fetch_page(db, select(table), query, listed, lambda row: _entity(kind, row._mapping))
 
     def endpoint(self, model_id: str) -> Endpoint | None:
         """The model's endpoint, or None."""
@@ -252,10 +102,10 @@ class Records:
 
 def _fetch(db: Connection, kind: Kind, entity_id: str) -> Any | None:
     row = db.execute(select(kind.table).where(kind.table.c[kind.id_column] == entity_id)).first()
-    return _record(kind, row._mapping) if row is not None else None
+    return _entity(kind, row._mapping) if row is not None else None
 
 
-def _record(kind: Kind, row: Mapping[Any, Any]) -> Any:
+def _entity(kind: Kind, row: Mapping[Any, Any]) -> Any:
     values = dict(row)
     values["status"] = Status(values["status"])
-    return kind.record(**values)
+    return kind.entity(**values)

@@ -21,34 +21,21 @@ from altostratus.core.ids import short_id
 from altostratus.jobs import JobContext, JobQueue
 from altostratus.jobs.job import JobNotFound, JobState
 from altostratus.predict.artifacts import load_model
+from altostratus.predict.entities import BatchPrediction, DataSource, Endpoint, Evaluation, Model, Status
 from altostratus.predict.errors import IdempotentParameterMismatch, InvalidInput, PredictorNotMounted
 from altostratus.predict.fitted import FittedModel
 from altostratus.predict.locations import DataLocations
 from altostratus.predict.models import ModelType, TrainingParameters
 from altostratus.predict.predictor import Predictor
 from altostratus.predict.recipes import Recipe
-from altostratus.predict.records import (
-    BATCH_PREDICTIONS,
-    DATASOURCES,
-    EVALUATIONS,
-    MODELS,
-    BatchPrediction,
-    DataSource,
-    Endpoint,
-    Evaluation,
-    Kind,
-    ListQuery,
-    Model,
-    Page,
-    Records,
-    Status,
-)
+from altostratus.predict.records import BATCH_PREDICTIONS, DATASOURCES, EVALUATIONS, MODELS, Kind, Records
 from altostratus.predict.schema import Schema, check_name
 from altostratus.predict.splits import Rearrangement
 from altostratus.predict.values import ReadOptions
 from altostratus.predict.work import JOB_BATCH, JOB_DATASOURCE, JOB_EVALUATE, JOB_TRAIN, PredictWork
 from altostratus.storage.blobs import BlobStore
 from altostratus.storage.metadata import MetadataStore
+from altostratus.storage.paging import ListQuery, Page
 
 ID_PATTERN = re.compile(r"[a-zA-Z0-9_.-]{1,64}")
 ENDPOINT_PEAK_RPS = 200

@@ -23,6 +23,7 @@ from altostratus.core.errors import AltoError
 from altostratus.jobs import JobContext, JobQueue
 from altostratus.predict.artifacts import dump_model
 from altostratus.predict.batch import batch_schema, write_batch
+from altostratus.predict.entities import DataSource, Model, Status
 from altostratus.predict.errors import Cancelled, InvalidInput
 from altostratus.predict.evaluation import evaluate
 from altostratus.predict.fitted import FittedModel
@@ -30,17 +31,7 @@ from altostratus.predict.inference import infer_schema
 from altostratus.predict.locations import DataLocations
 from altostratus.predict.models import ModelType, TrainingParameters
 from altostratus.predict.predictor import Predictor
-from altostratus.predict.records import (
-    BATCH_PREDICTIONS,
-    DATASOURCES,
-    EVALUATIONS,
-    MODELS,
-    DataSource,
-    Kind,
-    Model,
-    Records,
-    Status,
-)
+from altostratus.predict.records import BATCH_PREDICTIONS, DATASOURCES, EVALUATIONS, MODELS, Kind, Records
 from altostratus.predict.schema import Schema
 from altostratus.predict.splits import Rearrangement
 from altostratus.predict.stats import compute_statistics

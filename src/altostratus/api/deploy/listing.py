@@ -7,7 +7,7 @@ from typing import Any
 
 from altostratus.api.paging import PageTokens
 from altostratus.deploy.errors import InvalidValue
-from altostratus.deploy.registry_records import MAX_PAGE, ListQuery
+from altostratus.storage.paging import MAX_PAGE, ListQuery
 
 TOKENS = PageTokens(InvalidValue)
 

@@ -27,8 +27,8 @@ from altostratus.deploy.errors import InvalidValue
 from altostratus.deploy.gates import GatePolicy
 from altostratus.deploy.registry import Registry
 from altostratus.deploy.registry_names import parse_group
-from altostratus.deploy.registry_records import GateStatus, ModelGroup, ModelVersion
 from altostratus.deploy.stages import STAGE_OF_STATUS, Stage
+from altostratus.deploy.versions import GateStatus, ModelGroup, ModelVersion
 
 GATE_NAME = "promotion-gate"
 MODEL_CARD_STATUS = {Stage.TEST: "PendingReview", Stage.PROD: "Approved", Stage.ARCHIVED: "Archived"}

@@ -26,8 +26,8 @@ from altostratus.functions.routes.definitions import (
 )
 from altostratus.functions.routes.paths import PathTemplate
 from altostratus.functions.routes.table import RouteTable, key_digest
+from altostratus.functions.tables import route_api_keys, routes
 from altostratus.storage.metadata import MetadataStore
-from altostratus.storage.schema import route_api_keys, routes
 
 KEY_VALUE_CHARS = 40
 MAX_KEY_NAME_CHARS = 128

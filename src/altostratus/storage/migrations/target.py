@@ -1,0 +1,27 @@
+"""What the migrations build: the shared MetaData with every service's tables registered on it.
+
+A service's tables join `metadata` when its tables module is imported; this is the one module that
+imports them all (the architecture test allows it here only), for Alembic and for the test that
+compares the migrated database with the declared tables.
+"""
+
+import altostratus.auth.tables
+import altostratus.deploy.tables
+import altostratus.functions.tables
+import altostratus.jobs.tables
+import altostratus.lake.tables
+import altostratus.pipelines.tables
+import altostratus.predict.tables
+from altostratus.storage.schema import metadata
+
+SERVICE_TABLES = (
+    altostratus.auth.tables,
+    altostratus.deploy.tables,
+    altostratus.functions.tables,
+    altostratus.jobs.tables,
+    altostratus.lake.tables,
+    altostratus.pipelines.tables,
+    altostratus.predict.tables,
+)
+
+__all__ = ["SERVICE_TABLES", "metadata"]
