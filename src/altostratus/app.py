@@ -174,7 +174,12 @@ class Platform:
     pipeline_workers: WorkerPool
 
     def start(self) -> None:
-        """Start the background workers and queue the lake's garbage collection."""
+        """Clear a crash's temporary blobs, start the background workers and queue the lake's garbage collection.
+
+        Only a server calls it, holding the data directory's serving lock (storage/serving_lock.py), so no other
+        process has writes in flight there; building the platform, as CLI commands do too, deletes nothing.
+        """
+        self.blobs.remove_partials()
         self.workers.start()
         self.event_workers.start()
         self.hosting.start()
