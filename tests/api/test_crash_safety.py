@@ -3,27 +3,20 @@
 from __future__ import annotations
 
 import hashlib
-import http.client
 import random
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from boto3.s3.transfer import TransferConfig
-from botocore.auth import S3SigV4Auth
-from botocore.awsrequest import AWSRequest
-from botocore.config import Config
-from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
+from tests.api.uploads_in_flight import MiB, RawUpload, partials, wait_for_partials
 from tests.live_server import LiveServer, free_port
 
-MiB = 1024 * 1024
 BUCKET = "crash-test"
-PARTIAL_GLOB = "**/.*.partial"  # LocalBlobStore's temporary files
 
 
 def sha256(data: bytes) -> str:
@@ -39,59 +32,6 @@ def crashable(tmp_path: Path) -> Iterator[LiveServer]:
         yield server
     finally:
         server.stop()
-
-
-class RawUpload:
-    """A PUT whose body the test sends piece by piece over http.client, signed with UNSIGNED-PAYLOAD."""
-
-    def __init__(self, server: LiveServer, path: str, size: int, seed: int) -> None:
-        self._rng = random.Random(seed)
-        self.sent = 0
-        url = f"{server.endpoint}{path}"
-        request = AWSRequest(method="PUT", url=url, headers={"Content-Length": str(size)})
-        # Over http botocore signs the payload unless told not to; a stream of unknown bytes cannot be hashed first.
-        request.context["client_config"] = Config(s3={"payload_signing_enabled": False})
-        S3SigV4Auth(Credentials(server.access_key, server.secret_key), "s3", "us-east-1").add_auth(request)
-        assert request.headers["X-Amz-Content-SHA256"] == "UNSIGNED-PAYLOAD"
-        self.connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
-        self.connection.putrequest("PUT", path, skip_host=True, skip_accept_encoding=True)
-        self.connection.putheader("Host", f"127.0.0.1:{server.port}")
-        for name, value in request.headers.items():
-            self.connection.putheader(name, value)
-        self.connection.endheaders()
-
-    def send(self, nbytes: int) -> None:
-        """Send the next nbytes of the body, a MiB at a time."""
-        for _ in range(nbytes // MiB):
-            self.connection.send(self._rng.randbytes(MiB))
-            self.sent += MiB
-
-    def fails(self) -> bool:
-        """Whether the request ended without an answer (the server died under it)."""
-        try:
-            self.send(4 * MiB)
-            self.connection.getresponse()
-        except (OSError, http.client.HTTPException):
-            return True
-        finally:
-            self.connection.close()
-        return False
-
-
-def partials(server: LiveServer) -> list[Path]:
-    return sorted((server.data_dir / "blobs").glob(PARTIAL_GLOB))
-
-
-def wait_for_partials(server: LiveServer, count: int, min_bytes: int, timeout: float = 30) -> None:
-    """Wait until the server is writing `count` temporary blobs of at least min_bytes each."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = partials(server)
-        if len(found) >= count and all(p.stat().st_size >= min_bytes for p in found):
-            return
-        time.sleep(0.02)
-    sizes = {p.name: p.stat().st_size for p in partials(server)}
-    raise AssertionError(f"expected {count} temporary blobs of >= {min_bytes} bytes; found {sizes}")
 
 
 def upload_completed_objects(s3: Any, tmp_path: Path) -> dict[str, str]:

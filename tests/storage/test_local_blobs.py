@@ -1,4 +1,5 @@
-"""LocalBlobStore specifics: keys that could escape the root are refused; crash leftovers are removed."""
+"""LocalBlobStore specifics: keys that could escape the root are refused; crash leftovers are removed when asked,
+never by constructing a store."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ def test_bad_keys_are_refused(store: LocalBlobStore, key: str) -> None:
     assert not any(store.root.parent.glob("escape*"))
 
 
-def test_partials_from_a_crash_are_removed_on_construction(tmp_path: Path) -> None:
+def test_partials_from_a_crash_are_removed_by_the_clean_up(tmp_path: Path) -> None:
     root = tmp_path / "blobs"
     store = LocalBlobStore(root, fsync=False)
     put_chunks(store, "kept/blob", [b"committed"])
@@ -38,11 +39,25 @@ def test_partials_from_a_crash_are_removed_on_construction(tmp_path: Path) -> No
     assert len(list(root.rglob("*.partial"))) == 2
 
     reopened = LocalBlobStore(root, fsync=False)
+    assert reopened.remove_partials() == 2  # what the server does at start, holding the serving lock
 
     assert list(root.rglob("*.partial")) == []
     assert list(reopened.keys()) == ["kept/blob"]
     assert b"".join(reopened.read("kept/blob")) == b"committed"
     crashed.abort()
+
+
+def test_constructing_a_store_leaves_writes_in_flight_alone(tmp_path: Path) -> None:
+    root = tmp_path / "blobs"
+    writer = LocalBlobStore(root, fsync=False).writer("in/flight")  # another process's upload, say
+    writer.write(b"the first half")
+
+    beside = LocalBlobStore(root, fsync=False)  # what a CLI command builds beside a running server
+
+    assert len(list(root.rglob(".*.partial"))) == 1
+    writer.write(b", the second half")
+    writer.commit()
+    assert b"".join(beside.read("in/flight")) == b"the first half, the second half"
 
 
 def test_partials_are_not_keys(store: LocalBlobStore) -> None:

@@ -58,9 +58,15 @@ class Platform:
         return [w.slice for w in (*wirings, self.pipelines_wiring)]
 
     def start(self) -> None:
-        """Start the shared workers, then each service (workers of its own, settling what a stop left half-way)."""
+        """Clear a crash's temporary blobs, start the shared workers, then each service (workers of its own,
+        settling what a stop left half-way).
+
+        Only a server calls it, holding the data directory's serving lock (storage/serving_lock.py), so no other
+        process has writes in flight there; building the platform, as commands do too, deletes nothing.
+        """
         if self.base.mode is not Mode.SERVE:
             raise RuntimeError("a platform built for a command (Mode.TOOL) is never started")
+        self.base.blobs.remove_partials()  # before any worker or request writes a blob of its own
         self.workers.start()
         for service in self.slices:
             service.start()

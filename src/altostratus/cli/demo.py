@@ -11,6 +11,7 @@ import uvicorn
 from altostratus.cli.options import credentials_path, load_settings, private_data_dir, read_credentials_file
 from altostratus.cli.output import CommandFailed, print_json
 from altostratus.cli.serve import gateway_server, gateway_sockets, listen
+from altostratus.storage.serving_lock import take_serving_lock
 
 ROOT = Path(__file__).resolve().parents[3]
 ADULT = ROOT.parent / "shared" / "data" / "tabular" / "adult" / "adult-train.csv"
@@ -51,6 +52,7 @@ def demo(data_dir: Path | None, data_path: Path, rows: int | None, traffic: int,
     port = int(listener.getsockname()[1])
     settings = load_settings(data_dir=data_dir or base.data_dir / "demo", host="127.0.0.1", port=port)
     private_data_dir(settings)
+    lock = take_serving_lock(settings.data_dir)  # the demo serves its data directory as `alto serve` would
     platform = build_platform(settings)
     server: uvicorn.Server | None = None
     thread: threading.Thread | None = None
@@ -79,6 +81,7 @@ def demo(data_dir: Path | None, data_path: Path, rows: int | None, traffic: int,
             thread.join(timeout=10)
         platform.close()
         listener.close()
+        lock.release()
     if as_json:
         print_json(result_dict(result, settings.data_dir))
     else:

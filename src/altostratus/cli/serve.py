@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from altostratus.functions.sandbox.support import SandboxSupport
 from altostratus.functions.sandbox.support import SandboxSupport
 from altostratus.storage.private_files import PRIVATE_UMASK
+from altostratus.storage.serving_lock import serving_lock
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
@@ -73,8 +74,14 @@ def serve(
     # Imported here so that `alto keys` and `alto lake` do not load every service.
     from altostratus.app import build_platform, create_asgi_app
 
-    # Bound before the platform is built, so a taken port fails at once and the banner never lies.
-    with private_umask(), listen(settings.host, settings.port) as listener, stop_on_signals() as stop:
+    # Locked and bound before the platform is built, so a served data directory or a taken port fails at once and
+    # the banner never lies; the lock is held until the server has stopped.
+    with (
+        private_umask(),
+        serving_lock(settings.data_dir),
+        listen(settings.host, settings.port) as listener,
+        stop_on_signals() as stop,
+    ):
         platform = build_platform(settings)
         try:
             app = create_asgi_app(platform)

@@ -76,6 +76,10 @@ class BlobStore(Protocol):
         """Every blob key that starts with prefix."""
         ...
 
+    def remove_partials(self) -> int:
+        """Delete what writes cut short by a crash left behind; how many (only under the serving lock, at start)."""
+        ...
+
 
 def put_chunks(store: BlobStore, key: str, chunks: Iterable[bytes]) -> BlobInfo:
     """Write a whole blob from an iterable of chunks; if the iterable raises, nothing is stored."""

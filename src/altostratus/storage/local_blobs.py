@@ -71,11 +71,16 @@ class LocalBlobStore:
     def __init__(self, root: Path, *, fsync: bool = True) -> None:
         self.root = root
         self._fsync = fsync
+        # Constructing never deletes: CLI commands build this store beside a running server, whose writes in
+        # flight are temporary files too. The server clears a crash's leftovers at start (remove_partials).
         make_private_dirs(root)
-        self.remove_partials()
 
     def remove_partials(self) -> int:
-        """Delete temporary files left by writes that never committed (a crash); returns how many."""
+        """Delete the temporary files of writes that never committed (a crash); how many.
+
+        Only for the process that holds the data directory's serving lock, before it serves
+        (storage/serving_lock.py): another process's writes in flight would be deleted too.
+        """
         removed = 0
         for tmp in self.root.rglob("." + "*" + _TMP_SUFFIX):
             tmp.unlink(missing_ok=True)

@@ -134,6 +134,15 @@ class S3BlobStore:
         except ClientError as exc:
             raise _backend_error("list", self.bucket, self.prefix + prefix, exc) from exc
 
+    def remove_partials(self) -> int:
+        """Nothing to delete: a write spools to an anonymous temporary file, which the system drops with its process.
+
+        A crash during an upload in parts can leave an incomplete multipart upload in the bucket; servers may
+        share the bucket, so aborting those at start would break other servers' uploads in flight (a lifecycle
+        rule with AbortIncompleteMultipartUpload clears them safely).
+        """
+        return 0
+
     def _error(self, action: str, key: str, exc: ClientError) -> AltoError:
         if _error_code(exc) in _MISSING_CODES:
             return BlobMissing(f"blob {key!r} does not exist")
