@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 from botocore.exceptions import ClientError
 
+from altostratus.core.waiting import wait_for
 from altostratus.demo.data import COLUMNS, RECODE, TARGET, DemoData, features_and_label, load
 from altostratus.deploy.serving import InvocationRequest
 from altostratus.functions.packaging import zip_folder
@@ -162,19 +163,21 @@ def _setup(s3: Any, lambda_client: Any, options: DemoOptions) -> None:
 
 
 def _until_updated(lambda_client: Any) -> None:
-    for _ in range(600):
-        status = lambda_client.get_function_configuration(FunctionName=FUNCTION).get("LastUpdateStatus")
-        if status in (None, "Successful", "Failed"):
-            return
-        time.sleep(0.1)
+    wait_for(
+        lambda: lambda_client.get_function_configuration(FunctionName=FUNCTION).get("LastUpdateStatus"),
+        lambda status: status in (None, "Successful", "Failed"),
+        timeout=60,
+        interval=0.1,
+    )
 
 
 def _wait_for_deploy(platform: Platform, run_id: str, deadline: float) -> Run:
-    while True:
-        run = platform.pipelines.get(run_id)
-        if run.state.is_final or run.step("deploy").state.is_final or time.monotonic() >= deadline:
-            return run
-        time.sleep(0.2)
+    return wait_for(
+        lambda: platform.pipelines.get(run_id),
+        lambda run: run.state.is_final or run.step("deploy").state.is_final,
+        timeout=max(0.0, deadline - time.monotonic()),
+        interval=0.2,
+    )
 
 
 def _send_traffic(platform: Platform, data: DemoData, result: DemoResult) -> None:

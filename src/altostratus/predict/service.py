@@ -283,6 +283,12 @@ class PredictService:
         model = self._completed(model_id)
         return Predictor(self._fitted(model), score_threshold=model.score_threshold)
 
+    def is_mounted(self, model_id: str) -> bool:
+        """Whether `predict` for this model answers from memory now, without reading any storage."""
+        with self._lock:
+            mounted = self._mounted.get(model_id)
+        return mounted is not None and mounted[0] >= self._clock.monotonic()
+
     def predict(self, model_id: str, record: Mapping[str, str]) -> dict[str, Any]:
         """One prediction from the model's realtime endpoint; PredictorNotMounted without one.
 

@@ -6,16 +6,14 @@ YYYY/MM/DD/[VERSION]REQUEST-ID, holding its log: Lambda's START line, what the h
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import json
 import math
 from collections.abc import Iterator
 from typing import Any
 
 from altostratus.api.context import Call
 from altostratus.api.model_adapters import Handler, JsonAdapter, operation_handlers
-from altostratus.core import json_input
+from altostratus.api.paging import PageTokens
 from altostratus.core.errors import BadRequest, NotFound
 from altostratus.functions.errors import FunctionNotFound
 from altostratus.functions.registry import InvocationRecord
@@ -32,6 +30,10 @@ class InvalidLogParameter(BadRequest):
     """A parameter of a CloudWatch Logs request is not valid."""
 
     code = "InvalidParameterException"
+
+
+# A stream list resumes after an invocation id; an event list after a record, skipping the events already sent.
+TOKENS = PageTokens(InvalidLogParameter, parameter="nextToken", keys=frozenset({"id", "after", "skip"}))
 
 
 class LogGroupNotFound(NotFound):
@@ -86,7 +88,7 @@ class LogsApi:
         """DescribeLogStreams: one stream per invocation, newest first with orderBy=LastEventTime, descending."""
         name = self._function(params)
         newest_first = params.get("orderBy") == "LastEventTime" and params.get("descending", False)
-        position = _token(params.get("nextToken")).get("id")
+        position = TOKENS.decode(params.get("nextToken")).get("id")
         limit = params.get("limit", DEFAULT_STREAMS)
         records = self._functions.invocations(
             name,
@@ -97,7 +99,7 @@ class LogsApi:
         prefix = params.get("logStreamNamePrefix", "")
         page = records[:limit]
         streams = [_stream(r, self._functions.region) for r in page if stream_name(r).startswith(prefix)]
-        token = _make_token(id=page[-1].id) if len(records) > limit else None
+        token = TOKENS.encode({"id": page[-1].id}) if len(records) > limit else None
         return {"logStreams": streams, "nextToken": token}
 
     def filter_log_events(self, params: dict[str, Any], call: Call) -> dict[str, Any]:
@@ -105,9 +107,10 @@ class LogsApi:
         name = self._function(params)
         limit = params.get("limit", DEFAULT_EVENTS)
         found: list[dict[str, Any]] = []
-        for after, skip, event in self._events(name, params, **_token(params.get("nextToken"))):
+        resume = TOKENS.decode(params.get("nextToken"))
+        for after, skip, event in self._events(name, params, resume.get("after"), resume.get("skip") or 0):
             if len(found) == limit:
-                return {"events": found, "nextToken": _make_token(after=after, skip=skip)}
+                return {"events": found, "nextToken": TOKENS.encode({"after": after, "skip": skip})}
             found.append(event)
         return {"events": found}
 
@@ -174,19 +177,3 @@ def _millis(moment: dt.datetime) -> int:
 
 def _time(millis: int) -> dt.datetime:
     return dt.datetime.fromtimestamp(millis / 1000, dt.UTC)
-
-
-def _make_token(**position: int | None) -> str:
-    return base64.urlsafe_b64encode(json.dumps(position).encode()).decode()
-
-
-def _token(token: str | None) -> dict[str, Any]:
-    if token is None:
-        return {}
-    try:
-        position = json_input.loads(base64.urlsafe_b64decode(token.encode()))
-        if isinstance(position, dict) and all(k in ("id", "after", "skip") for k in position):
-            return position
-    except ValueError:
-        pass
-    raise InvalidLogParameter(f"nextToken={token!r}; expected the nextToken of an earlier answer")

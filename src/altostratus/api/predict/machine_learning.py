@@ -16,6 +16,8 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import anyio.to_thread
+
 from altostratus.api.context import Call
 from altostratus.api.model_adapters import Handler, JsonAdapter, operation_handlers
 from altostratus.api.predict.listing import FILTERS, TOKENS, list_query
@@ -190,8 +192,18 @@ class MachineLearningApi:
         endpoint = self._predict.delete_endpoint(params["MLModelId"])
         return {"MLModelId": endpoint.model_id, "RealtimeEndpointInfo": _endpoint(endpoint)}
 
-    def predict(self, params: dict[str, Any], call: Call) -> dict[str, Any]:
-        """Predict: one record through the model's realtime endpoint (mounting it may read its artifact)."""
+    async def predict(self, params: dict[str, Any], call: Call) -> dict[str, Any]:
+        """Predict: one record through the model's realtime endpoint.
+
+        A mounted model answers in well under a millisecond of numpy, inline: cheaper than the hop to a
+        worker thread, which cost 0.2 ms here. Mounting reads the metadata store (and, after a
+        restart, the model's artifact), so that happens on a worker thread.
+        """
+        if self._predict.is_mounted(params["MLModelId"]):
+            return self._prediction(params)
+        return await anyio.to_thread.run_sync(self._prediction, params)
+
+    def _prediction(self, params: dict[str, Any]) -> dict[str, Any]:
         return {"Prediction": self._predict.predict(params["MLModelId"], params["Record"])}
 
     # ---- batch predictions ------------------------------------------------------------------------
