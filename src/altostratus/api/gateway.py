@@ -27,7 +27,8 @@ from altostratus.core.errors import AccessDenied, AltoError, BadRequest
 from altostratus.core.ids import request_id
 
 log = logging.getLogger(__name__)
-READ_OPERATION_PREFIXES = ("Get", "Head", "List", "Describe", "Select")
+# Rekognition's Detect, Search and Compare operations read images and collections and write nothing.
+READ_OPERATION_PREFIXES = ("Get", "Head", "List", "Describe", "Select", "Detect", "Search", "Compare")
 HEALTH_PATH = "/_alto/health"
 
 

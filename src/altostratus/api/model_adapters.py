@@ -79,6 +79,7 @@ class _ModelAdapter:
         *,
         validation_error: type[AltoError] = ValidationError,
         body_limits: Mapping[str, Limit] | None = None,
+        too_long: Mapping[str, type[AltoError]] | None = None,
     ) -> None:
         self.service = service
         self.model = service_model(service)
@@ -90,7 +91,7 @@ class _ModelAdapter:
             raise ValueError(f"{service} has no operations {unknown}")
         self._handlers = dict(handlers)
         self._body_limits = dict(body_limits or {})
-        self.codec = ShapeCodec(self.model, validation_error)
+        self.codec = ShapeCodec(self.model, validation_error, too_long=too_long)
 
     def body_limit(self, operation: str, headers: Mapping[str, str]) -> BodyLimit:
         """The operation's own limit, or DEFAULT_BODY_BYTES."""

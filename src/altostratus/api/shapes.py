@@ -16,9 +16,18 @@ _NUMBERS = {"integer", "long", "float", "double"}
 class ShapeCodec:
     """Validates decoded JSON against input shapes and encodes output values for the wire."""
 
-    def __init__(self, model: Mapping[str, Any], error: type[AltoError] = ValidationError) -> None:
+    def __init__(
+        self,
+        model: Mapping[str, Any],
+        error: type[AltoError] = ValidationError,
+        *,
+        too_long: Mapping[str, type[AltoError]] | None = None,
+    ) -> None:
         self._shapes: Mapping[str, Any] = model["shapes"]
         self._error = error
+        # Shapes whose values past their maximum length get the service's own error (Rekognition's ImageBlob:
+        # ImageTooLargeException), not the validation error.
+        self._too_long = dict(too_long or {})
 
     def shape(self, name: str) -> Mapping[str, Any]:
         """The shape definition called name."""
@@ -125,6 +134,12 @@ class ShapeCodec:
         self._check_length(shape, len(data), path, "bytes")
         return data
 
+    def _too_long_error(self, shape: Mapping[str, Any]) -> type[AltoError]:
+        for name, error in self._too_long.items():
+            if self._shapes.get(name) is shape:
+                return error
+        return self._error
+
     def _decode_timestamp(self, shape: Mapping[str, Any], value: Any, path: str) -> dt.datetime:
         if isinstance(value, int | float) and not isinstance(value, bool):
             return dt.datetime.fromtimestamp(value, dt.UTC)
@@ -141,7 +156,7 @@ class ShapeCodec:
         if "min" in shape and size < shape["min"]:
             raise self._error(f"{path} has {size} {unit}; expected at least {shape['min']}")
         if "max" in shape and size > shape["max"]:
-            raise self._error(f"{path} has {size} {unit}; expected at most {shape['max']}")
+            raise self._too_long_error(shape)(f"{path} has {size} {unit}; expected at most {shape['max']}")
 
 
 def decode_scalar(codec: ShapeCodec, shape_name: str, text: str, path: str) -> Any:

@@ -19,6 +19,7 @@ from altostratus.app.pipelines import Pipelines, wire_pipelines
 from altostratus.app.predict import Predict, wire_predict
 from altostratus.app.sandboxes import Sandboxes
 from altostratus.app.slice import Mode, ServiceSlice
+from altostratus.app.vision import Vision, wire_vision
 from altostratus.auth.keys import KeyStore
 from altostratus.core.clock import Clock, SystemClock
 from altostratus.core.events import EventBus
@@ -37,6 +38,8 @@ from altostratus.pipelines import PipelineRuns
 from altostratus.predict import PredictService
 from altostratus.storage.blobs import BlobStore
 from altostratus.storage.metadata import MetadataStore
+from altostratus.vision.collections import FaceCollections
+from altostratus.vision.service import VisionService
 
 
 @dataclasses.dataclass
@@ -49,13 +52,14 @@ class Platform:
     predict_wiring: Predict
     deploy_wiring: Deploy
     pipelines_wiring: Pipelines
+    vision_wiring: Vision
     workers: WorkerPool  # the shared queue's workers, running every slice's job handlers
 
     @property
     def slices(self) -> list[ServiceSlice]:
         """The services, in the order they are built and started (stopped in reverse)."""
         wirings = (self.lake_wiring, self.functions_wiring, self.predict_wiring, self.deploy_wiring)
-        return [w.slice for w in (*wirings, self.pipelines_wiring)]
+        return [w.slice for w in (*wirings, self.pipelines_wiring, self.vision_wiring)]
 
     def start(self) -> None:
         """Clear a crash's temporary blobs, start the shared workers, then each service (workers of its own,
@@ -175,6 +179,16 @@ class Platform:
         """Runs, of the pipelines slice."""
         return self.pipelines_wiring.runs
 
+    @property
+    def vision(self) -> VisionService:
+        """Vision, of the vision slice."""
+        return self.vision_wiring.vision
+
+    @property
+    def face_collections(self) -> FaceCollections:
+        """Collections, of the vision slice."""
+        return self.vision_wiring.collections
+
 
 def build_platform(settings: Settings, *, clock: Clock | None = None, mode: Mode = Mode.SERVE) -> Platform:
     """Build every service from settings; the database is migrated to the newest schema. Nothing is started,
@@ -185,7 +199,8 @@ def build_platform(settings: Settings, *, clock: Clock | None = None, mode: Mode
     predict = wire_predict(base, lake.lake)
     deploy = wire_deploy(base, lake.lake, predict.predict, functions.functions)
     pipelines = wire_pipelines(base, lake, functions, predict, deploy)
-    slices = [lake.slice, functions.slice, predict.slice, deploy.slice, pipelines.slice]
+    vision = wire_vision(base, lake.lake)
+    slices = [lake.slice, functions.slice, predict.slice, deploy.slice, pipelines.slice, vision.slice]
     handlers = {name: handler for service in slices for name, handler in service.jobs.items()}
     workers = WorkerPool(
         base.jobs,
@@ -194,7 +209,7 @@ def build_platform(settings: Settings, *, clock: Clock | None = None, mode: Mode
         lease_seconds=settings.job_lease_seconds,
         clock=base.clock,
     )
-    return Platform(base, lake, functions, predict, deploy, pipelines, workers)
+    return Platform(base, lake, functions, predict, deploy, pipelines, vision, workers)
 
 
 @contextlib.contextmanager

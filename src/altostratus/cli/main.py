@@ -23,6 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "registry": ("altostratus.cli.registry:registry", "The model registry: versions, the gate, rollback."),
     "endpoints": ("altostratus.cli.endpoints:endpoints", "SageMaker endpoints: variants, statistics, canary."),
     "pipelines": ("altostratus.cli.pipelines:pipelines", "Pipelines: lake data to an A/B-tested endpoint."),
+    "vision": ("altostratus.cli.vision:vision", "Faces, comparisons, labels, text, face collections (Rekognition)."),
     "demo": ("altostratus.cli.demo:demo", "The whole story on Adult: lake, clean, train, gate, A/B, promote."),
 }
 

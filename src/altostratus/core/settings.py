@@ -75,6 +75,12 @@ class Settings:
     functions_lake_access: str = "triggers"
     # The most bytes of CSV one predict datasource (an object or every object under a prefix) may hold.
     predict_max_datasource_bytes: int = 1024**3
+    # Image analyses (faces, labels, text) run at once; more wait for a turn. Each running one holds its own
+    # copy of the models that are not thread-safe (TFLite and OpenCV's nets: tens of MB), and two cores are
+    # busy with two: four keeps them busy while an image is decoded or read from the lake.
+    vision_concurrency: int = 4
+    # A collection is searched exactly (a matrix product) up to this many faces, and through an HNSW index past it.
+    vision_exact_search_limit: int = 20_000
 
     def __post_init__(self) -> None:
         if not 0 < self.port < 65536:
@@ -105,6 +111,9 @@ class Settings:
             raise ConfigurationError(
                 f"predict_max_datasource_bytes={self.predict_max_datasource_bytes}; expected 1 or more"
             )
+        for name in ("vision_concurrency", "vision_exact_search_limit"):
+            if getattr(self, name) < 1:
+                raise ConfigurationError(f"{name}={getattr(self, name)}; expected 1 or more")
         if self.lake_backend != "file" and not self.lake_backend.startswith("s3://"):
             raise ConfigurationError(
                 f"lake_backend={self.lake_backend!r}; expected one of ['file', 's3://bucket[/prefix]']"

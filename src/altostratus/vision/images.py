@@ -87,10 +87,10 @@ def _check_size(width: int, height: int) -> None:
 
 def _rgb(image: PilImage.Image) -> Pixels:
     if image.mode in ("I;16", "I;16B", "I;16L", "I"):
-        # 16-bit greyscale: scale to 8 bits rather than clip (Pillow's convert("L") clips at 255).
-        wide = np.asarray(image, dtype=np.uint32)
-        grey = (wide >> 8).astype(np.uint8) if wide.max(initial=0) > 255 else wide.astype(np.uint8)
-        return np.repeat(grey[:, :, None], 3, axis=2)
+        # 16-bit greyscale: keep the high byte rather than clip (Pillow's convert("L") clips at 255).
+        wide = np.clip(np.asarray(image, dtype=np.int64), 0, 65535)
+        grey = (wide >> 8).astype(np.uint8)
+        return np.ascontiguousarray(np.repeat(grey[:, :, None], 3, axis=2))
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
         # Transparent pixels are laid on white, as browsers and Rekognition's console show them.
         rgba = image.convert("RGBA")

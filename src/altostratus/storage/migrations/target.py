@@ -12,6 +12,7 @@ import altostratus.jobs.tables
 import altostratus.lake.tables
 import altostratus.pipelines.tables
 import altostratus.predict.tables
+import altostratus.vision.tables
 from altostratus.storage.schema import metadata
 
 SERVICE_TABLES = (
@@ -22,6 +23,7 @@ SERVICE_TABLES = (
     altostratus.lake.tables,
     altostratus.pipelines.tables,
     altostratus.predict.tables,
+    altostratus.vision.tables,
 )
 
 __all__ = ["SERVICE_TABLES", "metadata"]
