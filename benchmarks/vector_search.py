@@ -6,11 +6,14 @@ same-person distance is about 0.4, different people about 1.4 here). A query is 
 the index. For each size:
 
 - index: the HNSW graph (vision/vector_index.py with exact_limit 0, so it is always the graph): build time,
-  search p50/p99 (the index's own share, one query at a time) and recall@1 against exact search;
+  search p50/p99 (the index's own share, one query at a time) and recall@1 against exact search, and the time
+  to save the graph as a snapshot and load it again (index_snapshots.py) with the snapshot's size;
 - exact: the numpy matrix search on the same vectors: search p50/p99 (its answers are the truth);
 - store (unless --no-store): the faces written to a SQLite metadata store through FaceCollections, then a new
-  FaceCollections over it (a restart): the rebuild time of its first search (every row read, the index
-  built), and search_by_vector p50/p99 end to end (index plus reading the matched faces' rows).
+  FaceCollections over it (a restart) with an empty snapshot folder: its first search (every row read into the
+  exact matrix), searches while the graph is built in the background, and the time until the graph has taken
+  over and been saved; then another restart, which loads that snapshot: its first search (snapshot loaded and
+  caught up with the rows), and search_by_vector p50/p99 end to end (index plus reading the matched rows).
 
     python benchmarks/vector_search.py [--sizes 1000,100000,1000000] [--queries 300] [--no-store] [--json OUT]
 
@@ -39,6 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 from altostratus.core.clock import SystemClock
 from altostratus.storage.metadata import MetadataStore
 from altostratus.vision.collections import FaceCollections
+from altostratus.vision.index_snapshots import IndexSnapshots
 from altostratus.vision.results import Box, Face, FaceVector, Judgement, Pose, Quality
 from altostratus.vision.vector_index import EXACT_LIMIT, HnswSettings, VectorIndex
 
@@ -86,9 +90,15 @@ def _measure_size(vectors: Matrix, asked: Matrix, hnsw: HnswSettings, *, store: 
     _progress(f"{len(vectors)}: exact search")
     _, truth, exact_times = _build_and_search(VectorIndex(exact_limit=len(vectors), hnsw=hnsw), vectors, asked)
     _progress(f"{len(vectors)}: index build and search")
-    build, found, graph_times = _build_and_search(VectorIndex(exact_limit=0, hnsw=hnsw), vectors, asked)
+    graph = VectorIndex(exact_limit=0, hnsw=hnsw)
+    build, found, graph_times = _build_and_search(graph, vectors, asked)
     figures: dict[str, Any] = {
-        "index": {"build_s": round(build, 2), **_percentiles(graph_times), "recall_at_1": _recall(found, truth)},
+        "index": {
+            "build_s": round(build, 2),
+            **_percentiles(graph_times),
+            "recall_at_1": _recall(found, truth),
+            **_snapshot_round_trip(graph, hnsw),
+        },
         "exact": _percentiles(exact_times),
     }
     if store:
@@ -101,16 +111,32 @@ def _build_and_search(index: VectorIndex, vectors: Matrix, asked: Matrix) -> tup
     """The time to add every vector (keys 0, 1, ...), then each query's nearest key and its search time."""
     started = time.perf_counter()
     index.add(np.arange(len(vectors), dtype=np.uint64), vectors)
+    index.wait_for_graph()
     build = time.perf_counter() - started
     found, times = _searches(lambda query: int(index.search(query, 1)[0][0]), asked)
     return build, found, times
 
 
+def _snapshot_round_trip(graph: VectorIndex, hnsw: HnswSettings) -> dict[str, float]:
+    """The time to save the graph as a snapshot and to load it back, and the snapshot's size."""
+    with tempfile.TemporaryDirectory() as folder:
+        snapshots = IndexSnapshots(Path(folder), dimension=DIMENSION, hnsw=hnsw)
+        started = time.perf_counter()
+        snapshots.save("bench", "generation", 1, graph)
+        save = time.perf_counter() - started
+        size = sum(path.stat().st_size for path in Path(folder).iterdir())
+        started = time.perf_counter()
+        snapshots.load("bench", "generation", lambda path, tombstones: VectorIndex.from_graph(path, tombstones))
+        load = time.perf_counter() - started
+    return {"snapshot_save_s": round(save, 2), "snapshot_load_s": round(load, 2), "snapshot_mb": round(size / 2**20)}
+
+
 def _measure_store(vectors: Matrix, asked: Matrix, truth: list[int]) -> dict[str, Any]:
-    """Fill a SQLite store, then time a restart's first search (the rebuild) and searches end to end."""
+    """Fill a SQLite store, then time restarts without and with a snapshot, and searches end to end."""
     with tempfile.TemporaryDirectory() as folder:
         metadata = MetadataStore(f"sqlite:///{folder}/metadata.db")
         metadata.migrate()
+        snapshots = Path(folder) / "snapshots"
         try:
             writer = FaceCollections(metadata, SystemClock(), similarity=_similarity)
             writer.create("bench")
@@ -119,20 +145,41 @@ def _measure_store(vectors: Matrix, asked: Matrix, truth: list[int]) -> dict[str
             for part in np.array_split(vectors, max(len(vectors) // WRITE_BATCH, 1)):
                 face_ids += [face.face_id for face in writer.add_faces("bench", [_face(vector) for vector in part])]
             write = time.perf_counter() - started
-            restarted = FaceCollections(metadata, SystemClock(), similarity=_similarity)
+            _progress(f"{len(vectors)}: restart without a snapshot")
+            cold = FaceCollections(metadata, SystemClock(), similarity=_similarity, snapshot_dir=snapshots)
             started = time.perf_counter()
-            restarted.search_by_vector("bench", asked[0].astype("<f4").tobytes(), threshold=0, max_faces=1)
-            rebuild = time.perf_counter() - started
-
-            def search(query: Matrix) -> str:
-                match = restarted.search_by_vector("bench", query.astype("<f4").tobytes(), threshold=0, max_faces=1)
-                return match[0].face.face_id
-
-            found, times = _searches(search, asked)
+            first_cold = _timed(lambda: _search(cold, asked[0]))
+            _, building = _searches(lambda query: _search(cold, query), asked[:20])
+            cold._indexes.wait_for_graphs()
+            graph_ready = time.perf_counter() - started
+            cold.close()
+            _progress(f"{len(vectors)}: restart with a snapshot")
+            warm = FaceCollections(metadata, SystemClock(), similarity=_similarity, snapshot_dir=snapshots)
+            first_warm = _timed(lambda: _search(warm, asked[0]))
+            found, times = _searches(lambda query: _search(warm, query), asked)
             recall = _recall(found, [face_ids[key] for key in truth])
         finally:
             metadata.close()
-    return {"write_s": round(write, 2), "rebuild_s": round(rebuild, 2), **_percentiles(times), "recall_at_1": recall}
+    return {
+        "write_s": round(write, 2),
+        "first_search_without_snapshot_s": round(first_cold, 2),
+        "while_building": _percentiles(building),
+        "graph_ready_s": round(graph_ready, 2),
+        "first_search_with_snapshot_s": round(first_warm, 2),
+        **_percentiles(times),
+        "recall_at_1": recall,
+    }
+
+
+def _search(collections: FaceCollections, query: Matrix) -> str:
+    match = collections.search_by_vector("bench", query.astype("<f4").tobytes(), threshold=0, max_faces=1)
+    return match[0].face.face_id
+
+
+def _timed(call: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    call()
+    return time.perf_counter() - started
 
 
 def _searches(search: Callable[[Matrix], T], queries: Matrix) -> tuple[list[T], list[float]]:

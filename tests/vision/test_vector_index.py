@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
@@ -54,7 +55,7 @@ def test_exact_and_hnsw_agree_after_adds_and_removes() -> None:
         index.remove(keys(range(0, 2000, 3)))
         index.add(keys(range(2000, 3000)), vectors[2000:])
         index.remove(keys(range(2500, 2600)))
-    assert (exact.approximate, graph.approximate) == (False, True)
+    assert (exact.wait_for_graph(), graph.wait_for_graph()) == (False, True)
     assert len(exact) == len(graph) == 3000 - 667 - 100
     assert set(exact.keys().tolist()) == set(graph.keys().tolist())
     agreed = np.mean(np.array(nearest(exact, queries)) == np.array(nearest(graph, queries)))
@@ -112,11 +113,11 @@ def test_searches_share_the_index_with_adds_and_removes() -> None:
     for start in range(10, 6000, 500):
         index.add(keys(range(start, min(start + 500, 6000))), vectors[start : start + 500])
         index.remove(keys(range(start, start + 10)))
+    assert index.wait_for_graph()
     stop.set()
     for thread in searchers:
         thread.join()
     assert failures == []
-    assert index.approximate
 
 
 def test_a_writer_waits_for_readers_and_holds_back_new_ones() -> None:
@@ -167,3 +168,43 @@ def test_collections_past_the_exact_limit_find_what_brute_force_finds(database_u
                 assert approximate[0].similarity == pytest.approx(exact[0].similarity, abs=0.1)
     finally:
         store.close()
+
+
+def test_a_graph_built_in_the_background_takes_the_changes_made_meanwhile() -> None:
+    vectors = clustered(4000)
+    built = threading.Event()
+    index = VectorIndex(exact_limit=100, on_graph=lambda _: built.set())
+    index.add(keys(range(3000)), vectors[:3000])
+    # The build runs from a copy: what changes now is logged and replayed before the graph takes over.
+    assert not index.approximate
+    index.remove(keys(range(0, 3000, 2)))
+    for start in range(3000, 4000, 100):
+        index.add(keys(range(start, start + 100)), vectors[start : start + 100])
+        assert index.search(vectors[start], 1)[0].tolist() == [start]
+    assert index.wait_for_graph() and built.is_set()
+    assert sorted(index.keys().tolist()) == [*range(1, 3000, 2), *range(3000, 4000)]
+    assert nearest(index, vectors[3001:4000:7]) == list(range(3001, 4000, 7))
+
+
+def test_a_closed_index_stays_exact() -> None:
+    index = VectorIndex(exact_limit=10)
+    index.close()
+    index.add(keys(range(100)), clustered(100))
+    assert not index.wait_for_graph()
+    assert len(index) == 100
+
+
+def test_a_saved_graph_loads_with_its_tombstones(tmp_path: Path) -> None:
+    vectors = clustered(2000)
+    index = VectorIndex(exact_limit=100)
+    assert index.save_graph(tmp_path / "none") is None
+    index.add(keys(range(2000)), vectors)
+    index.wait_for_graph()
+    index.remove(keys(range(0, 2000, 4)))
+    tombstones = index.save_graph(tmp_path / "graph")
+    assert tombstones is not None and sorted(tombstones.tolist()) == list(range(0, 2000, 4))
+    loaded = VectorIndex.from_graph(tmp_path / "graph", tombstones, exact_limit=100)
+    assert loaded.approximate and len(loaded) == 1500
+    assert set(loaded.keys().tolist()) == set(index.keys().tolist())
+    assert np.array_equal(loaded.vectors_of(keys(range(1, 9, 2))), vectors[1:9:2])
+    assert nearest(loaded, vectors[1:2000:20]) == list(range(1, 2000, 20))

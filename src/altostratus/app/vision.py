@@ -7,7 +7,7 @@ import dataclasses
 from altostratus.api.gateway import ServiceAdapter
 from altostratus.api.vision.rekognition import RekognitionApi
 from altostratus.app.foundation import Foundation
-from altostratus.app.slice import ServiceSlice
+from altostratus.app.slice import Mode, ServiceSlice
 from altostratus.lake.service import LakeService
 from altostratus.vision.collections import FaceCollections
 from altostratus.vision.faces import FaceAnalyzer
@@ -33,6 +33,8 @@ class Vision:
 def wire_vision(base: Foundation, lake: LakeService) -> Vision:
     """The engines (each loads its models on first use), the collections on the shared metadata store."""
     settings = base.settings
+    # Only the server keeps the graphs' snapshots (one process per snapshot folder): a command reads the rows.
+    snapshots = settings.data_dir / "vision-index" if base.mode is Mode.SERVE else None
     collections = FaceCollections(
         base.metadata,
         base.clock,
@@ -40,6 +42,7 @@ def wire_vision(base: Foundation, lake: LakeService) -> Vision:
         exact_limit=settings.vision_exact_search_limit,
         region=settings.region,
         face_model_version=FACE_MODEL_VERSION,
+        snapshot_dir=snapshots,
     )
     vision = VisionService(
         FaceAnalyzer(),
@@ -52,4 +55,5 @@ def wire_vision(base: Foundation, lake: LakeService) -> Vision:
     def adapters() -> list[ServiceAdapter]:
         return [RekognitionApi(vision, collections, face_model=FACE_MODEL_VERSION).adapter()]
 
-    return Vision(vision, collections, ServiceSlice("vision", adapters=adapters))
+    # At stop, graphs still building are cancelled and every changed graph is saved for the next start.
+    return Vision(vision, collections, ServiceSlice("vision", adapters=adapters, stop=collections.close))

@@ -1,13 +1,16 @@
 """Face collections: the faces indexed from images (metadata and embedding, never the image), users, searches.
 
 The metadata store holds everything; each collection's vector index is a cache of its vectors in memory
-(collection_indexes.py), loaded on the first search after a start and kept in step with every change.
+(collection_indexes.py), loaded on the first search after a start and kept in step with every change. Given a
+`snapshot_dir`, collections' HNSW graphs are saved there (index_snapshots.py) so that a restart loads them
+rather than building them again; call `close` at stop to save the latest.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -18,7 +21,7 @@ from altostratus.core.ids import arn
 from altostratus.storage.metadata import MetadataStore
 from altostratus.storage.paging import Listed, ListQuery, Page, fetch_page
 from altostratus.vision import users
-from altostratus.vision.collection_indexes import CollectionIndexes, IndexState
+from altostratus.vision.collection_indexes import CollectionIndexes, IndexState, SnapshotPolicy
 from altostratus.vision.collection_items import (
     CollectionDescription,
     CollectionInfo,
@@ -74,6 +77,7 @@ class FaceCollections:
         account: str = "000000000000",
         face_model_version: str = "dlib-resnet-1",
         dimension: int = DIMENSION,
+        snapshot_dir: Path | None = None,
     ) -> None:
         self._store = store
         self._clock = clock
@@ -82,8 +86,23 @@ class FaceCollections:
         self._account = account
         self._face_model_version = face_model_version
         self._dimension = dimension
-        self._indexes = CollectionIndexes(store, dimension=dimension, exact_limit=exact_limit, hnsw=hnsw)
+        self._indexes = CollectionIndexes(
+            store,
+            dimension=dimension,
+            exact_limit=exact_limit,
+            hnsw=hnsw,
+            snapshots=SnapshotPolicy(snapshot_dir) if snapshot_dir is not None else None,
+            monotonic=clock.monotonic,
+        )
         self._search = FaceSearch(store, self._indexes, similarity)
+
+    def flush(self) -> None:
+        """Save the snapshot of every collection's graph that changed since its last save (with a snapshot_dir)."""
+        self._indexes.flush()
+
+    def close(self) -> None:
+        """Stop graphs being built and save the snapshots: call at stop (the collections are not used after)."""
+        self._indexes.close()
 
     # ---- collections
 
