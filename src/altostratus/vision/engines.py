@@ -18,8 +18,8 @@ class LabelEngine(Protocol):
         """The labels found, most confident first."""
         ...
 
-    def image_properties(self, picture: Picture) -> ImageProperties:
-        """Quality and dominant colours of the whole picture."""
+    def image_properties(self, picture: Picture, colours: int = ...) -> ImageProperties:
+        """Quality and up to `colours` dominant colours of the whole picture."""
         ...
 
 

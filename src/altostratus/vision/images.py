@@ -21,9 +21,10 @@ from altostratus.vision.errors import ImageTooLarge, InvalidImageFormat
 # Rekognition's limits: 5 MB as Bytes, 15 MB as an S3 object.
 MAX_BYTES = 5 * 1024 * 1024
 MAX_S3_BYTES = 15 * 1024 * 1024
-# The largest canvas decoded (about 80 megapixels, a 10,000 x 8,000 photo). Rekognition documents no limit in
-# pixels; a 15 MB JPEG this size already takes 240 MB as RGB, which is as far as one request may go here.
-MAX_PIXELS = 80_000_000
+# The largest canvas decoded (40 megapixels, a 7,700 x 5,200 photo). Rekognition documents no limit in pixels;
+# a canvas this size takes 120 MB as RGB and about 300 MB while a transparent PNG is laid on white, which is as
+# far as one request may go here (`vision_concurrency` of them at once).
+MAX_PIXELS = 40_000_000
 FORMATS = ("JPEG", "PNG")
 # EXIF orientation tag value -> Rekognition's OrientationCorrection (the rotation that makes the image upright).
 EXIF_ORIENTATION = 0x0112
@@ -94,8 +95,9 @@ def _rgb(image: PilImage.Image) -> Pixels:
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
         # Transparent pixels are laid on white, as browsers and Rekognition's console show them.
         rgba = image.convert("RGBA")
-        background = PilImage.new("RGBA", rgba.size, (255, 255, 255, 255))
-        image = PilImage.alpha_composite(background, rgba)
+        white = PilImage.new("RGB", rgba.size, (255, 255, 255))
+        white.paste(rgba, mask=rgba.getchannel("A"))  # one RGB canvas, not two RGBA ones and a composite
+        image = white
     return np.ascontiguousarray(np.asarray(image.convert("RGB"), dtype=np.uint8))
 
 

@@ -102,8 +102,9 @@ class VisionService:
             yield
 
     def picture(self, source: ImageSource) -> Picture:
-        """The decoded image."""
-        return source.load(self._objects)
+        """The decoded image; decoding takes a turn like analysis, since a large canvas costs hundreds of MB."""
+        with self._slot():
+            return source.load(self._objects)
 
     def detect_faces(self, source: ImageSource, *, attributes: bool = False) -> FacesFound:
         """Up to 100 faces, largest first, with the default attributes or all of them."""
@@ -177,6 +178,7 @@ class VisionService:
         max_labels: int | None,
         min_confidence: float,
         filters: LabelFilters,
+        colours: int = 10,
     ) -> LabelsFound:
         """Labels (GENERAL_LABELS) and image properties (IMAGE_PROPERTIES), as the features ask."""
         picture = self.picture(source)
@@ -186,7 +188,7 @@ class VisionService:
                 if general
                 else []
             )
-            found = self._labels.image_properties(picture) if properties else None
+            found = self._labels.image_properties(picture, colours) if properties else None
         return LabelsFound(labels, found, picture.orientation_correction)
 
     def detect_text(self, source: ImageSource) -> list[TextDetection]:

@@ -23,6 +23,10 @@ from altostratus.vision.images import Picture
 from altostratus.vision.results import Box, Point, TextDetection, TextType
 
 MAX_WORDS = 100  # Rekognition's limit
+# No legible text fits in fewer pixels; and RapidOCR scales a picture's short side up to 30 px and letterboxes it to
+# at most 8:1, so a 1-pixel strip W wide would cost it a canvas of about 30W x 30W (gigabytes at W = 2,000).
+MIN_SIDE = 16
+LONG_SIDE = 2000  # RapidOCR's max_side_len
 MIN_SCORE = 0.5  # RapidOCR's default text_score
 ROW_OVERLAP = 0.5  # two segments share a row when their heights overlap by half the smaller one
 GAP_HEIGHTS = 1.5  # ... and one starts within 1.5 line heights of where the other ends
@@ -90,6 +94,11 @@ class TextReader:
 
     def read(self, picture: Picture) -> list[TextDetection]:
         """Every line (ids 0..n-1), then the words of each line (ParentId: the line's id)."""
+        short, long = sorted((picture.width, picture.height))
+        # RapidOCR brings the long side down to LONG_SIDE first: the short side must still be legible after.
+        # (and rounds it to a multiple of 32, so it must stay 32 or more).
+        if short < MIN_SIDE or short * LONG_SIDE / long < 32:
+            return []
         bgr = cv2.cvtColor(picture.pixels, cv2.COLOR_RGB2BGR)  # RapidOCR takes arrays as OpenCV's BGR
         found, _ = self._engine()(bgr, return_word_box=True, text_score=self._min_score)
         segments = [_segment(row) for row in found or ()]

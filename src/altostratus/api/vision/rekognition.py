@@ -3,7 +3,7 @@
 Handlers parse, call, wrap. Image work runs in the adapter's worker threads, never on the event loop.
 Beyond and beside Rekognition:
 - FaceModelVersion, LabelModelVersion and TextModelVersion name our models, not Rekognition's numbers;
-- Attributes=["EYE_DIRECTION"] is refused (not measured); with ALL, FaceDetail has no EyeDirection;
+- Attributes naming EYE_DIRECTION, BEARD or MUSTACHE are refused (not measured); with ALL, FaceDetail has none of them;
 - S3Object.Version is refused: the lake keeps one version of each object.
 """
 
@@ -195,11 +195,11 @@ class RekognitionApi(CollectionOperations):
             max_labels=params.get("MaxLabels"),
             min_confidence=params.get("MinConfidence", DEFAULT_MIN_LABEL_CONFIDENCE),
             filters=requests.label_filters(settings),
+            colours=max_colors,
         )
         answer: dict[str, Any] = {"Labels": [label(x) for x in found.labels], "LabelModelVersion": LABEL_MODEL}
         if found.properties is not None:
             answer["ImageProperties"] = image_properties(found.properties)
-            answer["ImageProperties"]["DominantColors"] = answer["ImageProperties"]["DominantColors"][:max_colors]
         return _with_orientation(answer, "OrientationCorrection", found.orientation_correction)
 
     def detect_text(self, params: dict[str, Any], call: Call) -> dict[str, Any]:

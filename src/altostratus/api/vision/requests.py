@@ -13,7 +13,7 @@ from altostratus.vision.sources import ImageSource
 from altostratus.vision.text_filters import Region, TextFilters
 
 # Attributes this server cannot measure: asking for one by name is refused rather than answered without it.
-UNMEASURED = {"EYE_DIRECTION": "EyeDirection"}
+UNMEASURED = {"EYE_DIRECTION": "EyeDirection", "BEARD": "Beard", "MUSTACHE": "Mustache"}
 
 
 def image(value: Mapping[str, Any], member: str = "Image") -> ImageSource:

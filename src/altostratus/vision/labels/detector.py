@@ -16,7 +16,7 @@ from altostratus.vision.labels.engines import Classifier, ObjectFinder
 from altostratus.vision.labels.filters import LabelFilters
 from altostratus.vision.labels.hierarchy import LabelHierarchy, default_hierarchy
 from altostratus.vision.labels.objects import CocoDetector
-from altostratus.vision.labels.properties import image_properties
+from altostratus.vision.labels.properties import COLOURS, image_properties
 from altostratus.vision.results import ImageProperties, Label, LabelInstance
 
 DEFAULT_MIN_CONFIDENCE = 55.0  # Rekognition's default
@@ -78,9 +78,9 @@ class LabelDetector:
             instances=tuple(sorted(instances, key=lambda i: -i.confidence)),
         )
 
-    def image_properties(self, picture: Picture) -> ImageProperties:
-        """Quality and dominant colours of the whole picture."""
-        return image_properties(picture)
+    def image_properties(self, picture: Picture, colours: int = COLOURS) -> ImageProperties:
+        """Quality and up to `colours` dominant colours of the whole picture."""
+        return image_properties(picture, colours)
 
     def warm(self) -> None:
         """Load both models now rather than on the first picture."""

@@ -7,9 +7,9 @@ Formulas, each 0-100:
   picture; scikit-image's photos give 63-99, a 3-pixel Gaussian blur of them under 2.
 - Contrast: the RMS contrast, the standard deviation of luma as a percentage of 127.5 (the largest it can be,
   half the pixels black and half white).
-Dominant colours: k-means (k = 8, k-means++ seeded, so the answer does not change) over the picture resized to at
-most 64 x 64; each cluster's mean colour with its share of the pixels, largest first. Foreground and background
-colours (Rekognition's Foreground/Background) are not computed.
+Dominant colours: k-means (k = MaxDominantColors, 10 unless asked; k-means++ seeded, so the answer does not
+change) over the picture resized to at most 64 x 64; each cluster's mean colour with its share of the pixels,
+largest first. Foreground and background colours (Rekognition's Foreground/Background) are not computed.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from altostratus.vision.results import DominantColor, ImageProperties, ImageQual
 LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
 SHARPNESS_SIZE = 256
 SHARPNESS_SCALE = 300.0
-COLOURS = 8
+COLOURS = 10  # Rekognition's default MaxDominantColors
 COLOUR_SIZE = 64
 ITERATIONS = 12
 SEED = 20161130  # the day Rekognition launched: any fixed seed keeps the answer stable
@@ -92,6 +92,7 @@ def dominant_colors(pixels: NDArray[np.uint8], k: int = COLOURS) -> tuple[Domina
     return tuple(found)
 
 
-def image_properties(picture: Picture) -> ImageProperties:
-    """Quality and dominant colours of the whole picture."""
-    return ImageProperties(quality=measure_quality(picture.pixels), dominant_colors=dominant_colors(picture.pixels))
+def image_properties(picture: Picture, colours: int = COLOURS) -> ImageProperties:
+    """Quality and up to `colours` dominant colours (k-means clusters) of the whole picture."""
+    found = dominant_colors(picture.pixels, colours) if colours > 0 else ()
+    return ImageProperties(quality=measure_quality(picture.pixels), dominant_colors=found)
