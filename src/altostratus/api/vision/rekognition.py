@@ -34,7 +34,7 @@ from altostratus.api.vision.shapes import (
 from altostratus.vision.collections import FaceCollections
 from altostratus.vision.errors import ImageTooLarge, InvalidParameter
 from altostratus.vision.quality import QualityBar, parse_bar
-from altostratus.vision.service import VisionService
+from altostratus.vision.service import FacesToIndex, VisionService
 
 LABEL_MODEL = "efficientnet-lite0+yolov3-tiny"
 TEXT_MODEL = "rapidocr-ppocr-v4"
@@ -133,10 +133,7 @@ class RekognitionApi(CollectionOperations):
     def search_faces_by_image(self, params: dict[str, Any], call: Call) -> dict[str, Any]:
         """SearchFacesByImage: the collection's faces most like the image's largest face."""
         collection = params["CollectionId"]
-        self._collections.describe(collection)
-        found = self._vision.face_to_search(
-            requests.image(params["Image"]), quality=parse_bar(params.get("QualityFilter"), QualityBar.NONE)
-        )
+        found = self._face_to_search(collection, params)
         searched = found.accepted[0]
         matches = self._collections.search_by_vector(
             collection,
@@ -154,10 +151,7 @@ class RekognitionApi(CollectionOperations):
     def search_users_by_image(self, params: dict[str, Any], call: Call) -> dict[str, Any]:
         """SearchUsersByImage: the users whose faces are most like the image's largest face."""
         collection = params["CollectionId"]
-        self._collections.describe(collection)
-        found = self._vision.face_to_search(
-            requests.image(params["Image"]), quality=parse_bar(params.get("QualityFilter"), QualityBar.NONE)
-        )
+        found = self._face_to_search(collection, params)
         searched = found.accepted[0]
         matches = self._collections.search_users(
             collection,
@@ -178,6 +172,12 @@ class RekognitionApi(CollectionOperations):
             "SearchedFace": {"FaceDetail": face_detail(searched.face, ())},
             "UnsearchedFaces": unsearched,
         }
+
+    def _face_to_search(self, collection: str, params: dict[str, Any]) -> FacesToIndex:
+        """The image's largest face (QualityFilter NONE unless said); an unknown collection before the image."""
+        self._collections.describe(collection)
+        quality = parse_bar(params.get("QualityFilter"), QualityBar.NONE)
+        return self._vision.face_to_search(requests.image(params["Image"]), quality=quality)
 
     # ---- labels and text --------------------------------------------------------------------------
 
