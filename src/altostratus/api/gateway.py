@@ -28,7 +28,7 @@ from altostratus.core.ids import request_id
 
 log = logging.getLogger(__name__)
 # Rekognition's Detect, Search and Compare operations read images and collections and write nothing.
-READ_OPERATION_PREFIXES = ("Get", "Head", "List", "Describe", "Select", "Detect", "Search", "Compare")
+READ_OPERATION_PREFIXES = ("Get", "Head", "List", "Describe", "Select", "Detect", "Search", "Compare", "Synthesize")
 HEALTH_PATH = "/_alto/health"
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import inspect
 import json
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Collection, Iterator, Mapping
 from typing import Any
 
 from botocore import xform_name
@@ -80,6 +80,7 @@ class _ModelAdapter:
         validation_error: type[AltoError] = ValidationError,
         body_limits: Mapping[str, Limit] | None = None,
         too_long: Mapping[str, type[AltoError]] | None = None,
+        open_enums: Collection[str] = (),
     ) -> None:
         self.service = service
         self.model = service_model(service)
@@ -91,7 +92,7 @@ class _ModelAdapter:
             raise ValueError(f"{service} has no operations {unknown}")
         self._handlers = dict(handlers)
         self._body_limits = dict(body_limits or {})
-        self.codec = ShapeCodec(self.model, validation_error, too_long=too_long)
+        self.codec = ShapeCodec(self.model, validation_error, too_long=too_long, open_enums=open_enums)
 
     def body_limit(self, operation: str, headers: Mapping[str, str]) -> BodyLimit:
         """The operation's own limit, or DEFAULT_BODY_BYTES."""

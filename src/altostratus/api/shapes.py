@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from altostratus.core.errors import AltoError, ValidationError
@@ -22,12 +22,16 @@ class ShapeCodec:
         error: type[AltoError] = ValidationError,
         *,
         too_long: Mapping[str, type[AltoError]] | None = None,
+        open_enums: Collection[str] = (),
     ) -> None:
         self._shapes: Mapping[str, Any] = model["shapes"]
         self._error = error
         # Shapes whose values past their maximum length get the service's own error (Rekognition's ImageBlob:
         # ImageTooLargeException), not the validation error.
         self._too_long = dict(too_long or {})
+        # Shapes whose enum lists AWS's values where this server has its own (Polly's VoiceId: our voices too);
+        # the handler checks those values itself.
+        self._open_enums = frozenset(open_enums)
 
     def shape(self, name: str) -> Mapping[str, Any]:
         """The shape definition called name."""
@@ -37,6 +41,8 @@ class ShapeCodec:
     def decode(self, shape_name: str, value: Any, path: str) -> Any:
         """value checked against the shape and converted (base64 blobs to bytes, timestamps to datetimes)."""
         shape = self._shapes[shape_name]
+        if shape_name in self._open_enums:
+            shape = {key: item for key, item in shape.items() if key != "enum"}
         kind = shape["type"]
         decoder = getattr(self, f"_decode_{kind}", None)
         if decoder is None:

@@ -19,6 +19,7 @@ from altostratus.app.pipelines import Pipelines, wire_pipelines
 from altostratus.app.predict import Predict, wire_predict
 from altostratus.app.sandboxes import Sandboxes
 from altostratus.app.slice import Mode, ServiceSlice
+from altostratus.app.speech import Speech, wire_speech
 from altostratus.app.vision import Vision, wire_vision
 from altostratus.auth.keys import KeyStore
 from altostratus.core.clock import Clock, SystemClock
@@ -36,6 +37,8 @@ from altostratus.lake.multipart import MultipartUploads
 from altostratus.lake.service import LakeService
 from altostratus.pipelines import PipelineRuns
 from altostratus.predict import PredictService
+from altostratus.speech.service import SpeechService
+from altostratus.speech.tasks import SynthesisTasks
 from altostratus.storage.blobs import BlobStore
 from altostratus.storage.metadata import MetadataStore
 from altostratus.vision.collections import FaceCollections
@@ -53,13 +56,14 @@ class Platform:
     deploy_wiring: Deploy
     pipelines_wiring: Pipelines
     vision_wiring: Vision
+    speech_wiring: Speech
     workers: WorkerPool  # the shared queue's workers, running every slice's job handlers
 
     @property
     def slices(self) -> list[ServiceSlice]:
         """The services, in the order they are built and started (stopped in reverse)."""
         wirings = (self.lake_wiring, self.functions_wiring, self.predict_wiring, self.deploy_wiring)
-        return [w.slice for w in (*wirings, self.pipelines_wiring, self.vision_wiring)]
+        return [w.slice for w in (*wirings, self.pipelines_wiring, self.vision_wiring, self.speech_wiring)]
 
     def start(self) -> None:
         """Clear a crash's temporary blobs, start the shared workers, then each service (workers of its own,
@@ -185,6 +189,16 @@ class Platform:
         return self.vision_wiring.vision
 
     @property
+    def speech(self) -> SpeechService:
+        """Speech, of the speech slice."""
+        return self.speech_wiring.speech
+
+    @property
+    def synthesis_tasks(self) -> SynthesisTasks:
+        """Synthesis tasks, of the speech slice."""
+        return self.speech_wiring.tasks
+
+    @property
     def face_collections(self) -> FaceCollections:
         """Collections, of the vision slice."""
         return self.vision_wiring.collections
@@ -200,7 +214,8 @@ def build_platform(settings: Settings, *, clock: Clock | None = None, mode: Mode
     deploy = wire_deploy(base, lake.lake, predict.predict, functions.functions)
     pipelines = wire_pipelines(base, lake, functions, predict, deploy)
     vision = wire_vision(base, lake.lake)
-    slices = [lake.slice, functions.slice, predict.slice, deploy.slice, pipelines.slice, vision.slice]
+    speech = wire_speech(base, lake.lake)
+    slices = [lake.slice, functions.slice, predict.slice, deploy.slice, pipelines.slice, vision.slice, speech.slice]
     handlers = {name: handler for service in slices for name, handler in service.jobs.items()}
     workers = WorkerPool(
         base.jobs,
@@ -209,7 +224,7 @@ def build_platform(settings: Settings, *, clock: Clock | None = None, mode: Mode
         lease_seconds=settings.job_lease_seconds,
         clock=base.clock,
     )
-    return Platform(base, lake, functions, predict, deploy, pipelines, vision, workers)
+    return Platform(base, lake, functions, predict, deploy, pipelines, vision, speech, workers)
 
 
 @contextlib.contextmanager

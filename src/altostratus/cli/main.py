@@ -24,6 +24,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "endpoints": ("altostratus.cli.endpoints:endpoints", "SageMaker endpoints: variants, statistics, canary."),
     "pipelines": ("altostratus.cli.pipelines:pipelines", "Pipelines: lake data to an A/B-tested endpoint."),
     "vision": ("altostratus.cli.vision:vision", "Faces, comparisons, labels, text, face collections (Rekognition)."),
+    "speak": ("altostratus.cli.speech:speak", "Text to speech: audio or speech marks (Polly)."),
+    "voices": ("altostratus.cli.speech:voices", "The voices text to speech speaks with (Polly)."),
     "demo": ("altostratus.cli.demo:demo", "The whole story on Adult: lake, clean, train, gate, A/B, promote."),
 }
 

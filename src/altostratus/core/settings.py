@@ -81,6 +81,9 @@ class Settings:
     vision_concurrency: int = 4
     # A collection is searched exactly (a matrix product) up to this many faces, and through an HNSW index past it.
     vision_exact_search_limit: int = 20_000
+    # Sentences spoken at once across all speech requests; more wait for a turn. Piper's ONNX session uses both
+    # cores for one sentence, so two keeps the machine busy without making any one request wait much longer.
+    speech_concurrency: int = 2
 
     def __post_init__(self) -> None:
         if not 0 < self.port < 65536:
@@ -111,7 +114,7 @@ class Settings:
             raise ConfigurationError(
                 f"predict_max_datasource_bytes={self.predict_max_datasource_bytes}; expected 1 or more"
             )
-        for name in ("vision_concurrency", "vision_exact_search_limit"):
+        for name in ("vision_concurrency", "vision_exact_search_limit", "speech_concurrency"):
             if getattr(self, name) < 1:
                 raise ConfigurationError(f"{name}={getattr(self, name)}; expected 1 or more")
         if self.lake_backend != "file" and not self.lake_backend.startswith("s3://"):

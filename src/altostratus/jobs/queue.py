@@ -115,6 +115,18 @@ class JobQueue:
             raise JobNotFound(f"job_id={job_id!r} does not exist")
         return job
 
+    def states(self, job_ids: Collection[str]) -> dict[str, tuple[JobState, str]]:
+        """The state and message of each job named that exists, by id (a service's records keyed by job id)."""
+        found: dict[str, tuple[JobState, str]] = {}
+        ids = list(job_ids)
+        with self._store.begin() as db:
+            for start in range(0, len(ids), 500):
+                query = select(jobs.c.job_id, jobs.c.state, jobs.c.message).where(
+                    jobs.c.job_id.in_(ids[start : start + 500])
+                )
+                found.update({row.job_id: (JobState(row.state), row.message) for row in db.execute(query)})
+        return found
+
     def list(self, *, kind: str | None = None, state: JobState | None = None, limit: int = 100) -> builtins.list[Job]:
         """Jobs, newest first, optionally only those of one kind and/or in one state."""
         _require(1 <= limit <= MAX_LIST_LIMIT, f"limit={limit!r}; expected 1 to {MAX_LIST_LIMIT}")

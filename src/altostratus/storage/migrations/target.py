@@ -12,6 +12,7 @@ import altostratus.jobs.tables
 import altostratus.lake.tables
 import altostratus.pipelines.tables
 import altostratus.predict.tables
+import altostratus.speech.tables
 import altostratus.vision.tables
 from altostratus.storage.schema import metadata
 
@@ -23,6 +24,7 @@ SERVICE_TABLES = (
     altostratus.lake.tables,
     altostratus.pipelines.tables,
     altostratus.predict.tables,
+    altostratus.speech.tables,
     altostratus.vision.tables,
 )
 

@@ -1,0 +1,1 @@
+"""The Polly wire over the speech service."""

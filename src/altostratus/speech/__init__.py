@@ -1,0 +1,1 @@
+"""Text to speech: voices, engines, SSML, lexicons, speech marks, audio formats and synthesis tasks."""

@@ -1,0 +1,109 @@
+"""The neural voice: Piper (VITS, ONNX) with the phoneme alignments its model gives, so marks are measured.
+
+Each word is phonemized on its own (espeak-ng inside piper) and the words' phonemes are joined by the word
+separator, so the model's per-phoneme sample counts tell exactly where each word starts; espeak would
+otherwise merge function words ("on the" -> "ɔnðə") and the count of words would no longer match.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from altostratus.speech.engines.speaker import Phone, Spoken
+from altostratus.speech.utterances import Run, Word
+from altostratus.speech.visemes import viseme_of_ipa
+
+BOS, EOS, PAD, WORD_GAP = "^", "$", "_", " "
+# Symbols that are punctuation, stress or length to the model: they shape the speech but are not phones.
+NOT_PHONES = frozenset(",.;:!?¡¿—…\"'()- ˈˌːˑ")
+
+
+class PiperSpeaker:
+    """One Piper voice: its model loads on first use (about 2 s), once, and serves every thread."""
+
+    native_pitch = False
+
+    def __init__(self, model: Path, config: Path | None = None) -> None:
+        self._model = model
+        self._config_path = config or Path(f"{model}.json")
+        self._config: dict[str, Any] = json.loads(self._config_path.read_text(encoding="utf-8"))
+        self.sample_rate = int(self._config["audio"]["sample_rate"])
+        self._id_map: dict[str, list[int]] = self._config["phoneme_id_map"]
+        self._voice: Any = None
+        self._lock = threading.Lock()
+
+    def _loaded(self) -> Any:
+        with self._lock:
+            if self._voice is None:
+                from piper import PiperVoice
+
+                self._voice = PiperVoice.load(self._model, self._config_path, include_alignments=True)
+            return self._voice
+
+    def speak(self, run: Run) -> Spoken:
+        """The run's audio, with each word's first sample and each phone's, from the model's alignments."""
+        from piper import SynthesisConfig
+
+        voice = self._loaded()
+        phonemes: list[str] = []
+        word_phoneme_index: list[int] = []
+        for word in run.words:
+            if phonemes:
+                phonemes.append(WORD_GAP)
+            word_phoneme_index.append(len(phonemes))
+            phonemes.extend(p for p in self._phonemes(voice, word) if p in self._id_map)
+        if all(p in NOT_PHONES for p in phonemes):
+            return Spoken(np.zeros(0, np.float32), [0] * len(run.words), [])
+        ids, first_id = self._ids(phonemes)
+        config = SynthesisConfig(length_scale=1.0 / run.prosody.rate)
+        audio, id_samples = voice.phoneme_ids_to_audio(ids, config, include_alignments=True)
+        samples = np.asarray(audio, dtype=np.float32).reshape(-1)
+        peak = float(np.max(np.abs(samples))) if samples.size else 0.0
+        if peak > 1e-8:
+            samples = samples / peak * 0.9
+        starts = np.concatenate([[0], np.cumsum(np.asarray(id_samples, dtype=np.int64))])
+        phoneme_start = [int(starts[i]) for i in first_id]
+        word_offsets = [phoneme_start[i] if i < len(phoneme_start) else samples.size for i in word_phoneme_index]
+        phones = [Phone(phoneme_start[i], viseme_of_ipa(p)) for i, p in enumerate(phonemes) if p not in NOT_PHONES]
+        return Spoken(samples, word_offsets, _merge_repeats(phones))
+
+    def _phonemes(self, voice: Any, word: Word) -> list[str]:
+        if word.phonemes is not None:
+            # The pronunciation replaces the word; the punctuation after it still phrases the sentence.
+            ending = word.text[len(word.text.rstrip(",.;:!?")) :]
+            return ipa_phones_flat(word.phonemes) + list(ending)
+        sentences: list[list[str]] = voice.phonemize(word.text)
+        return [p for sentence in sentences for p in sentence]
+
+    def _ids(self, phonemes: list[str]) -> tuple[list[int], list[int]]:
+        """The model's ids ([BOS, PAD] + each phoneme's ids and a PAD + [EOS]), and where each phoneme's begin."""
+        ids = [*self._id_map[BOS], *self._id_map[PAD]]
+        first_id = []
+        for phoneme in phonemes:
+            first_id.append(len(ids))
+            ids.extend(self._id_map[phoneme])
+            ids.extend(self._id_map[PAD])
+        ids.extend(self._id_map[EOS])
+        return ids, first_id
+
+
+def ipa_phones_flat(ipa: str) -> list[str]:
+    """An IPA pronunciation as the model's symbols (espeak's IPA, one code point each), spaces as word gaps."""
+    return list(" ".join(ipa.split()))
+
+
+def _merge_repeats(phones: list[Phone]) -> list[Phone]:
+    """One viseme per mouth shape: a diphthong's or length mark's repeat of the same viseme is dropped."""
+    merged: list[Phone] = []
+    for phone in phones:
+        if not merged or merged[-1].viseme != phone.viseme or merged[-1].offset == phone.offset:
+            if merged and merged[-1].offset == phone.offset:
+                merged[-1] = phone
+            else:
+                merged.append(phone)
+    return merged
