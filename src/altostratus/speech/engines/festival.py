@@ -104,11 +104,14 @@ class FestivalSpeaker:
         self._process: subprocess.Popen[bytes] | None = None
         self._dir = Path(tempfile.mkdtemp(prefix="alto-festival-"))
         self._remove_dir = weakref.finalize(self, shutil.rmtree, self._dir, ignore_errors=True)
-        try:
-            self.sample_rate = self._synthesize(["ready"], 1.0)[1]
-        except BaseException:
-            self.close()
-            raise
+        self._sample_rate: int | None = None
+
+    @property
+    def sample_rate(self) -> int:
+        """The voice's rate, measured by speaking one word the first time it is asked (festival starts then)."""
+        if self._sample_rate is None:
+            self._sample_rate = self._synthesize(["ready"], 1.0)[1]
+        return self._sample_rate
 
     def speak(self, run: Run) -> Spoken:
         """The run's audio, each word's first sample from festival's Word and Segment relations."""
