@@ -41,8 +41,15 @@ class Speaker(Protocol):
     A speaker may be called from several threads: it guards what its engine cannot share.
     """
 
-    sample_rate: int
-    native_pitch: bool
+    @property
+    def sample_rate(self) -> int:
+        """The rate the speaker's audio comes at."""
+        ...
+
+    @property
+    def native_pitch(self) -> bool:
+        """Whether it shifts Prosody.pitch itself."""
+        ...
 
     def speak(self, run: Run) -> Spoken:
         """The run's audio and timings."""
