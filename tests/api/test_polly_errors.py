@@ -72,6 +72,13 @@ def synthesize(polly: Any, **changes: Any) -> Any:
         ({"TextType": "ssml", "Text": "<speak><mark/></speak>"}, "InvalidSsmlException"),
         ({"TextType": "ssml", "Text": "<speak>" + "x" * 3001 + "</speak>"}, "TextLengthExceededException"),
         ({"TextType": "html"}, "ValidationException"),
+        ({"Text": "hi \ud800 there"}, "ValidationException"),
+        ({"TextType": "ssml", "Text": "<speak>hi &#x7F; there</speak>"}, "InvalidSsmlException"),
+        ({"TextType": "ssml", "Text": "<speak>hi &#x85; there</speak>"}, "InvalidSsmlException"),
+        ({"TextType": "ssml", "Text": "<speak><lang xml:lang='zz-ZZ'>hi</lang></speak>"}, "InvalidSsmlException"),
+        ({"TextType": "ssml", "Text": "<speak>" + "<break time='10s'/>" * 61 + "</speak>"}, "InvalidSsmlException"),
+        ({"VoiceId": "Aditi", "Engine": "neural", "LanguageCode": "hi-IN"}, "EngineNotSupportedException"),
+        ({"OutputFormat": "json", "SpeechMarkTypes": ["word"], "SampleRate": "12345"}, "InvalidSampleRateException"),
     ],
 )
 def test_bad_requests_get_polly_s_errors(polly: Any, changes: dict[str, Any], code: str) -> None:
@@ -97,6 +104,24 @@ def test_unknown_tags_are_named(polly: Any) -> None:
         synthesize(polly, TextType="ssml", Text="<speak><blink>x</blink></speak>"), "InvalidSsmlException", 400
     )
     assert "<blink>" in error.response["Error"]["Message"]
+
+
+def test_nested_slow_prosody_stays_within_polly_s_range(polly: Any) -> None:
+    slow = "<prosody rate='x-slow'>" * 20 + "hello" + "</prosody>" * 20
+    answer = polly.synthesize_speech(Text=f"<speak>{slow}</speak>", TextType="ssml", VoiceId="Joe", OutputFormat="pcm")
+    seconds = len(answer["AudioStream"].read()) / 2 / 16000
+    assert seconds < 5  # 20% of the normal rate at the slowest, not 0.6 ** 20
+
+
+def test_a_long_unpunctuated_text_is_spoken_in_bounded_pieces(polly: Any) -> None:
+    answer = polly.synthesize_speech(Text="1 " * 1400, VoiceId="Joanna", Engine="neural", OutputFormat="pcm")
+    assert len(answer["AudioStream"].read()) / 2 / 16000 > 100
+
+
+def test_emoji_text_fits_the_body_limit(polly: Any) -> None:
+    answer = polly.synthesize_speech(Text="Hello 😀😀😀. " * 250, VoiceId="espeak-en-US", OutputFormat="pcm")
+    assert answer["RequestCharacters"] == len("Hello 😀😀😀. " * 250)
+    assert len(answer["AudioStream"].read()) > 16000
 
 
 def test_the_server_still_speaks_after_every_error(polly: Any) -> None:

@@ -101,6 +101,7 @@ def test_bad_tasks_are_refused(polly: Any, bucket: str) -> None:
     fails(start(OutputS3BucketName="no-such-bucket-here"), "InvalidS3BucketException", 400)
     fails(start(Text="x" * 200_001), "TextLengthExceededException", 400)
     fails(start(SampleRate="12345"), "InvalidSampleRateException", 400)
+    fails(start(OutputS3KeyPrefix="../../etc/"), "InvalidS3KeyException", 400)
     fails(start(SnsTopicArn="arn:aws:sns:us-east-1:000000000000:t"), "ValidationException", 400)
     fails(lambda: polly.get_speech_synthesis_task(TaskId="no-such-task"), "SynthesisTaskNotFoundException", 400)
     fails(lambda: polly.get_speech_synthesis_task(TaskId="bad id!"), "InvalidTaskIdException", 400)

@@ -27,16 +27,31 @@ _DECIBELS = re.compile(r"^([+-]\d+(?:\.\d+)?)dB$")
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s)$")
 
 
+def clamp_rate(multiplier: float) -> float:
+    """A combined rate held within 20% to 200%."""
+    return min(MAX_RATE, max(MIN_RATE, multiplier))
+
+
+def clamp_pitch(multiplier: float) -> float:
+    """A combined pitch held within -50% to +100%."""
+    return min(2.0, max(0.5, multiplier))
+
+
+def _shown(value: str) -> str:
+    """A value as an error message quotes it: at most 40 characters."""
+    return repr(value if len(value) <= 40 else value[:37] + "...")
+
+
 def rate(value: str) -> float:
     """x-slow .. x-fast or a percentage of the normal rate (20% to 200%)."""
     if value in RATES:
         return RATES[value]
     match = _PERCENT.match(value)
     if match is None or value.startswith(("+", "-")):
-        raise InvalidSsml(f"prosody rate={value!r}; expected one of {sorted(RATES)} or a percentage such as 120%")
+        raise InvalidSsml(f"prosody rate={_shown(value)}; expected one of {sorted(RATES)} or a percentage such as 120%")
     multiplier = float(match.group(1)) / 100
     if not MIN_RATE <= multiplier <= MAX_RATE:
-        raise InvalidSsml(f"prosody rate={value!r}; the rate must be from 20% to 200%")
+        raise InvalidSsml(f"prosody rate={_shown(value)}; the rate must be from 20% to 200%")
     return multiplier
 
 
@@ -46,10 +61,10 @@ def pitch(value: str) -> float:
         return PITCHES[value]
     match = _PERCENT.match(value)
     if match is None:
-        raise InvalidSsml(f"prosody pitch={value!r}; expected one of {sorted(PITCHES)} or a change such as +10%")
+        raise InvalidSsml(f"prosody pitch={_shown(value)}; expected one of {sorted(PITCHES)} or a change such as +10%")
     multiplier = 1 + float(match.group(1)) / 100
     if not 0.5 <= multiplier <= 2.0:
-        raise InvalidSsml(f"prosody pitch={value!r}; the change must be from -50% to +100%")
+        raise InvalidSsml(f"prosody pitch={_shown(value)}; the change must be from -50% to +100%")
     return multiplier
 
 
@@ -59,10 +74,10 @@ def volume(value: str) -> float:
         return VOLUMES[value]
     match = _DECIBELS.match(value)
     if match is None:
-        raise InvalidSsml(f"prosody volume={value!r}; expected one of {sorted(VOLUMES)} or a change such as +6dB")
+        raise InvalidSsml(f"prosody volume={_shown(value)}; expected one of {sorted(VOLUMES)} or a change such as +6dB")
     decibels = float(match.group(1))
     if abs(decibels) > 30:
-        raise InvalidSsml(f"prosody volume={value!r}; the change must be within 30dB")
+        raise InvalidSsml(f"prosody volume={_shown(value)}; the change must be within 30dB")
     return decibels
 
 
@@ -71,13 +86,13 @@ def break_ms(time: str | None, strength: str | None) -> int:
     if time is not None:
         match = _DURATION.match(time)
         if match is None:
-            raise InvalidSsml(f"break time={time!r}; expected a duration such as 500ms or 1.5s")
+            raise InvalidSsml(f"break time={_shown(time)}; expected a duration such as 500ms or 1.5s")
         ms = float(match.group(1)) * (1000 if match.group(2) == "s" else 1)
         if ms > MAX_BREAK_MS:
-            raise InvalidSsml(f"break time={time!r}; a break is at most 10s")
+            raise InvalidSsml(f"break time={_shown(time)}; a break is at most 10s")
         return round(ms)
     if strength is None:
         return STRENGTHS["medium"]
     if strength not in STRENGTHS:
-        raise InvalidSsml(f"break strength={strength!r}; expected one of {list(STRENGTHS)}")
+        raise InvalidSsml(f"break strength={_shown(strength)}; expected one of {list(STRENGTHS)}")
     return STRENGTHS[strength]

@@ -21,14 +21,21 @@ from altostratus.speech.utterances import Mark, Pause, Run, Sentence, Sound
 
 Samples = npt.NDArray[np.float32]
 BREATH_DB = -32.0
+PAUSE_BLOCK_MS = 10_000
 
 
 @dataclasses.dataclass
 class Rendered:
-    """A sentence's audio at the output rate and its speech marks (all types; the caller picks)."""
+    """A sentence's audio at the output rate, in parts of at most a run or PAUSE_BLOCK_MS of silence, and its
+    speech marks (all types; the caller picks)."""
 
-    samples: Samples
+    parts: list[Samples]
     marks: list[dict[str, Any]]
+
+    @property
+    def samples(self) -> Samples:
+        """The whole sentence's audio."""
+        return np.concatenate(self.parts).astype(np.float32) if self.parts else np.zeros(0, np.float32)
 
 
 class Renderer:
@@ -56,8 +63,11 @@ class Renderer:
                 marks.append(self._mark(length, "ssml", piece.start, piece.end, piece.name))
                 continue
             if isinstance(piece, Pause):
-                samples = self._pause(piece)
                 marks.append({"time": self._ms(length), "type": "viseme", "value": "sil"})
+                for block in self._pause(piece):
+                    parts.append(block)
+                    length += block.size
+                continue
             else:
                 samples, spoken = self._run(piece)
                 for word, offset in zip(piece.words, spoken.word_offsets, strict=True):
@@ -70,19 +80,21 @@ class Renderer:
             parts.append(samples)
             length += samples.size
         self._elapsed += length
-        joined = np.concatenate(parts).astype(np.float32) if parts else np.zeros(0, np.float32)
         marks.sort(key=lambda mark: mark["time"])
-        return Rendered(joined, _without_repeated_silence(marks))
+        return Rendered(parts, _without_repeated_silence(marks))
 
     def _mark(self, at: int, kind: str, start: int, end: int, value: str) -> dict[str, Any]:
         return {"time": self._ms(at), "type": kind, "start": start, "end": end, "value": value}
 
-    def _pause(self, pause: Pause) -> Samples:
+    def _pause(self, pause: Pause) -> list[Samples]:
+        """The pause's audio; silence in blocks, so a long one is never held whole."""
         if pause.sound is Sound.BEEP:
-            return audio.beep(pause.ms, self._rate)
+            return [audio.beep(pause.ms, self._rate)]
         if pause.sound is Sound.BREATH:
-            return breath(pause.ms, self._rate)
-        return audio.silence(pause.ms, self._rate)
+            return [breath(pause.ms, self._rate)]
+        total = round(pause.ms * self._rate / 1000)
+        block = round(PAUSE_BLOCK_MS * self._rate / 1000)
+        return [np.zeros(min(block, total - at), np.float32) for at in range(0, total, block)]
 
     def _run(self, run: Run) -> tuple[Samples, Spoken]:
         speaker = self._speaker_for(run)

@@ -10,7 +10,10 @@ from collections.abc import Generator, Sequence
 from altostratus.speech import audio, audio_formats, ssml
 from altostratus.speech.engines.speaker import Speaker
 from altostratus.speech.errors import (
+    EngineNotSupported,
     InvalidParameter,
+    InvalidSampleRate,
+    InvalidSsml,
     MarksNotSupportedForFormat,
     SsmlMarksNotSupportedForTextType,
     TextLengthExceeded,
@@ -19,7 +22,8 @@ from altostratus.speech.lexicon_store import LexiconStore
 from altostratus.speech.rendering import Renderer
 from altostratus.speech.sentences import build_sentences
 from altostratus.speech.spans import plain_text
-from altostratus.speech.utterances import Run, Sentence
+from altostratus.speech.text_checks import unspeakable
+from altostratus.speech.utterances import Pause, Run, Sentence
 from altostratus.speech.voices import EngineKind, VoiceCatalog
 
 MARK_TYPES = ("sentence", "ssml", "viseme", "word")
@@ -30,6 +34,11 @@ MAX_BILLED = 3000
 # StartSpeechSynthesisTask: 200,000 in all, 100,000 billed.
 MAX_TASK_CHARACTERS = 200_000
 MAX_TASK_BILLED = 100_000
+# Silence a request may ask for (breaks and paragraphs): ten minutes, two hours for a task. Each break is at
+# most 10 s, as in Polly; these stop a few kilobytes of <break/> from making hours of audio.
+MAX_PAUSE_S = 600
+MAX_TASK_PAUSE_S = 7200
+MARK_RATES = list(audio_formats.FORMATS["mp3"].sample_rates)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,12 +82,21 @@ class SpeechService:
         engine, speaker = voice.speaker(request.engine, request.language)
         language = request.language or voice.language
         if language != voice.language:
+            if engine is EngineKind.NEURAL:
+                raise EngineNotSupported(f"LanguageCode={language!r}: the neural engine speaks {voice.language} only")
             speaker = self.catalog.speaker_for_language(language) or speaker
         marks = _mark_types(request)
         content_type = audio_formats.content_type(request.output_format)
         # Marks are timed on the audio an mp3 of the same request would hold.
         audio_format = "mp3" if request.output_format == audio_formats.SPEECH_MARKS else request.output_format
-        rate = audio_formats.sample_rate_for(audio_format, request.sample_rate, engine is EngineKind.NEURAL)
+        try:
+            rate = audio_formats.sample_rate_for(audio_format, request.sample_rate, engine is EngineKind.NEURAL)
+        except InvalidSampleRate:
+            if audio_format == request.output_format:
+                raise
+            raise InvalidSampleRate(
+                f"SampleRate={request.sample_rate!r}; speech marks take the rates of mp3: {MARK_RATES}"
+            ) from None
         lexicons = self.lexicons.for_request(list(request.lexicon_names), language)
         if request.text_type == "ssml":
             document = ssml.parse(request.text)
@@ -87,11 +105,20 @@ class SpeechService:
             spans, characters = plain_text(request.text), len(request.text)
         _check_billed(characters, task)
         sentences = build_sentences(spans, request.text.encode("utf-8"), lexicons, language)
+        _check_pauses(sentences, task)
+        speakers = {language: speaker}
+        for run in (p for s in sentences for p in s.pieces if isinstance(p, Run)):
+            if run.language is not None and run.language not in speakers:
+                found = self.catalog.speaker_for_language(run.language)
+                if found is None:
+                    raise InvalidSsml(
+                        f"xml:lang={run.language[:40]!r}: no voice here speaks it; expected one of "
+                        f"{self.catalog.languages()}"
+                    )
+                speakers[run.language] = found
 
         def speaker_for(run: Run) -> Speaker:
-            if run.language is None or run.language == language:
-                return speaker
-            return self.catalog.speaker_for_language(run.language) or speaker
+            return speakers[run.language or language]
 
         renderer = Renderer(rate, speaker_for)
         if request.output_format == "json":
@@ -107,9 +134,10 @@ class SpeechService:
         for sentence in sentences:
             with self._slots:
                 rendered = renderer.render(sentence)
-                data = encoder.encode(rendered.samples)
-            if data:
-                yield data
+            for part in rendered.parts:
+                data = encoder.encode(part)
+                if data:
+                    yield data
         tail = encoder.finish()
         if tail:
             yield tail
@@ -134,10 +162,17 @@ def _check_text(text: str, task: bool) -> None:
     if len(text) > limit:
         raise TextLengthExceeded(f"Maximum text length has been exceeded: {len(text)} characters, at most {limit}")
     for index, char in enumerate(text):
-        if (ord(char) < 32 and char not in "\t\n\r") or 0x7F <= ord(char) < 0xA0:
+        if unspeakable(char):
             raise InvalidParameter(
                 f"Text has the control character U+{ord(char):04X} at position {index}; it cannot be spoken"
             )
+
+
+def _check_pauses(sentences: list[Sentence], task: bool) -> None:
+    limit = MAX_TASK_PAUSE_S if task else MAX_PAUSE_S
+    total = sum(p.ms for s in sentences for p in s.pieces if isinstance(p, Pause)) / 1000
+    if total > limit:
+        raise InvalidSsml(f"the breaks add up to {total:.0f} s; a request holds at most {limit} s of them")
 
 
 def _check_billed(characters: int, task: bool) -> None:

@@ -24,6 +24,7 @@ from altostratus.speech.homographs import ROLES, pronunciation
 from altostratus.speech.phonetics import validate_ipa, xsampa_to_ipa
 from altostratus.speech.say_as import say_as
 from altostratus.speech.spans import Boundary, Fixed, Span, Style, Text, byte_offsets
+from altostratus.speech.text_checks import unspeakable
 from altostratus.speech.utterances import Mark, Pause, Prosody, Sound, Word
 
 # Attributes every element may carry besides its own.
@@ -149,6 +150,9 @@ class _Reader:
         at = self.parser.CurrentByteIndex
         if not self.stack:
             return
+        bad = next((c for c in data if unspeakable(c)), None)
+        if bad is not None:
+            raise self.fail(f"the text holds U+{ord(bad):04X}, a character that cannot be spoken")
         self.characters += len(data)
         offsets = byte_offsets(data, self.source, at)
         top = self.stack[-1]
@@ -193,10 +197,15 @@ def _styled(style: Style, tag: str, attributes: Mapping[str, str]) -> Style:
     if tag == "prosody":
         if "amazon:max-duration" in attributes:
             raise InvalidSsml("prosody amazon:max-duration is not supported")
+        # Nested elements multiply, within Polly's range for one element: x-slow inside x-slow is 20%, not 0.6**n.
         prosody = Prosody(
-            rate=prosody.rate * values.rate(attributes["rate"]) if "rate" in attributes else prosody.rate,
-            pitch=prosody.pitch * values.pitch(attributes["pitch"]) if "pitch" in attributes else prosody.pitch,
-            volume_db=prosody.volume_db + values.volume(attributes["volume"])
+            rate=values.clamp_rate(prosody.rate * values.rate(attributes["rate"]))
+            if "rate" in attributes
+            else prosody.rate,
+            pitch=values.clamp_pitch(prosody.pitch * values.pitch(attributes["pitch"]))
+            if "pitch" in attributes
+            else prosody.pitch,
+            volume_db=max(-90.0, min(30.0, prosody.volume_db + values.volume(attributes["volume"])))
             if "volume" in attributes
             else prosody.volume_db,
             whispered=prosody.whispered,
@@ -206,7 +215,12 @@ def _styled(style: Style, tag: str, attributes: Mapping[str, str]) -> Style:
         if level not in values.EMPHASIS:
             raise InvalidSsml(f"emphasis level={level!r}; expected one of {sorted(values.EMPHASIS)}")
         rate, pitch, decibels = values.EMPHASIS[level]
-        prosody = Prosody(prosody.rate * rate, prosody.pitch * pitch, prosody.volume_db + decibels, prosody.whispered)
+        prosody = Prosody(
+            values.clamp_rate(prosody.rate * rate),
+            values.clamp_pitch(prosody.pitch * pitch),
+            max(-90.0, min(30.0, prosody.volume_db + decibels)),
+            prosody.whispered,
+        )
     elif tag == "amazon:effect":
         name = attributes.get("name")
         if name != "whispered":

@@ -92,6 +92,10 @@ class SynthesisTasks:
         self._sink.check_bucket(bucket)
         if len(key_prefix) > MAX_KEY_PREFIX or any(ord(c) < 32 for c in key_prefix):
             raise InvalidS3Key(f"OutputS3KeyPrefix={key_prefix[:40]!r}; at most {MAX_KEY_PREFIX} printable characters")
+        if {".", ".."} & set(key_prefix.split("/")):
+            # The object could be stored under such a key, but OutputUri would name another one to any client
+            # that resolves dot segments.
+            raise InvalidS3Key(f"OutputS3KeyPrefix={key_prefix[:40]!r}; a prefix may not hold . or .. segments")
         task_id = str(uuid.uuid4())
         key = f"{key_prefix}{task_id}.{EXTENSIONS[request.output_format]}"
         row = {

@@ -23,7 +23,8 @@ from altostratus.speech.voices import Voice
 TOKENS = PageTokens(InvalidNextToken)
 # A task's 200,000 characters as JSON, each escaped as \uXXXX at worst.
 TASK_BODY = BodyLimit(1_300_000, TextLengthExceeded)
-SPEECH_BODY = BodyLimit(64 * 1024, TextLengthExceeded)
+# 6,000 characters as JSON, each escaped at worst as a surrogate pair (\ud83d\ude00: 12 bytes).
+SPEECH_BODY = BodyLimit(128 * 1024, TextLengthExceeded)
 LIST_PAGE = 100
 DEFAULT_TASKS_PAGE = 100
 

@@ -7,12 +7,14 @@ otherwise merge function words ("on the" -> "ɔnðə") and the count of words wo
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from altostratus.speech.engines.speaker import Phone, Spoken
 from altostratus.speech.utterances import Run, Word
@@ -23,6 +25,10 @@ BOS, EOS, PAD, WORD_GAP = "^", "$", "_", " "
 # (Whisper tiny's WER on 40 Harvard sentences: 12.5% with either) and makes the same text sound nearly the
 # same from one request to the next.
 NOISE = 0.333
+# The most phonemes one model call takes (about 25 s of speech, 0.5 GB), and the rates it is asked for
+# (the renderer slows a run further to raise its pitch).
+MAX_PHONEMES = 400
+MIN_RATE, MAX_RATE = 0.1, 4.0
 # Symbols that are punctuation, stress or length to the model: they shape the speech but are not phones.
 NOT_PHONES = frozenset(",.;:!?¡¿—…\"'()- ˈˌːˑ")
 
@@ -50,21 +56,55 @@ class PiperSpeaker:
             return self._voice
 
     def speak(self, run: Run) -> Spoken:
-        """The run's audio, with each word's first sample and each phone's, from the model's alignments."""
+        """The run's audio, with each word's first sample and each phone's, from the model's alignments.
+
+        A long run is spoken in pieces of at most MAX_PHONEMES (cut after a comma where there is one): the
+        model's memory grows with the square of its input, and 1,200 words at once take 10 GB.
+        """
+        voice = self._loaded()
+        spoken = [self._piece(voice, piece, run.prosody.rate) for piece in self._pieces(voice, run.words)]
+        samples: list[npt.NDArray[np.float32]] = []
+        offsets: list[int] = []
+        phones: list[Phone] = []
+        at = 0
+        for piece in spoken:
+            samples.append(piece.samples)
+            offsets.extend(at + offset for offset in piece.word_offsets)
+            phones.extend(dataclasses.replace(phone, offset=at + phone.offset) for phone in piece.phones)
+            at += piece.samples.size
+        joined = np.concatenate(samples) if samples else np.zeros(0, np.float32)
+        return Spoken(joined.astype(np.float32), offsets, phones)
+
+    def _pieces(self, voice: Any, words: tuple[Word, ...]) -> list[list[tuple[Word, list[str]]]]:
+        pieces: list[list[tuple[Word, list[str]]]] = [[]]
+        length = 0
+        for word in words:
+            phonemes = [p for p in self._phonemes(voice, word) if p in self._id_map]
+            if pieces[-1] and length + len(phonemes) > MAX_PHONEMES:
+                pieces.append([])
+                length = 0
+            pieces[-1].append((word, phonemes))
+            length += len(phonemes) + 1
+            if length > MAX_PHONEMES // 2 and word.text.endswith((",", ";", ":")):
+                pieces.append([])
+                length = 0
+        return [piece for piece in pieces if piece]
+
+    def _piece(self, voice: Any, words: list[tuple[Word, list[str]]], rate: float) -> Spoken:
         from piper import SynthesisConfig
 
-        voice = self._loaded()
         phonemes: list[str] = []
         word_phoneme_index: list[int] = []
-        for word in run.words:
+        for _, word_phonemes in words:
             if phonemes:
                 phonemes.append(WORD_GAP)
             word_phoneme_index.append(len(phonemes))
-            phonemes.extend(p for p in self._phonemes(voice, word) if p in self._id_map)
+            phonemes.extend(word_phonemes)
         if all(p in NOT_PHONES for p in phonemes):
-            return Spoken(np.zeros(0, np.float32), [0] * len(run.words), [])
+            return Spoken(np.zeros(0, np.float32), [0] * len(words), [])
         ids, first_id = self._ids(phonemes)
-        config = SynthesisConfig(length_scale=1.0 / run.prosody.rate, noise_scale=NOISE, noise_w_scale=NOISE)
+        length_scale = 1.0 / min(MAX_RATE, max(MIN_RATE, rate))
+        config = SynthesisConfig(length_scale=length_scale, noise_scale=NOISE, noise_w_scale=NOISE)
         audio, id_samples = voice.phoneme_ids_to_audio(ids, config, include_alignments=True)
         samples = np.asarray(audio, dtype=np.float32).reshape(-1)
         peak = float(np.max(np.abs(samples))) if samples.size else 0.0
