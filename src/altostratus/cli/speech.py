@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 import wave
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -91,23 +92,24 @@ def speak(
 
 
 def _write(stream: Any, output: Path) -> int:
-    written = 0
     with output.open("wb") as file:
-        for chunk in stream.iter_chunks(64 * 1024):
-            file.write(chunk)
-            written += len(chunk)
-    return written
+        return _copy(stream, file.write)
 
 
 def _write_wav(stream: Any, output: Path, rate: int) -> int:
-    written = 0
     with wave.open(str(output), "wb") as file:
         file.setnchannels(1)
         file.setsampwidth(2)
         file.setframerate(rate)
-        for chunk in stream.iter_chunks(64 * 1024):
-            file.writeframes(chunk)
-            written += len(chunk)
+        return _copy(stream, file.writeframes)
+
+
+def _copy(stream: Any, write: Callable[[bytes], object]) -> int:
+    """Write the answer's chunks as they come; how many bytes were written."""
+    written = 0
+    for chunk in stream.iter_chunks(64 * 1024):
+        write(chunk)
+        written += len(chunk)
     return written
 
 
