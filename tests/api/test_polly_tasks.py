@@ -124,3 +124,25 @@ def test_a_task_cut_short_by_a_crash_runs_again_after_the_restart(tmp_path: Path
         assert task["TaskStatus"] == "completed"
         data = server.client("s3").get_object(Bucket="kept", Key=key_of(task["OutputUri"], "kept"))["Body"].read()
         assert data[:4] == b"OggS" and len(data) > 100_000
+
+
+@pytest.mark.parametrize("role", ["read-only", "function"])
+def test_keys_that_may_not_write_cannot_start_tasks_or_change_lexicons(
+    server: LiveServer, bucket: str, role: str
+) -> None:
+    from click.testing import CliRunner
+
+    from altostratus.cli.main import cli
+
+    done = CliRunner().invoke(cli, ["keys", "create", "--role", role, "--json", "--data-dir", str(server.data_dir)])
+    assert done.exit_code == 0, done.output
+    key = json.loads(done.stdout)
+    polly = server.client("polly", access_key=key["AccessKeyId"], secret_key=key["SecretAccessKey"])
+    start = {"Text": "Hi.", "VoiceId": "Joe", "OutputFormat": "mp3", "OutputS3BucketName": bucket}
+    fails(lambda: polly.start_speech_synthesis_task(**start), "AccessDenied", 403)
+    fails(lambda: polly.put_lexicon(Name="sneaky", Content="<lexicon/>"), "AccessDenied", 403)
+    speak = lambda: polly.synthesize_speech(Text="Hi.", VoiceId="Joe", OutputFormat="mp3")  # noqa: E731
+    if role == "read-only":
+        assert len(speak()["AudioStream"].read()) > 0  # speaking writes nothing
+    else:
+        fails(speak, "AccessDenied", 403)  # a function's key reaches the lake only
