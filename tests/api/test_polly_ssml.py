@@ -36,16 +36,24 @@ def pitch_hz(samples: np.ndarray, rate: int = 16000) -> float:
     return float(np.median(found))
 
 
-def periodicity(samples: np.ndarray, rate: int = 16000) -> float:
-    """How voiced the audio is: the mean normalised autocorrelation peak at speech pitch lags."""
-    frame, peaks = 1024, []
+def cepstral_peak(samples: np.ndarray, rate: int = 16000) -> float:
+    """How voiced the audio is: the mean cepstral peak prominence at speech pitch quefrencies.
+
+    A voiced frame's harmonics make a peak in the cepstrum at the pitch period; breath noise shaped by the same
+    formants has none. (The autocorrelation peak is a weaker test: formant resonances alone give filtered noise
+    a correlation of 0.3-0.4 at pitch lags.)
+    """
+    frame, prominences = 1024, []
+    low, high = rate // 400, rate // 60
+    quefrencies = np.arange(low, high)
     for start in range(0, samples.size - frame, frame // 2):
         chunk = samples[start : start + frame] - samples[start : start + frame].mean()
         if np.sqrt(np.mean(chunk**2)) < 0.01:
             continue
-        corr = np.correlate(chunk, chunk, "full")[frame - 1 :]
-        peaks.append(float(np.max(corr[rate // 400 : rate // 60]) / corr[0]))
-    return float(np.mean(peaks))
+        cepstrum = np.fft.irfft(np.log(np.abs(np.fft.rfft(chunk * np.hanning(frame))) + 1e-9))[low:high]
+        trend = np.polyval(np.polyfit(quefrencies, cepstrum, 1), quefrencies)
+        prominences.append(float(np.max(cepstrum - trend)))
+    return float(np.mean(prominences))
 
 
 @pytest.mark.parametrize("voice", ["Joe", "Slt", "espeak-en-US"])
@@ -94,7 +102,8 @@ def test_whispered_speech_is_breath_not_voice(polly: Any) -> None:
     sentence = "We were away a year ago, over the ocean."
     voiced = speak(polly, text.format(sentence))
     whispered = speak(polly, text.format(f'<amazon:effect name="whispered">{sentence}</amazon:effect>'))
-    assert periodicity(whispered) < periodicity(voiced) - 0.15
+    # Measured here: 0.066-0.070 whispered against 0.148-0.168 voiced.
+    assert cepstral_peak(whispered) < 0.7 * cepstral_peak(voiced)
     assert abs(seconds(whispered) - seconds(voiced)) < 0.2
 
 
@@ -168,5 +177,6 @@ def test_paragraphs_sentences_and_breaths_add_time(polly: Any) -> None:
 
 
 def test_entities_and_escapes_are_text(polly: Any) -> None:
-    words = heard(polly, "<speak>Salt &amp; pepper.</speak>")
-    assert "salt" in words and "pepper" in words
+    # A whole sentence: Whisper tiny once heard the bare "Salt and pepper." as "it's all in pepper".
+    words = heard(polly, "<speak>Please pass the salt &amp; pepper.</speak>")
+    assert {"salt", "and", "pepper"} <= set(words)
