@@ -107,6 +107,8 @@ class Slot:
     description: str = ""
     # Whether the dialog code hook runs on every turn that elicits this slot.
     dialog_hook: bool = True
+    # A value to start from: "#Context.Slot" (an active context's value) or a literal (Lex's defaultValueList).
+    default: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -161,6 +163,8 @@ class LocaleDefinition:
     confidence_threshold: float = 0.4
     voice_id: str | None = None
     description: str = ""
+    # The function code hooks call (Lex keeps it per alias and locale; here the test alias uses this one).
+    code_hook: str | None = None
 
     def intent(self, name: str) -> Intent | None:
         """The intent called `name`, or None."""

@@ -85,6 +85,7 @@ def _locale(locale_id: str, document: Mapping[str, Any]) -> LocaleDefinition:
         confidence_threshold=float(threshold),
         voice_id=document.get("voice"),
         description=str(document.get("description", "")),
+        code_hook=None if document.get("code_hook") is None else str(document["code_hook"]),
     )
 
 
@@ -144,6 +145,7 @@ def _slot(document: Mapping[str, Any]) -> Slot:
         utterances=tuple(str(line) for line in document.get("utterances", [])),
         description=str(document.get("description", "")),
         dialog_hook=bool(document.get("dialog_hook", True)),
+        default=None if document.get("default") is None else str(document["default"]),
     )
 
 
@@ -169,6 +171,8 @@ def _locale_document(locale: LocaleDefinition) -> dict[str, Any]:
         document["voice"] = locale.voice_id
     if locale.description:
         document["description"] = locale.description
+    if locale.code_hook:
+        document["code_hook"] = locale.code_hook
     document["slot_types"] = {kind.name: _slot_type_document(kind) for kind in locale.slot_types}
     document["intents"] = {intent.name: _intent_document(intent) for intent in locale.intents}
     return document
@@ -220,6 +224,8 @@ def _slot_document(slot: Slot) -> dict[str, Any]:
         document["description"] = slot.description
     if not slot.dialog_hook:
         document["dialog_hook"] = False
+    if slot.default is not None:
+        document["default"] = slot.default
     return document
 
 

@@ -6,6 +6,7 @@ compares the migrated database with the declared tables.
 """
 
 import altostratus.auth.tables
+import altostratus.bots.tables
 import altostratus.deploy.tables
 import altostratus.functions.tables
 import altostratus.jobs.tables
@@ -18,6 +19,7 @@ from altostratus.storage.schema import metadata
 
 SERVICE_TABLES = (
     altostratus.auth.tables,
+    altostratus.bots.tables,
     altostratus.deploy.tables,
     altostratus.functions.tables,
     altostratus.jobs.tables,

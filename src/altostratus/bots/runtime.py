@@ -1,0 +1,117 @@
+"""Talking to a built bot: one turn at a time, with the session kept between turns in the metadata store."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Mapping
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from altostratus.bots.builds import LocaleBuilds
+from altostratus.bots.definitions import LocaleDefinition
+from altostratus.bots.dialog import DialogManager, Hooks, Turn
+from altostratus.bots.hooks import BotIdentity, HookCall, RunsFunctions
+from altostratus.bots.interpretations import Moment, UnderstandsUtterances
+from altostratus.bots.session import Session
+from altostratus.bots.store import BotNotFound, BotStore, SessionKey
+from altostratus.core.clock import Clock
+from altostratus.core.errors import ValidationError
+
+# The alias every Lex V2 bot has, pointing at its draft version.
+TEST_ALIAS = "TSTALIASID"
+TEST_ALIAS_NAME = "TestBotAlias"
+MAX_TEXT = 1024
+# Lex reads the user's time zone from this request attribute; relative dates are resolved in it.
+TIME_ZONE_ATTRIBUTE = "x-amz-lex:time-zone"
+
+
+@dataclasses.dataclass(frozen=True)
+class TurnRequest:
+    """What a user said, to which bot, alias, locale and session, with the attributes the client sent."""
+
+    key: SessionKey
+    text: str
+    request_attributes: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    session_attributes: Mapping[str, str] | None = None
+    input_mode: str = "Text"
+
+
+class BotRuntime:
+    """Runs conversations with built bots."""
+
+    def __init__(self, store: BotStore, builds: LocaleBuilds, hooks: RunsFunctions | None, clock: Clock) -> None:
+        self._store = store
+        self._builds = builds
+        self._hooks = hooks
+        self._clock = clock
+
+    def turn(self, request: TurnRequest) -> Turn:
+        """Answer one utterance; an expired or unknown session starts afresh, as Lex does."""
+        text = request.text.strip()
+        if not text or len(request.text) > MAX_TEXT:
+            raise ValidationError(f"text has {len(request.text)} characters; expected 1 to {MAX_TEXT}")
+        key = request.key
+        bot, locale, nlu = self._built(key)
+        session = self._store.session(key) or Session(key.session_id)
+        if request.session_attributes is not None:
+            session.attributes = dict(request.session_attributes)
+        moment = Moment(self._now(request.request_attributes), _zone_name(request.request_attributes))
+        manager = DialogManager(locale, nlu)
+        hooks = self._hooks_for(key, bot, locale.code_hook, request)
+        turn = manager.turn(session, text, moment=moment, hooks=hooks)
+        self._store.save_session(key, session, self._store.get(key.bot_id).definition.idle_session_seconds)
+        return turn
+
+    def session(self, key: SessionKey) -> Session:
+        """The session as it stands; BotNotFound when there is none (or it expired)."""
+        self._check_alias(key)
+        found = self._store.session(key)
+        if found is None:
+            raise BotNotFound(f"Session {key.session_id!r} does not exist or has expired")
+        return found
+
+    def delete_session(self, key: SessionKey) -> Session:
+        """Forget the session and return it as it was."""
+        found = self.session(key)
+        self._store.delete_session(key)
+        return found
+
+    def put_session(self, key: SessionKey, session: Session) -> Session:
+        """Replace the session's state with the one given (Lex's PutSession)."""
+        self._built(key)
+        session.last_turn_at = self._clock.now()
+        self._store.save_session(key, session, self._store.get(key.bot_id).definition.idle_session_seconds)
+        return session
+
+    def _built(self, key: SessionKey) -> tuple[str, LocaleDefinition, UnderstandsUtterances]:
+        self._check_alias(key)
+        bot = self._store.get(key.bot_id)
+        locale, nlu = self._builds.built(key.bot_id, key.locale_id)
+        return bot.definition.name, locale, nlu
+
+    def _check_alias(self, key: SessionKey) -> None:
+        self._store.get(key.bot_id)
+        if key.alias_id != TEST_ALIAS:
+            raise BotNotFound(f"Bot alias {key.alias_id!r} does not exist; this bot has {TEST_ALIAS}")
+
+    def _hooks_for(self, key: SessionKey, bot: str, function: str | None, request: TurnRequest) -> Hooks | None:
+        if function is None or self._hooks is None:
+            return None
+        identity = BotIdentity(key.bot_id, bot, key.alias_id, TEST_ALIAS_NAME, key.locale_id, "DRAFT")
+        call = HookCall(identity, function, request.text, [], dict(request.request_attributes), request.input_mode)
+        return Hooks(self._hooks, call)
+
+    def _now(self, attributes: Mapping[str, str]) -> dt.datetime:
+        return self._clock.now().astimezone(_zone(attributes))
+
+
+def _zone_name(attributes: Mapping[str, str]) -> str:
+    return attributes.get(TIME_ZONE_ATTRIBUTE, "UTC")
+
+
+def _zone(attributes: Mapping[str, str]) -> ZoneInfo:
+    name = _zone_name(attributes)
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValidationError(f"requestAttributes {TIME_ZONE_ATTRIBUTE}={name!r}; expected an IANA time zone") from None
