@@ -117,8 +117,6 @@ def test_whispered_speech_is_breath_not_voice(polly: Any) -> None:
         ('<say-as interpret-as="time">2\'30"</say-as>', {"minutes", "seconds"}),
         ('<say-as interpret-as="address">12 Elm St.</say-as>', {"street"}),
         ('<sub alias="World Wide Web Consortium">W3C</sub>', {"world", "wide", "web"}),
-        ('<phoneme alphabet="ipa" ph="təˈmeɪtoʊ">tomato</phoneme>', {"tomato"}),
-        ("<phoneme alphabet='x-sampa' ph='t@\"meItoU'>tomato</phoneme>", {"tomato"}),
     ],
 )
 def test_tags_that_settle_words_are_heard(polly: Any, ssml: str, expected: set[str]) -> None:
@@ -126,6 +124,21 @@ def test_tags_that_settle_words_are_heard(polly: Any, ssml: str, expected: set[s
     # Whisper writes some numbers as digits: "third" may come back as "3rd".
     spelled = words | {{"3rd": "third"}.get(w, w) for w in words}
     assert expected & spelled, (ssml, words)
+
+
+@pytest.mark.parametrize(
+    "phoneme",
+    [
+        '<phoneme alphabet="ipa" ph="təˈmeɪtoʊ">tmt</phoneme>',
+        "<phoneme alphabet='x-sampa' ph='t@\"meItoU'>tmt</phoneme>",
+    ],
+)
+def test_a_phoneme_tag_says_its_pronunciation_not_its_spelling(polly: Any, phoneme: str) -> None:
+    # Measured here: "tomato" heard 20 times in 20 with the tag, never for the bare "tmt". A sentence around the
+    # word matters: alone after "The answer is", Whisper heard "to meet them" one time in five.
+    sentence = "<speak>She cut a ripe red {} for the salad.</speak>"
+    assert "tomato" in heard(polly, sentence.format(phoneme))
+    assert "tomato" not in heard(polly, sentence.format("tmt"))
 
 
 @pytest.mark.parametrize(
