@@ -22,7 +22,17 @@ from altostratus.app import build_platform, create_asgi_app
 from altostratus.core.errors import UnknownOperation
 from altostratus.core.settings import Settings
 
-SERVED = {"s3", "lambda", "logs", "machinelearning", "sagemaker", "sagemaker-runtime", "rekognition", "polly"}
+SERVED = {
+    "s3",
+    "lambda",
+    "logs",
+    "machinelearning",
+    "sagemaker",
+    "sagemaker-runtime",
+    "rekognition",
+    "polly",
+    "lexv2-runtime",
+}
 # Operations whose model gives them the same method, path and required members as another of the same
 # service (S3's older names and its directory-bucket listing): the wire cannot tell the two apart.
 SAME_ON_THE_WIRE = [

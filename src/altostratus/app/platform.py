@@ -11,6 +11,7 @@ from starlette.types import ASGIApp
 
 from altostratus.api.gateway import Gateway
 from altostratus.api.sigv4 import Verifier
+from altostratus.app.bots import Bots, wire_bots
 from altostratus.app.deploy import Deploy, Hosting, wire_deploy
 from altostratus.app.foundation import Foundation, build_foundation
 from altostratus.app.functions import Functions, wire_functions
@@ -57,13 +58,15 @@ class Platform:
     pipelines_wiring: Pipelines
     vision_wiring: Vision
     speech_wiring: Speech
+    bots_wiring: Bots
     workers: WorkerPool  # the shared queue's workers, running every slice's job handlers
 
     @property
     def slices(self) -> list[ServiceSlice]:
         """The services, in the order they are built and started (stopped in reverse)."""
         wirings = (self.lake_wiring, self.functions_wiring, self.predict_wiring, self.deploy_wiring)
-        return [w.slice for w in (*wirings, self.pipelines_wiring, self.vision_wiring, self.speech_wiring)]
+        ai = (self.vision_wiring, self.speech_wiring, self.bots_wiring)
+        return [w.slice for w in (*wirings, self.pipelines_wiring, *ai)]
 
     def start(self) -> None:
         """Clear a crash's temporary blobs, start the shared workers, then each service (workers of its own,
@@ -215,7 +218,9 @@ def build_platform(settings: Settings, *, clock: Clock | None = None, mode: Mode
     pipelines = wire_pipelines(base, lake, functions, predict, deploy)
     vision = wire_vision(base, lake.lake)
     speech = wire_speech(base, lake.lake)
+    bots = wire_bots(base, functions.functions)
     slices = [lake.slice, functions.slice, predict.slice, deploy.slice, pipelines.slice, vision.slice, speech.slice]
+    slices.append(bots.slice)
     handlers = {name: handler for service in slices for name, handler in service.jobs.items()}
     workers = WorkerPool(
         base.jobs,
@@ -224,7 +229,7 @@ def build_platform(settings: Settings, *, clock: Clock | None = None, mode: Mode
         lease_seconds=settings.job_lease_seconds,
         clock=base.clock,
     )
-    return Platform(base, lake, functions, predict, deploy, pipelines, vision, speech, workers)
+    return Platform(base, lake, functions, predict, deploy, pipelines, vision, speech, bots, workers)
 
 
 @contextlib.contextmanager

@@ -26,6 +26,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "vision": ("altostratus.cli.vision:vision", "Faces, comparisons, labels, text, face collections (Rekognition)."),
     "speak": ("altostratus.cli.speech:speak", "Text to speech: audio or speech marks (Polly)."),
     "voices": ("altostratus.cli.speech:voices", "The voices text to speech speaks with (Polly)."),
+    "bots": ("altostratus.cli.bots:bots", "Bots: intents, slots, dialog and fulfilment (Lex V2)."),
     "demo": ("altostratus.cli.demo:demo", "The whole story on Adult: lake, clean, train, gate, A/B, promote."),
 }
 

@@ -1,0 +1,1 @@
+"""The Lex V2 wire over the bots service."""
