@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import random
 import re
 from collections.abc import Mapping, Sequence
@@ -139,9 +140,9 @@ def published(root: Path, intent: str, engine: str, size: str = "70") -> dict[st
     precisions, recalls = [], []
     for slot in data.get("slots", {}).values():
         if size in slot.get("precision", {}) and size in slot.get("recall", {}):
-            precisions += [float(v) for v in slot["precision"][size]]
-            recalls += [float(v) for v in slot["recall"][size]]
-    if not precisions:
+            precisions += [float(v) for v in slot["precision"][size] if not math.isnan(float(v))]
+            recalls += [float(v) for v in slot["recall"][size] if not math.isnan(float(v))]
+    if not precisions or not recalls:
         return None
     precision, recall = sum(precisions) / len(precisions), sum(recalls) / len(recalls)
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0

@@ -10,6 +10,7 @@ the fallback intent answers below the locale's threshold.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -17,6 +18,7 @@ import numpy.typing as npt
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
+from threadpoolctl import ThreadpoolController
 
 from altostratus.bots.nlu.embeddings import SentenceEncoder
 
@@ -63,11 +65,14 @@ class IntentClassifier:
     def rank(self, text: str) -> list[tuple[str, float]]:
         """Every intent and its confidence (0-1; all of them shrink when `text` is out of scope), best first."""
         embedded = self.encoder.encode([text])
-        features = _features(self.words.transform([text]), self.chars.transform([text]), embedded)
-        scores = np.asarray(features @ self.coef.T).ravel() + self.intercept
-        scores = np.exp(scores - scores.max())
-        probabilities = scores / scores.sum()
-        nearest = float(np.max(self.examples @ embedded[0])) if len(self.examples) else 0.0
+        # One utterance's products are small: OpenBLAS's second thread, left spinning after them, took the core
+        # the encoder's next call needed (a turn took 36 ms instead of 11).
+        with _blas().limit(limits=1, user_api="blas"):
+            features = _features(self.words.transform([text]), self.chars.transform([text]), embedded)
+            scores = np.asarray(features @ self.coef.T).ravel() + self.intercept
+            scores = np.exp(scores - scores.max())
+            probabilities = scores / scores.sum()
+            nearest = float(np.max(self.examples @ embedded[0])) if len(self.examples) else 0.0
         scope = float(np.clip((nearest - OUT_OF_SCOPE) / (IN_SCOPE - OUT_OF_SCOPE), 0.0, 1.0))
         ranked = sorted(zip(self.classes, probabilities * scope, strict=True), key=lambda pair: -pair[1])
         return [(name, round(float(p), 4)) for name, p in ranked]
@@ -101,6 +106,11 @@ class IntentClassifier:
             np.asarray(arrays["examples"], np.float32),
             encoder,
         )
+
+
+@functools.cache
+def _blas() -> ThreadpoolController:
+    return ThreadpoolController()
 
 
 def _vectorizers() -> tuple[TfidfVectorizer, TfidfVectorizer]:
