@@ -23,8 +23,9 @@ from threadpoolctl import ThreadpoolController
 from altostratus.bots.nlu.embeddings import SentenceEncoder
 
 Floats = npt.NDArray[np.float32]
-# The embedding's weight beside the n-grams (each block is L2-normalised): chosen on Snips' training folds.
-EMBEDDING_WEIGHT = 2.0
+# The embedding's weight beside the n-grams (each block is L2-normalised): chosen by 5-fold cross-validation on
+# Snips' training queries (0.5-1: 99.1%; 2: 98.9%; n-grams alone 98.7%; the embedding alone 97.5%).
+EMBEDDING_WEIGHT = 1.0
 # Cosine similarity to the nearest training utterance below which an utterance is out of scope, and above which
 # it is fully in scope; confidence shrinks linearly between the two. all-MiniLM-L6-v2 puts paraphrases at
 # 0.6-0.9 and unrelated sentences at 0.0-0.3.
