@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from altostratus.bots.yaml_format import load_bot
+from tests.api.function_tools import eventually
 from tests.api.lex_bots import EXAMPLES, import_bot
 from tests.live_server import ALTO, LiveServer
 
@@ -57,3 +58,26 @@ def test_a_definition_at_fault_is_refused_with_the_reason(server: LiveServer, tm
         check=False,
     )
     assert "Failed" in done.stdout and "NoSuchType" in done.stdout, done.stdout + done.stderr
+
+
+def test_every_turn_is_logged_to_the_lake_and_missed_ones_are_listed(server: LiveServer, bookflight: str) -> None:
+    lex = server.client("lexv2-runtime")
+    for text in ("purple elephants sing quietly", "I want to book a flight"):
+        lex.recognize_text(botId=bookflight, botAliasId="TSTALIASID", localeId="en_US", sessionId="logged", text=text)
+
+    def missed() -> list[dict[str, object]]:
+        found = json.loads(alto(server, "bots", "missed", bookflight, "--json"))
+        return [turn for turn in found if turn["sessionId"] == "logged"]
+
+    turns = eventually(missed, timeout=20, interval=0.5)
+    assert [t["input"] for t in turns] == ["purple elephants sing quietly"]
+    assert turns[0]["intent"] == "FallbackIntent" and turns[0]["interpretations"]
+    s3 = server.client("s3")
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket="alto-bot-logs", Prefix=f"{bookflight}/")["Contents"]]
+    assert keys and all(k.endswith(".jsonl") and k.split("/")[1] == turns[0]["timestamp"][:10] for k in keys)
+    lines = b"".join(s3.get_object(Bucket="alto-bot-logs", Key=k)["Body"].read() for k in keys).splitlines()
+    logged = [json.loads(line) for line in lines if json.loads(line)["sessionId"] == "logged"]
+    assert [t["input"] for t in logged] == ["purple elephants sing quietly", "I want to book a flight"]
+    assert logged[1]["intent"] == "BookFlight" and logged[1]["dialogAction"] == "ElicitSlot" and logged[1]["messages"]
+    table = alto(server, "bots", "missed", "BookFlight")
+    assert "purple elephants sing quietly" in table

@@ -190,3 +190,10 @@ def test_session_attributes_are_kept_across_turns(lex: Any, booktrip: str) -> No
         botId=booktrip, botAliasId="TSTALIASID", localeId="en_US", sessionId="s-attributes", text="Paris"
     )
     assert second["sessionState"]["sessionAttributes"] == {"customer": "c-42"}
+
+
+def test_nonsense_given_for_a_city_asks_again(lex: Any, booktrip: str) -> None:
+    chat = Chat(lex, booktrip)
+    chat.say("I want to book a hotel")
+    again = chat.say("purple elephants sing quietly")
+    assert action(again) == ("ElicitSlot", "Location") and slots(again) == {}

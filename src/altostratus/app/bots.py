@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 from collections.abc import Mapping
@@ -12,12 +13,19 @@ from altostratus.api.gateway import ServiceAdapter
 from altostratus.app.foundation import Foundation
 from altostratus.app.slice import ServiceSlice
 from altostratus.bots.builds import BUILD_JOB, LocaleBuilds
+from altostratus.bots.conversation_log import ConversationLog
 from altostratus.bots.errors import DependencyFailed
 from altostratus.bots.nlu.understanding import NluTrainer
 from altostratus.bots.runtime import BotRuntime
 from altostratus.bots.store import BotStore
 from altostratus.core.errors import AltoError
 from altostratus.functions.service import FunctionsService
+from altostratus.lake.errors import BucketAlreadyOwnedByYou, NoSuchBucket
+from altostratus.lake.objects import ObjectMeta
+from altostratus.lake.service import LakeService
+
+# Lex V2 writes text logs to a CloudWatch log group; here they are objects in the lake.
+LOG_BUCKET = "alto-bot-logs"
 
 
 @dataclasses.dataclass
@@ -27,6 +35,7 @@ class Bots:
     store: BotStore
     builds: LocaleBuilds
     runtime: BotRuntime
+    log: ConversationLog
     slice: ServiceSlice
 
 
@@ -54,13 +63,50 @@ class FunctionHooks:
             raise DependencyFailed("Invalid Lambda Response: the code hook's answer is not JSON") from None
 
 
-def wire_bots(base: Foundation, functions: FunctionsService) -> Bots:
+class LakeLogs:
+    """Conversation logs in a lake bucket of their own (created on first write, the admin's like any other)."""
+
+    def __init__(self, lake: LakeService, bucket: str = LOG_BUCKET) -> None:
+        self._lake = lake
+        self.bucket = bucket
+
+    def write(self, key: str, data: bytes) -> None:
+        """Write the object whole."""
+        with contextlib.suppress(BucketAlreadyOwnedByYou):
+            self._lake.create_bucket(self.bucket)
+        writer = self._lake.object_writer(self.bucket, key, ObjectMeta("application/x-ndjson"))
+        with writer:
+            writer.write(data)
+            writer.commit(event_name="ObjectCreated:Put")
+
+    def keys(self, prefix: str) -> list[str]:
+        """Every key under `prefix`, page after page; none when no turn was ever logged."""
+        found: list[str] = []
+        after = ""
+        try:
+            while True:
+                page = self._lake.list_objects(self.bucket, prefix=prefix, after=after)
+                found += [info.key for info in page.objects]
+                if not page.is_truncated or not page.objects:
+                    return found
+                after = page.objects[-1].key
+        except NoSuchBucket:
+            return []
+
+    def read(self, key: str) -> bytes:
+        """The object's bytes."""
+        return b"".join(self._lake.read(self._lake.head(self.bucket, key)))
+
+
+def wire_bots(base: Foundation, lake: LakeService, functions: FunctionsService) -> Bots:
     """The NLU's sentence encoder loads on the first build or turn (about 1 s)."""
     store = BotStore(base.metadata, base.clock)
     builds = LocaleBuilds(store, base.jobs, base.blobs, NluTrainer(), base.clock)
-    runtime = BotRuntime(store, builds, FunctionHooks(functions), base.clock)
+    log = ConversationLog(LakeLogs(lake), base.clock)
+    runtime = BotRuntime(store, builds, FunctionHooks(functions), base.clock, log)
 
     def adapters() -> list[ServiceAdapter]:
         return [LexRuntimeApi(runtime, base.clock).adapter()]
 
-    return Bots(store, builds, runtime, ServiceSlice("bots", jobs={BUILD_JOB: builds.run}, adapters=adapters))
+    service = ServiceSlice("bots", jobs={BUILD_JOB: builds.run}, adapters=adapters, start=log.start, stop=log.stop)
+    return Bots(store, builds, runtime, log, service)

