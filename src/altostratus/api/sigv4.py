@@ -382,6 +382,8 @@ def _payload_hash(checked: Credentialed, body_sha256: str | None, s3_default: st
     """
     if checked.service == "s3":
         return checked.declared_payload or s3_default
+    if checked.declared_payload == UNSIGNED and _unsigned_body_allowed(checked):
+        return UNSIGNED
     if body_sha256 is None:
         raise ValueError(f"a {checked.service} request's signature covers its body: pass the body's SHA-256")
     declared = checked.declared_payload
@@ -391,6 +393,16 @@ def _payload_hash(checked: Credentialed, body_sha256: str | None, s3_default: st
             f"a {checked.service} request's signature covers the body itself"
         )
     return body_sha256
+
+
+def _unsigned_body_allowed(checked: Credentialed) -> bool:
+    """Whether the operation is one AWS signs without its body (botocore's authtype v4-unsigned-body).
+
+    Lex's RecognizeUtterance is the one served: its audio streams, so the SDKs sign its headers only. The
+    signature still covers the method, path, query and every signed header, the session state among them.
+    """
+    path = (checked.request.raw_path or "").split("?", 1)[0]
+    return checked.service == "lex" and checked.request.method == "POST" and path.endswith("/utterance")
 
 
 def _check_scope_date(credential: Credential, amz_date: str, source: str, malformed: type[AltoError]) -> None:

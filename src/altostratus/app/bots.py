@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from altostratus.api.bots.lex_runtime import LexRuntimeApi
@@ -18,11 +18,13 @@ from altostratus.bots.errors import DependencyFailed
 from altostratus.bots.nlu.understanding import NluTrainer
 from altostratus.bots.runtime import BotRuntime
 from altostratus.bots.store import BotStore
+from altostratus.bots.voice import WhisperListener
 from altostratus.core.errors import AltoError
 from altostratus.functions.service import FunctionsService
 from altostratus.lake.errors import BucketAlreadyOwnedByYou, NoSuchBucket
 from altostratus.lake.objects import ObjectMeta
 from altostratus.lake.service import LakeService
+from altostratus.speech.service import SpeechService, SynthesisRequest
 
 # Lex V2 writes text logs to a CloudWatch log group; here they are objects in the lake.
 LOG_BUCKET = "alto-bot-logs"
@@ -98,15 +100,27 @@ class LakeLogs:
         return b"".join(self._lake.read(self._lake.head(self.bucket, key)))
 
 
-def wire_bots(base: Foundation, lake: LakeService, functions: FunctionsService) -> Bots:
-    """The NLU's sentence encoder loads on the first build or turn (about 1 s)."""
+class SpeechVoice:
+    """Bots' answers spoken by the speech service (what Polly's SynthesizeSpeech does)."""
+
+    def __init__(self, speech: SpeechService) -> None:
+        self._speech = speech
+
+    def speak(self, text: str, voice_id: str, output_format: str, sample_rate: str) -> Iterator[bytes]:
+        """The audio of `text` in chunks, as SynthesizeSpeech streams it."""
+        request = SynthesisRequest(text=text, voice_id=voice_id, output_format=output_format, sample_rate=sample_rate)
+        return self._speech.synthesize(request).chunks
+
+
+def wire_bots(base: Foundation, lake: LakeService, functions: FunctionsService, speech: SpeechService) -> Bots:
+    """The NLU's sentence encoder loads on the first build or turn (about 1 s), Whisper on the first spoken one."""
     store = BotStore(base.metadata, base.clock)
     builds = LocaleBuilds(store, base.jobs, base.blobs, NluTrainer(), base.clock)
     log = ConversationLog(LakeLogs(lake), base.clock)
     runtime = BotRuntime(store, builds, FunctionHooks(functions), base.clock, log)
 
     def adapters() -> list[ServiceAdapter]:
-        return [LexRuntimeApi(runtime, base.clock).adapter()]
+        return [LexRuntimeApi(runtime, base.clock, WhisperListener(), SpeechVoice(speech)).adapter()]
 
     service = ServiceSlice("bots", jobs={BUILD_JOB: builds.run}, adapters=adapters, start=log.start, stop=log.stop)
     return Bots(store, builds, runtime, log, service)

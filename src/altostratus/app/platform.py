@@ -218,7 +218,7 @@ def build_platform(settings: Settings, *, clock: Clock | None = None, mode: Mode
     pipelines = wire_pipelines(base, lake, functions, predict, deploy)
     vision = wire_vision(base, lake.lake)
     speech = wire_speech(base, lake.lake)
-    bots = wire_bots(base, lake.lake, functions.functions)
+    bots = wire_bots(base, lake.lake, functions.functions, speech.speech)
     slices = [lake.slice, functions.slice, predict.slice, deploy.slice, pipelines.slice, vision.slice, speech.slice]
     slices.append(bots.slice)
     handlers = {name: handler for service in slices for name, handler in service.jobs.items()}

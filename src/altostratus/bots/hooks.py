@@ -97,19 +97,20 @@ def apply_answer(answer: Any, session: Session, now: dt.datetime) -> HookAnswer:
     action = state.get("dialogAction")
     if not isinstance(action, Mapping) or "type" not in action:
         raise ValueError("sessionState.dialogAction.type is required")
-    session.step = Step(action["type"])
-    session.slot_to_elicit = action.get("slotToElicit")
-    if session.step is Step.ELICIT_SLOT and not session.slot_to_elicit:
+    step = Step(action["type"])
+    slot_to_elicit = action.get("slotToElicit")
+    if step is Step.ELICIT_SLOT and not slot_to_elicit:
         raise ValueError("dialogAction ElicitSlot needs slotToElicit")
+    intent = state.get("intent")
+    if isinstance(intent, Mapping):
+        _apply_intent(intent, session)  # first: a new intent starts afresh, then takes the step asked for
+    elif step is not Step.ELICIT_INTENT:
+        raise ValueError(f"dialogAction {step.value} needs sessionState.intent")
+    session.step, session.slot_to_elicit = step, slot_to_elicit
     if "sessionAttributes" in state:
         session.attributes = {str(k): str(v) for k, v in (state["sessionAttributes"] or {}).items()}
     if "activeContexts" in state:
         session.contexts = read_contexts(state["activeContexts"], now)
-    intent = state.get("intent")
-    if isinstance(intent, Mapping):
-        _apply_intent(intent, session)
-    elif session.step is not Step.ELICIT_INTENT:
-        raise ValueError(f"dialogAction {session.step.value} needs sessionState.intent")
     return HookAnswer(_messages(answer.get("messages")))
 
 

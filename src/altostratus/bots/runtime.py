@@ -13,7 +13,7 @@ from altostratus.bots.definitions import LocaleDefinition
 from altostratus.bots.dialog import DialogManager, Hooks, Turn
 from altostratus.bots.hooks import BotIdentity, HookCall, RunsFunctions
 from altostratus.bots.interpretations import Moment, UnderstandsUtterances
-from altostratus.bots.session import Session
+from altostratus.bots.session import IntentState, Session
 from altostratus.bots.store import BotNotFound, BotStore, SessionKey
 from altostratus.core.clock import Clock
 from altostratus.core.errors import ValidationError
@@ -24,6 +24,7 @@ TEST_ALIAS_NAME = "TestBotAlias"
 MAX_TEXT = 1024
 # Lex reads the user's time zone from this request attribute; relative dates are resolved in it.
 TIME_ZONE_ATTRIBUTE = "x-amz-lex:time-zone"
+DEFAULT_VOICE = "Joe"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -89,11 +90,24 @@ class BotRuntime:
         return found
 
     def put_session(self, key: SessionKey, session: Session) -> Session:
-        """Replace the session's state with the one given (Lex's PutSession)."""
-        self._built(key)
+        """Replace the session's state with the one given (Lex's PutSession); its intent must be the locale's."""
+        _, locale, _ = self._built(key)
+        if (
+            session.intent is not None
+            and locale.intent(session.intent) is None
+            and session.intent != locale.fallback.name
+        ):
+            raise ValidationError(f"sessionState.intent.name {session.intent!r} is not an intent of {key.locale_id}")
+        if session.state is None and session.intent is not None:
+            session.state = IntentState.IN_PROGRESS
         session.last_turn_at = self._clock.now()
         self._store.save_session(key, session, self._store.get(key.bot_id).definition.idle_session_seconds)
         return session
+
+    def voice_of(self, key: SessionKey) -> str:
+        """The voice the locale answers in (Joe, the neural voice, unless the definition names one)."""
+        _, locale, _ = self._built(key)
+        return locale.voice_id or DEFAULT_VOICE
 
     def _built(self, key: SessionKey) -> tuple[str, LocaleDefinition, UnderstandsUtterances]:
         self._check_alias(key)
