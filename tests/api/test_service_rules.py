@@ -32,6 +32,7 @@ SERVED = {
     "rekognition",
     "polly",
     "lexv2-runtime",
+    "lexv2-models",
 }
 # Operations whose model gives them the same method, path and required members as another of the same
 # service (S3's older names and its directory-bucket listing): the wire cannot tell the two apart.

@@ -10,6 +10,7 @@ order in which services are listed, and a request is never tried against one ser
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Protocol
 
@@ -21,6 +22,12 @@ from altostratus.core.errors import UnknownOperation
 # SageMaker operation is json, named by X-Amz-Target, so the two never meet. Lex V2's runtime will join here.
 SHARED_SIGNING_PATHS: Mapping[str, tuple[str, ...]] = {
     "sagemaker-runtime": ("/endpoints/", "/async-endpoints/", "/inference-components/"),
+}
+# Rest services sharing a signing name whose paths differ below a variable segment: Lex's runtime talks to
+# /bots/{botId}/botAliases/{aliasId}/botLocales/{localeId}/sessions/..., its models API to every other /bots/ path
+# (its aliases are "botaliases", in lower case).
+SHARED_SIGNING_PATTERNS: Mapping[str, tuple[str, ...]] = {
+    "lexv2-runtime": (r"/bots/[^/]+/botAliases/[^/]+/botLocales/[^/]+/sessions/[^/]+(?:/|$)",),
 }
 # The service an unsigned request goes to when no HTTP handler claims it: S3, whose anonymous requests
 # (public objects, browser uploads) are the only unsigned AWS calls.
@@ -55,6 +62,13 @@ class ServiceRule:
     # Unsigned requests carry no signing name: a rest service's are told by the literal first path segments of
     # its operations in its model (Lambda's "/2015-03-31/..."), so they get that service's own errors.
     unsigned_roots: frozenset[str] = frozenset()
+    path_patterns: tuple[str, ...] = ()  # regular expressions a path of this service's matches from its start
+
+    def owns(self, raw_path: str) -> bool:
+        """Whether the path is under one of the service's prefixes or matches one of its patterns."""
+        return any(under(raw_path, p) for p in self.path_prefixes) or any(
+            re.match(pattern, raw_path) for pattern in self.path_patterns
+        )
 
 
 def rule_for(service: Addressed) -> ServiceRule:
@@ -62,7 +76,10 @@ def rule_for(service: Addressed) -> ServiceRule:
     target = service.target_prefix if service.protocol == "json" else None
     paths = SHARED_SIGNING_PATHS.get(service.service, ())
     roots = literal_roots(service.service) if service.protocol != "json" and service.service != UNSIGNED_SERVICE else ()
-    return ServiceRule(service.service, service.signing_name, target, paths, frozenset(roots))
+    patterns = SHARED_SIGNING_PATTERNS.get(service.service, ())
+    if patterns:  # its paths start as another's do: an unsigned request goes to that one
+        roots = ()
+    return ServiceRule(service.service, service.signing_name, target, paths, frozenset(roots), patterns)
 
 
 def literal_roots(service: str) -> set[str]:
@@ -132,8 +149,10 @@ def _choose(signing: str, rules: list[ServiceRule], target: str | None, raw_path
     if len(rules) == 1:
         return rules[0]
     named = [rule for rule in rules if target is not None and rule.target_prefix == target.partition(".")[0]]
-    owned = [rule for rule in rules if any(under(raw_path, p) for p in rule.path_prefixes)]
-    unmarked = [rule for rule in rules if rule.target_prefix is None and not rule.path_prefixes]
+    owned = [rule for rule in rules if rule.owns(raw_path)]
+    unmarked = [
+        rule for rule in rules if rule.target_prefix is None and not rule.path_prefixes and not rule.path_patterns
+    ]
     json_rules = [rule for rule in rules if rule.target_prefix is not None]
     # The checks in ServiceRules leave at most one rule in each list.
     for found in (named, owned, unmarked, json_rules):
@@ -160,7 +179,9 @@ def _check_apart(rules: list[ServiceRule]) -> None:
     roots = [root for rule in rules for root in rule.unsigned_roots]
     if len(roots) != len(set(roots)):
         raise ValueError(f"two services' paths start alike: {sorted(roots)}")
-    signings = [r.signing_name for r in rules if r.target_prefix is None and not r.path_prefixes]
+    signings = [
+        r.signing_name for r in rules if r.target_prefix is None and not r.path_prefixes and not r.path_patterns
+    ]
     if len(signings) != len(set(signings)):
         raise ValueError(f"services signed alike cannot be told apart: {[r.service for r in rules]}")
 

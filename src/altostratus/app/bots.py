@@ -8,6 +8,7 @@ import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from altostratus.api.bots.lex_models import LexModelsApi
 from altostratus.api.bots.lex_runtime import LexRuntimeApi
 from altostratus.api.gateway import ServiceAdapter
 from altostratus.app.foundation import Foundation
@@ -120,7 +121,8 @@ def wire_bots(base: Foundation, lake: LakeService, functions: FunctionsService, 
     runtime = BotRuntime(store, builds, FunctionHooks(functions), base.clock, log)
 
     def adapters() -> list[ServiceAdapter]:
-        return [LexRuntimeApi(runtime, base.clock, WhisperListener(), SpeechVoice(speech)).adapter()]
+        runtime_api = LexRuntimeApi(runtime, base.clock, WhisperListener(), SpeechVoice(speech))
+        return [runtime_api.adapter(), LexModelsApi(store, builds).adapter()]
 
     service = ServiceSlice("bots", jobs={BUILD_JOB: builds.run}, adapters=adapters, start=log.start, stop=log.stop)
     return Bots(store, builds, runtime, log, service)

@@ -198,6 +198,10 @@ class BotDefinition:
     # Lex's idleSessionTTLInSeconds: 300 by default, 60 to 86,400.
     idle_session_seconds: int = 300
     description: str = ""
+    # What CreateBot is told and DescribeBot answers: the IAM role (kept, not assumed: code hooks run as the
+    # function's own role) and whether the bot is directed at children under 13 (COPPA).
+    role_arn: str = ""
+    child_directed: bool = False
 
     def locale(self, locale_id: str) -> LocaleDefinition | None:
         """The locale called `locale_id`, or None."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
@@ -14,7 +15,7 @@ from altostratus.bots.session import Session
 from altostratus.bots.tables import bots, builds, sessions
 from altostratus.bots.yaml_format import dump_bot, load_bot
 from altostratus.core.clock import Clock
-from altostratus.core.errors import NotFound
+from altostratus.core.errors import Conflict, NotFound
 from altostratus.core.ids import short_id
 from altostratus.storage.metadata import MetadataStore
 
@@ -66,6 +67,34 @@ class BotStore:
                 return StoredBot(bot_id, definition, now, now)
             db.execute(update(bots).where(bots.c.bot_id == row.bot_id).values(definition=text, updated_at=now))
             return StoredBot(row.bot_id, definition, row.created_at, now)
+
+    def create(self, definition: BotDefinition) -> StoredBot:
+        """Store a new bot; Conflict when one of that name exists."""
+        now, text = self._clock.now(), dump_bot(definition)
+        with self._store.begin() as db:
+            if db.execute(select(bots.c.bot_id).where(bots.c.name == definition.name)).first() is not None:
+                raise Conflict(f"A bot named {definition.name!r} already exists")
+            bot_id = short_id(10)
+            values = {"bot_id": bot_id, "name": definition.name, "definition": text}
+            db.execute(insert(bots).values(**values, created_at=now, updated_at=now))
+            return StoredBot(bot_id, definition, now, now)
+
+    def change(self, bot_id: str, edit: Callable[[BotDefinition], BotDefinition]) -> StoredBot:
+        """Apply `edit` to the bot's definition in one transaction (the row locked where the database can)."""
+        with self._store.begin() as db:
+            row = db.execute(select(bots).where(bots.c.bot_id == bot_id).with_for_update()).first()
+            if row is None:
+                raise BotNotFound(f"Bot {bot_id!r} does not exist")
+            changed = edit(_parsed(row.definition))
+            if (
+                changed.name != row.name
+                and db.execute(select(bots.c.bot_id).where(bots.c.name == changed.name)).first()
+            ):
+                raise Conflict(f"A bot named {changed.name!r} already exists")
+            now = self._clock.now()
+            values = {"name": changed.name, "definition": dump_bot(changed), "updated_at": now}
+            db.execute(update(bots).where(bots.c.bot_id == bot_id).values(**values))
+            return StoredBot(bot_id, changed, row.created_at, now)
 
     def get(self, bot_id: str) -> StoredBot:
         """The bot with this id; BotNotFound when there is none."""

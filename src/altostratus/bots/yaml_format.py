@@ -58,6 +58,8 @@ def load_bot(text: str) -> BotDefinition:
         locales=tuple(_locale(str(key), _mapping(value, f"locales.{key}")) for key, value in locales.items()),
         idle_session_seconds=_number(top.get("idle_session_seconds", 300), "idle_session_seconds", 60, 86400),
         description=str(top.get("description", "")),
+        role_arn=str(top.get("role_arn", "")),
+        child_directed=bool(top.get("child_directed", False)),
     )
 
 
@@ -67,6 +69,8 @@ def dump_bot(bot: BotDefinition) -> str:
         "bot": bot.name,
         "description": bot.description,
         "idle_session_seconds": bot.idle_session_seconds,
+        **({"role_arn": bot.role_arn} if bot.role_arn else {}),
+        **({"child_directed": True} if bot.child_directed else {}),
         "locales": {locale.locale_id: _locale_document(locale) for locale in bot.locales},
     }
     return yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
