@@ -254,3 +254,51 @@ def test_bad_requests_are_lex_errors(models: Any, flowers: dict[str, str], call:
     with pytest.raises(ClientError) as refused:
         call(models, flowers["bot"])
     assert refused.value.response["Error"]["Code"] == code
+
+
+def test_an_alias_keeps_answering_from_its_version_while_draft_changes(
+    server: LiveServer, models: Any, flowers: dict[str, str]
+) -> None:
+    bot, where = flowers["bot"], {"botId": flowers["bot"], **DRAFT}
+    assert built(models, bot)["botLocaleStatus"] == "Built"
+    version = models.create_bot_version(
+        botId=bot, botVersionLocaleSpecification={"en_US": {"sourceBotVersion": "DRAFT"}}
+    )
+    assert version["botStatus"] == "Available"
+    number = version["botVersion"]
+    alias = models.create_bot_alias(botId=bot, botAliasName="Prod", botVersion=number)
+    assert (alias["botAliasStatus"], alias["botVersion"]) == ("Available", number)
+    kind = models.describe_slot_type(slotTypeId=flowers["type"], **where)
+    values = [*kind["slotTypeValues"], {"sampleValue": {"value": "orchids"}}]
+    models.update_slot_type(
+        slotTypeId=flowers["type"],
+        slotTypeName="FlowerTypes",
+        slotTypeValues=values,
+        valueSelectionSetting=kind["valueSelectionSetting"],
+        **where,
+    )
+    assert built(models, bot)["botLocaleStatus"] == "Built"
+    lex = server.client("lexv2-runtime")
+
+    def asked(alias_id: str, session: str) -> str:
+        answer = lex.recognize_text(
+            botId=bot, botAliasId=alias_id, localeId="en_US", sessionId=session, text="I want to buy orchids"
+        )
+        return str(answer["sessionState"]["dialogAction"]["slotToElicit"])
+
+    assert asked("TSTALIASID", "draft-1") == "PickupDate"  # DRAFT knows orchids now
+    assert asked(alias["botAliasId"], "prod-1") == "FlowerType"  # the version does not
+    listed = models.list_bot_aliases(botId=bot)["botAliasSummaries"]
+    assert {(a["botAliasName"], a["botVersion"]) for a in listed} == {("Prod", number)}
+    assert [v["botVersion"] for v in models.list_bot_versions(botId=bot)["botVersionSummaries"]] == [number]
+    with pytest.raises(ClientError) as in_use:
+        models.delete_bot_version(botId=bot, botVersion=number)
+    assert in_use.value.response["Error"]["Code"] == "ConflictException"
+    models.update_bot_alias(botId=bot, botAliasId=alias["botAliasId"], botAliasName="Prod", botVersion="DRAFT")
+    assert asked(alias["botAliasId"], "prod-2") == "PickupDate"
+    models.delete_bot_alias(botId=bot, botAliasId=alias["botAliasId"])
+    with pytest.raises(ClientError) as gone:
+        lex.recognize_text(botId=bot, botAliasId=alias["botAliasId"], localeId="en_US", sessionId="prod-3", text="hi")
+    assert gone.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    models.delete_bot_version(botId=bot, botVersion=number)
+    assert models.list_bot_versions(botId=bot)["botVersionSummaries"] == []

@@ -17,6 +17,7 @@ from altostratus.bots.builds import BUILD_JOB, LocaleBuilds
 from altostratus.bots.conversation_log import ConversationLog
 from altostratus.bots.errors import DependencyFailed
 from altostratus.bots.nlu.understanding import NluTrainer
+from altostratus.bots.releases import Releases
 from altostratus.bots.runtime import BotRuntime
 from altostratus.bots.store import BotStore
 from altostratus.bots.voice import WhisperListener
@@ -118,11 +119,12 @@ def wire_bots(base: Foundation, lake: LakeService, functions: FunctionsService, 
     store = BotStore(base.metadata, base.clock)
     builds = LocaleBuilds(store, base.jobs, base.blobs, NluTrainer(), base.clock)
     log = ConversationLog(LakeLogs(lake), base.clock)
-    runtime = BotRuntime(store, builds, FunctionHooks(functions), base.clock, log)
+    releases = Releases(base.metadata, base.clock)
+    runtime = BotRuntime(store, builds, FunctionHooks(functions), base.clock, log, releases)
 
     def adapters() -> list[ServiceAdapter]:
         runtime_api = LexRuntimeApi(runtime, base.clock, WhisperListener(), SpeechVoice(speech))
-        return [runtime_api.adapter(), LexModelsApi(store, builds).adapter()]
+        return [runtime_api.adapter(), LexModelsApi(store, builds, releases).adapter()]
 
     service = ServiceSlice("bots", jobs={BUILD_JOB: builds.run}, adapters=adapters, start=log.start, stop=log.stop)
     return Bots(store, builds, runtime, log, service)

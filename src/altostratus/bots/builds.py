@@ -114,13 +114,24 @@ class LocaleBuilds:
         if record is None or record.model_key is None:
             raise BotNotFound(f"Locale {locale_id} of bot {bot_id} is not built; build it first")
         locale = _locale(record.definition, locale_id)
+        return locale, self.model(record.model_key, locale)
+
+    def model_key(self, bot_id: str, locale_id: str) -> str:
+        """Where the locale's last good build keeps its model; BotNotFound when it has none."""
+        record = self._store.build(bot_id, locale_id)
+        if record is None or record.model_key is None or self.status(bot_id, locale_id).status != "Built":
+            raise BotNotFound(f"Locale {locale_id} of bot {bot_id} is not built; build it first")
+        return record.model_key
+
+    def model(self, key: str, locale: LocaleDefinition) -> UnderstandsUtterances:
+        """The NLU stored at `key` for `locale`, loaded once."""
         with self._lock:
-            found = self._loaded.get(record.model_key)
+            found = self._loaded.get(key)
         if found is None:
-            found = self._trainer.load(b"".join(self._blobs.read(record.model_key)), locale)
+            found = self._trainer.load(b"".join(self._blobs.read(key)), locale)
             with self._lock:
-                self._loaded[record.model_key] = found
-        return locale, found
+                self._loaded[key] = found
+        return found
 
 
 def _locale(bot: BotDefinition, locale_id: str) -> LocaleDefinition:

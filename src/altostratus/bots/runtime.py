@@ -13,6 +13,7 @@ from altostratus.bots.definitions import LocaleDefinition
 from altostratus.bots.dialog import DialogManager, Hooks, Turn
 from altostratus.bots.hooks import BotIdentity, HookCall, RunsFunctions
 from altostratus.bots.interpretations import Moment, UnderstandsUtterances
+from altostratus.bots.releases import DRAFT, BotAlias, Releases
 from altostratus.bots.session import IntentState, Session
 from altostratus.bots.store import BotNotFound, BotStore, SessionKey
 from altostratus.core.clock import Clock
@@ -38,6 +39,19 @@ class TurnRequest:
     input_mode: str = "Text"
 
 
+@dataclasses.dataclass(frozen=True)
+class Served:
+    """What one alias serves for one locale: the definition and NLU, and where its code hooks go."""
+
+    bot_name: str
+    locale: LocaleDefinition
+    nlu: UnderstandsUtterances
+    function: str | None
+    alias_name: str
+    version: str
+    idle_seconds: int
+
+
 class BotRuntime:
     """Runs conversations with built bots."""
 
@@ -48,12 +62,14 @@ class BotRuntime:
         hooks: RunsFunctions | None,
         clock: Clock,
         log: ConversationLog | None = None,
+        releases: Releases | None = None,
     ) -> None:
         self._store = store
         self._builds = builds
         self._hooks = hooks
         self._clock = clock
         self._log = log
+        self._releases = releases
 
     def turn(self, request: TurnRequest) -> Turn:
         """Answer one utterance; an expired or unknown session starts afresh, as Lex does."""
@@ -61,15 +77,16 @@ class BotRuntime:
         if not text or len(request.text) > MAX_TEXT:
             raise ValidationError(f"text has {len(request.text)} characters; expected 1 to {MAX_TEXT}")
         key = request.key
-        bot, locale, nlu = self._built(key)
+        served = self._built(key)
+        locale = served.locale
         session = self._store.session(key) or Session(key.session_id)
         if request.session_attributes is not None:
             session.attributes = dict(request.session_attributes)
         moment = Moment(self._now(request.request_attributes), _zone_name(request.request_attributes))
-        manager = DialogManager(locale, nlu)
-        hooks = self._hooks_for(key, bot, locale.code_hook, request)
+        manager = DialogManager(locale, served.nlu)
+        hooks = self._hooks_for(key, served, request)
         turn = manager.turn(session, text, moment=moment, hooks=hooks)
-        self._store.save_session(key, session, self._store.get(key.bot_id).definition.idle_session_seconds)
+        self._store.save_session(key, session, served.idle_seconds)
         if self._log is not None:
             at = self._clock.now()
             self._log.record(turn_record(at, key, request.input_mode, request.text, turn, locale.fallback.name))
@@ -91,7 +108,8 @@ class BotRuntime:
 
     def put_session(self, key: SessionKey, session: Session) -> Session:
         """Replace the session's state with the one given (Lex's PutSession); its intent must be the locale's."""
-        _, locale, _ = self._built(key)
+        served = self._built(key)
+        locale = served.locale
         if (
             session.intent is not None
             and locale.intent(session.intent) is None
@@ -101,30 +119,55 @@ class BotRuntime:
         if session.state is None and session.intent is not None:
             session.state = IntentState.IN_PROGRESS
         session.last_turn_at = self._clock.now()
-        self._store.save_session(key, session, self._store.get(key.bot_id).definition.idle_session_seconds)
+        self._store.save_session(key, session, served.idle_seconds)
         return session
 
     def voice_of(self, key: SessionKey) -> str:
         """The voice the locale answers in (Joe, the neural voice, unless the definition names one)."""
-        _, locale, _ = self._built(key)
-        return locale.voice_id or DEFAULT_VOICE
+        return self._built(key).locale.voice_id or DEFAULT_VOICE
 
-    def _built(self, key: SessionKey) -> tuple[str, LocaleDefinition, UnderstandsUtterances]:
-        self._check_alias(key)
+    def _built(self, key: SessionKey) -> Served:
+        """What the alias serves: the test alias and DRAFT aliases the last build, others their version."""
         bot = self._store.get(key.bot_id)
-        locale, nlu = self._builds.built(key.bot_id, key.locale_id)
-        return bot.definition.name, locale, nlu
+        alias = self._check_alias(key)
+        if alias is None or alias.version == DRAFT:
+            locale, nlu = self._builds.built(key.bot_id, key.locale_id)
+            version, definition = DRAFT, bot.definition
+        else:
+            frozen = self._releases.version(key.bot_id, alias.version) if self._releases else None
+            found = None if frozen is None else frozen.definition.locale(key.locale_id)
+            if frozen is None or found is None or key.locale_id not in frozen.models:
+                raise BotNotFound(f"Locale {key.locale_id!r} is not in version {alias.version} of this bot")
+            locale, nlu, version, definition = (
+                found,
+                self._builds.model(frozen.models[key.locale_id], found),
+                alias.version,
+                frozen.definition,
+            )
+        settings = None if alias is None else alias.locales.get(key.locale_id)
+        if alias is not None and settings is not None and not settings.enabled:
+            raise BotNotFound(f"Locale {key.locale_id!r} is not enabled on bot alias {alias.name!r}")
+        function = (settings.function if settings else None) or locale.code_hook
+        alias_name = TEST_ALIAS_NAME if alias is None else alias.name
+        return Served(definition.name, locale, nlu, function, alias_name, version, definition.idle_session_seconds)
 
-    def _check_alias(self, key: SessionKey) -> None:
+    def _check_alias(self, key: SessionKey) -> BotAlias | None:
+        """The alias (None for the test alias); BotNotFound for a bot or alias that does not exist."""
         self._store.get(key.bot_id)
-        if key.alias_id != TEST_ALIAS:
-            raise BotNotFound(f"Bot alias {key.alias_id!r} does not exist; this bot has {TEST_ALIAS}")
-
-    def _hooks_for(self, key: SessionKey, bot: str, function: str | None, request: TurnRequest) -> Hooks | None:
-        if function is None or self._hooks is None:
+        if key.alias_id == TEST_ALIAS:
             return None
-        identity = BotIdentity(key.bot_id, bot, key.alias_id, TEST_ALIAS_NAME, key.locale_id, "DRAFT")
-        call = HookCall(identity, function, request.text, [], dict(request.request_attributes), request.input_mode)
+        if self._releases is None:
+            raise BotNotFound(f"Bot alias {key.alias_id!r} does not exist; this bot has {TEST_ALIAS}")
+        return self._releases.alias(key.bot_id, key.alias_id)
+
+    def _hooks_for(self, key: SessionKey, served: Served, request: TurnRequest) -> Hooks | None:
+        if served.function is None or self._hooks is None:
+            return None
+        identity = BotIdentity(
+            key.bot_id, served.bot_name, key.alias_id, served.alias_name, key.locale_id, served.version
+        )
+        attributes = dict(request.request_attributes)
+        call = HookCall(identity, served.function, request.text, [], attributes, request.input_mode)
         return Hooks(self._hooks, call)
 
     def _now(self, attributes: Mapping[str, str]) -> dt.datetime:

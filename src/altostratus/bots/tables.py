@@ -1,4 +1,4 @@
-"""The bots service's tables: bot definitions, the builds of their locales, and conversation sessions.
+"""The bots service's tables: bot definitions, the builds of their locales, sessions, versions and aliases.
 
 A build's state lives in its job (the jobs table, `job_id`); the row here keeps what Lex reports of it and where
 the trained NLU is. Migrations under storage/migrations create these tables; a change here needs a new migration.
@@ -6,7 +6,7 @@ the trained NLU is. Migrations under storage/migrations create these tables; a c
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Column, Index, Integer, String, Table, Text
+from sqlalchemy import JSON, Column, Index, Integer, String, Table, Text, UniqueConstraint
 
 from altostratus.storage.schema import UTCDateTime, metadata
 
@@ -46,4 +46,31 @@ sessions = Table(
     Column("turns", Integer, nullable=False),
     Column("expires_at", UTCDateTime, nullable=False),
     Index("ix_bots_sessions_expires", "expires_at"),
+)
+
+# A version is a frozen copy of the bot: its definition and, per locale, the trained model it answers with.
+versions = Table(
+    "bots_versions",
+    metadata,
+    Column("bot_id", String(10), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("definition", Text, nullable=False),
+    Column("models", JSON, nullable=False),
+    Column("description", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+# An alias points clients at a version ("DRAFT" or a number), with the code hook function of each locale.
+aliases = Table(
+    "bots_aliases",
+    metadata,
+    Column("bot_id", String(10), primary_key=True),
+    Column("alias_id", String(10), primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("version", String(10), nullable=False),
+    Column("locales", JSON, nullable=False),
+    Column("description", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("bot_id", "name", name="uq_bots_aliases_name"),
 )

@@ -124,7 +124,11 @@ def slot_type_json(kind: SlotType) -> dict[str, Any]:
         "slotTypeName": kind.name,
         "description": kind.description,
         "slotTypeValues": [
-            {"sampleValue": {"value": v.value}, "synonyms": [{"value": s} for s in v.synonyms]} for v in kind.values
+            {
+                "sampleValue": {"value": v.value},
+                **({"synonyms": [{"value": s} for s in v.synonyms]} if v.synonyms else {}),
+            }
+            for v in kind.values
         ],
         "valueSelectionSetting": selection,
     }

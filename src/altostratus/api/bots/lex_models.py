@@ -23,11 +23,13 @@ from altostratus.api.bots.lex_model_shapes import (
     slot_json,
     slot_type_json,
 )
+from altostratus.api.bots.lex_releases import ReleaseOperations
 from altostratus.api.context import Call
 from altostratus.api.model_adapters import Handler, RestJsonAdapter, operation_handlers
 from altostratus.api.paging import PageTokens
 from altostratus.bots.builds import LocaleBuilds
 from altostratus.bots.definitions import BUILTIN_SLOT_TYPES, FALLBACK_PARENT, BotDefinition, Intent, LocaleDefinition
+from altostratus.bots.releases import Releases
 from altostratus.bots.store import BotNotFound, BotStore, StoredBot
 from altostratus.core.errors import Conflict, ValidationError
 
@@ -44,12 +46,13 @@ class InvalidNextToken(ValidationError):
 TOKENS = PageTokens(InvalidNextToken, parameter="nextToken")
 
 
-class LexModelsApi:
-    """Lex V2 model operations on the DRAFT version: bots, locales, slot types, intents, slots, builds."""
+class LexModelsApi(ReleaseOperations):
+    """Lex V2 model operations: bots, locales, slot types, intents, slots and builds on DRAFT; versions, aliases."""
 
-    def __init__(self, store: BotStore, builds: LocaleBuilds) -> None:
+    def __init__(self, store: BotStore, builds: LocaleBuilds, releases: Releases) -> None:
         self._store = store
         self._builds = builds
+        self._releases = releases
 
     def adapter(self) -> RestJsonAdapter:
         """The rest-json adapter."""
@@ -81,6 +84,7 @@ class LexModelsApi:
     def delete_bot(self, params: dict[str, Any], call: Call) -> dict[str, Any]:
         self._store.get(params["botId"])
         self._store.delete(params["botId"])
+        self._releases.forget_bot(params["botId"])
         return {"botId": params["botId"], "botStatus": "Deleting"}
 
     def list_bots(self, params: dict[str, Any], call: Call) -> dict[str, Any]:
