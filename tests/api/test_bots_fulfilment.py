@@ -77,3 +77,16 @@ def test_a_car_returned_before_it_is_picked_up_is_asked_again(server: LiveServer
     chat.say("I want to pick up a car in Denver on december 20 2027")
     back = chat.say("december 18 2027")
     assert action(back) == ("ElicitSlot", "ReturnDate") and "after you pick it up" in said(back)
+
+
+def test_bookflight_through_the_same_hook(server: LiveServer, hooked: str, tmp_path: Path) -> None:
+    text = (EXAMPLES / "bookflight.yaml").read_text().replace("bot: BookFlight", "bot: BookFlightLive")
+    path = tmp_path / "bookflight.yaml"
+    path.write_text(text.replace("  en_US:\n", "  en_US:\n    code_hook: bookings\n"))
+    chat = Chat(server.client("lexv2-runtime"), import_bot(server, path))
+    same = chat.say("I want to fly from Boston to Boston on december 20 2027")
+    assert action(same) == ("ElicitSlot", "Destination") and "already there" in said(same)
+    back = Chat(server.client("lexv2-runtime"), chat.bot_id)
+    early = back.say("Fly me to Chicago on december 20 2027 returning december 18 2027")
+    assert action(early) == ("ElicitSlot", "ReturnDate") and "after the departure" in said(early)
+    assert action(back.say("december 27 2027")) == ("ElicitSlot", "Origin")

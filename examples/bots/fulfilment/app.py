@@ -23,6 +23,11 @@ RULES = {
     "PickUpDate": (lambda v: v >= dt.date.today().isoformat(), "That day has passed. What day do you pick up?"),
     "DepartureDate": (lambda v: v >= dt.date.today().isoformat(), "That day has passed. What day do you leave?"),
 }
+# Dates that must come after another: (the first, the later one, what the bot says when they do not).
+ORDER = [
+    ("PickUpDate", "ReturnDate", "The car must go back after you pick it up. What day do you return it?"),
+    ("DepartureDate", "ReturnDate", "The return must be after the departure. When do you come back?"),
+]
 
 
 def handler(event, context):
@@ -43,12 +48,16 @@ def lex_hook(event):
             if name in found and not _passes(test, found[name]):
                 intent["slots"][name] = None
                 return _answer(intent, {"type": "ElicitSlot", "slotToElicit": name}, message)
-        if found.get("ReturnDate") and found.get("PickUpDate") and found["ReturnDate"] <= found["PickUpDate"]:
-            intent["slots"]["ReturnDate"] = None
+        for start, back, message in ORDER:
+            if found.get(back) and found.get(start) and found[back] <= found[start]:
+                intent["slots"][back] = None
+                return _answer(intent, {"type": "ElicitSlot", "slotToElicit": back}, message)
+        if found.get("Origin") and found.get("Origin") == found.get("Destination"):
+            intent["slots"]["Destination"] = None
             return _answer(
                 intent,
-                {"type": "ElicitSlot", "slotToElicit": "ReturnDate"},
-                "The car must go back after you pick it up. What day do you return it?",
+                {"type": "ElicitSlot", "slotToElicit": "Destination"},
+                "You are already there. Where are you flying to?",
             )
         return {"sessionState": {"dialogAction": {"type": "Delegate"}, "intent": intent}}
     booking = {
@@ -56,7 +65,7 @@ def lex_hook(event):
         "intent": intent["name"],
         "slots": found,
         "session": event["sessionId"],
-        "bookedAt": dt.datetime.now(dt.timezone.utc).isoformat(),
+        "bookedAt": dt.datetime.now(dt.UTC).isoformat(),
     }
     s3.put_object(Bucket=BUCKET, Key=f"{intent['name']}/{booking['id']}.json", Body=json.dumps(booking).encode())
     intent["state"] = "Fulfilled"
