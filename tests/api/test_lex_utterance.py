@@ -94,6 +94,17 @@ def test_mp3_answers_and_8_khz_lpcm_requests(server: LiveServer, lex: Any, bookt
     assert mp3[:3] == b"ID3" or mp3[0] == 0xFF
 
 
+def test_ogg_opus_audio_is_heard(server: LiveServer, lex: Any, booktrip: str) -> None:
+    polly = server.client("polly")
+    opus = polly.synthesize_speech(
+        Text="I need a rental car.", VoiceId="Joe", OutputFormat="ogg_opus", SampleRate="48000"
+    )["AudioStream"].read()
+    assert opus[:4] == b"OggS"
+    answer = utterance(lex, booktrip, "u-opus", opus, "audio/ogg", responseContentType=TEXT)
+    assert answer["inputMode"] == "Speech" and "car" in words(unpack(answer["inputTranscript"]))
+    assert unpack(answer["sessionState"])["intent"]["name"] == "BookCar"
+
+
 @pytest.mark.parametrize(
     ("kind", "body"),
     [
