@@ -90,10 +90,13 @@ def quality(root: Path, train: Sequence[snips.Query], test: Sequence[snips.Query
     build = time.perf_counter() - started
     moment = Moment(dt.datetime(2017, 6, 1, 12, 0))
     scores = snips.Scores()
+    confidences, right = [], []
     started = time.perf_counter()
     for query in test:
         top = nlu.interpret(query.text, moment=moment)[0]
         scores.add(query, top.intent, [(name, value.original) for name, value in top.slots.items()])
+        confidences.append(top.confidence)
+        right.append(top.intent == query.intent)
     per_query = (time.perf_counter() - started) / len(test)
     return {
         "train_queries": len(train),
@@ -103,7 +106,22 @@ def quality(root: Path, train: Sequence[snips.Query], test: Sequence[snips.Query
         "accuracy": round(scores.accuracy, 4),
         "slots": scores.slot_figures(),
         "per_intent": {intent: scores.slot_figures(intent) for intent in snips.intents(root)},
+        **calibration(confidences, right, locale.confidence_threshold),
     }
+
+
+def calibration(confidences: Sequence[float], right: Sequence[bool], threshold: float) -> dict[str, float]:
+    """Expected calibration error of the top confidence (10 bins), and the share of test queries (all in scope)
+    that the threshold would send to the fallback intent."""
+    error = 0.0
+    for low in (i / 10 for i in range(10)):
+        chosen = [(c, r) for c, r in zip(confidences, right, strict=True) if low < c <= low + 0.1]
+        if chosen:
+            mean_confidence = sum(c for c, _ in chosen) / len(chosen)
+            accuracy = sum(r for _, r in chosen) / len(chosen)
+            error += len(chosen) / len(confidences) * abs(mean_confidence - accuracy)
+    below = sum(c < threshold for c in confidences) / len(confidences)
+    return {"ece": round(error, 4), "below_threshold": round(below, 4)}
 
 
 def baseline(train: Sequence[snips.Query], test: Sequence[snips.Query]) -> float:
@@ -153,7 +171,8 @@ def report(figures: dict[str, Any]) -> None:
             f"\n{setting} ({found['train_queries']} training queries): build {found['build_s']} s, "
             f"intent accuracy {found['accuracy']:.4f} (TF-IDF + LR baseline {found['baseline_accuracy']:.4f}), "
             f"slots P {found['slots']['precision']:.3f} R {found['slots']['recall']:.3f} "
-            f"F1 {found['slots']['f1']:.3f}, interpret {found['interpret_ms']} ms"
+            f"F1 {found['slots']['f1']:.3f}, interpret {found['interpret_ms']} ms, ECE {found['ece']:.3f}, "
+            f"{found['below_threshold']:.1%} below the fallback threshold"
         )
         header = f"  {'intent':22} {'ours F1':>8} " + " ".join(f"{e + ' F1':>10}" for e in snips.ENGINES)
         print(header)
