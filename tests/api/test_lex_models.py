@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import time
 from typing import Any
@@ -302,3 +303,39 @@ def test_an_alias_keeps_answering_from_its_version_while_draft_changes(
     assert gone.value.response["Error"]["Code"] == "ResourceNotFoundException"
     models.delete_bot_version(botId=bot, botVersion=number)
     assert models.list_bot_versions(botId=bot)["botVersionSummaries"] == []
+
+
+@pytest.mark.parametrize("role", ["read-only", "function"])
+def test_keys_that_may_not_write_cannot_change_bots_or_talk_to_them(
+    server: LiveServer, flowers: dict[str, str], role: str
+) -> None:
+    made = subprocess.run(
+        [ALTO, "keys", "create", "--role", role, "--json", "--data-dir", str(server.data_dir)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    key = json.loads(made.stdout)
+    signed = {"access_key": key["AccessKeyId"], "secret_key": key["SecretAccessKey"]}
+    models, lex = server.client("lexv2-models", **signed), server.client("lexv2-runtime", **signed)
+    bot = flowers["bot"]
+    writes = [
+        lambda: models.create_bot(
+            botName="Sneaky", roleArn=ROLE, dataPrivacy={"childDirected": False}, idleSessionTTLInSeconds=300
+        ),
+        lambda: models.build_bot_locale(botId=bot, **DRAFT),
+        lambda: models.delete_bot(botId=bot),
+        lambda: lex.recognize_text(botId=bot, botAliasId="TSTALIASID", localeId="en_US", sessionId="s-1", text="hi"),
+        lambda: lex.delete_session(botId=bot, botAliasId="TSTALIASID", localeId="en_US", sessionId="s-1"),
+    ]
+    for write in writes:
+        with pytest.raises(ClientError) as denied:
+            write()
+        assert denied.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    describe = lambda: models.describe_bot(botId=bot)  # noqa: E731
+    if role == "read-only":
+        assert describe()["botName"] == "OrderFlowers"
+    else:
+        with pytest.raises(ClientError) as denied:
+            describe()
+        assert denied.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403

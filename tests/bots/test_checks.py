@@ -80,3 +80,13 @@ def test_duplicate_utterances_across_intents_are_a_warning_not_a_fault() -> None
 def test_a_locale_without_utterances_cannot_build() -> None:
     faults, _ = findings("    intents:\n      Fallback: {parent: AMAZON.FallbackIntent}\n")
     assert faults == ("Locale en_US: no intent has a sample utterance; add at least one",)
+
+
+def test_a_pattern_longer_than_lex_allows_is_a_fault() -> None:
+    from altostratus.bots.checks import check_locale
+    from altostratus.bots.definitions import LocaleDefinition, SlotType
+
+    found = check_locale(
+        LocaleDefinition("en_US", slot_types=(SlotType("Code", pattern="a" * 301, parent="AMAZON.AlphaNumeric"),))
+    )
+    assert any("301 characters" in fault for fault in found.faults)

@@ -101,3 +101,11 @@ def test_values_are_found_inside_an_answer() -> None:
     assert date is not None and date.interpreted == "2026-12-04"
     city = find_in("AMAZON.City", "I am going to new york", moment=MOMENT)
     assert city is not None and city.original == "new york"
+
+
+@pytest.mark.timeout(10)
+def test_a_pattern_that_backtracks_for_ever_refuses_the_value_in_time() -> None:
+    # (a|aa)+1 on forty a's takes minutes to fail in Python's re; the filter gives up after 50 ms.
+    hostile = SlotType("Code", pattern="(a|aa)+1", parent="AMAZON.AlphaNumeric")
+    assert resolve("Code", "a" * 40, moment=MOMENT, custom=hostile) is None
+    assert resolve("Code", "aa1", moment=MOMENT, custom=hostile) is not None

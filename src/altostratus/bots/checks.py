@@ -6,8 +6,12 @@ import dataclasses
 import re
 from collections import defaultdict
 
+import regex
+
 from altostratus.bots.definitions import BUILTIN_SLOT_TYPES, Intent, LocaleDefinition
 
+# Lex's regexFilter pattern is at most 300 characters.
+MAX_PATTERN = 300
 PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 
 
@@ -34,10 +38,14 @@ def _slot_type_faults(locale: LocaleDefinition) -> list[str]:
     for kind in locale.slot_types:
         if kind.parent is None and not kind.values and kind.pattern is None:
             faults.append(f"Slot type {kind.name}: it has no values, no pattern and no parent type")
-        if kind.pattern is not None:
+        if kind.pattern is not None and len(kind.pattern) > MAX_PATTERN:
+            faults.append(
+                f"Slot type {kind.name}: its pattern has {len(kind.pattern)} characters; at most {MAX_PATTERN}"
+            )
+        elif kind.pattern is not None:
             try:
-                re.compile(kind.pattern)
-            except re.error as error:
+                regex.compile(kind.pattern)
+            except regex.error as error:
                 faults.append(f"Slot type {kind.name}: its pattern {kind.pattern!r} is not a regex: {error}")
         chain, parent = [kind.name], kind.parent
         while parent is not None and parent not in BUILTIN_SLOT_TYPES:

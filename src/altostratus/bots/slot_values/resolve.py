@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+import regex
 from rapidfuzz import fuzz, process
 
 from altostratus.bots.confirmation import read_confirmation
@@ -18,6 +19,7 @@ from altostratus.bots.slot_values.dates import find_date, read_date, read_time
 from altostratus.bots.slot_values.numbers import number_text, read_duration, read_number
 from altostratus.bots.slot_values.places import city, country, state
 
+PATTERN_SECONDS = 0.05
 # A fuzzy match at or above this rapidfuzz ratio counts as a value (one letter wrong in a six-letter word is 83).
 FUZZY_SCORE = 85
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
@@ -70,7 +72,7 @@ def find_in(slot_type: str, text: str, *, moment: Moment, custom: SlotType | Non
 
 
 def _custom(kind: SlotType, said: str, moment: Moment) -> SlotValue | None:
-    if kind.pattern is not None and not re.fullmatch(kind.pattern, said):
+    if kind.pattern is not None and not _fits(kind.pattern, said):
         return None
     resolved = _matches(kind, said)
     if kind.parent is not None and not resolved:
@@ -82,6 +84,18 @@ def _custom(kind: SlotType, said: str, moment: Moment) -> SlotValue | None:
     if not kind.values and kind.pattern is None:
         return SlotValue(said, said, (said,))
     return SlotValue(said, said, tuple(resolved) or (said,))
+
+
+def _fits(pattern: str, said: str) -> bool:
+    """Whether `said` matches a slot type's regex filter; a pattern that backtracks past its time does not.
+
+    The pattern is the bot author's and the words are any caller's: `(a|aa)+1` on forty a's would take minutes
+    in `re`, so the `regex` engine runs it with a timeout.
+    """
+    try:
+        return regex.fullmatch(pattern, said, timeout=PATTERN_SECONDS) is not None
+    except TimeoutError:
+        return False
 
 
 def _matches(kind: SlotType, said: str, *, fuzzy: bool = True) -> list[str]:
