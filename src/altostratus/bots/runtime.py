@@ -129,7 +129,7 @@ class BotRuntime:
     def _built(self, key: SessionKey) -> Served:
         """What the alias serves: the test alias and DRAFT aliases the last build, others their version."""
         bot = self._store.get(key.bot_id)
-        alias = self._check_alias(key)
+        alias = self._alias(key)
         if alias is None or alias.version == DRAFT:
             locale, nlu = self._builds.built(key.bot_id, key.locale_id)
             version, definition = DRAFT, bot.definition
@@ -154,6 +154,9 @@ class BotRuntime:
     def _check_alias(self, key: SessionKey) -> BotAlias | None:
         """The alias (None for the test alias); BotNotFound for a bot or alias that does not exist."""
         self._store.get(key.bot_id)
+        return self._alias(key)
+
+    def _alias(self, key: SessionKey) -> BotAlias | None:
         if key.alias_id == TEST_ALIAS:
             return None
         if self._releases is None:
