@@ -129,6 +129,20 @@ def test_a_definition_at_fault_fails_its_build_with_the_reasons(parts: Parts) ->
         parts.runtime.turn(TurnRequest(SessionKey(bot.bot_id, TEST_ALIAS, "en_US", "s"), "book a hotel"))
 
 
+def test_a_worker_that_takes_the_build_at_once_finds_its_record(parts: Parts, monkeypatch: pytest.MonkeyPatch) -> None:
+    # On a busy machine a worker may claim the job before start() returns: it must build, not fail as replaced.
+    submit = parts.queue.submit
+
+    def submit_and_run(*args: Any, **kwargs: Any) -> Any:
+        job = submit(*args, **kwargs)
+        parts.run_build()
+        return job
+
+    monkeypatch.setattr(parts.queue, "submit", submit_and_run)
+    bot = parts.store.put(load_bot(BOOKTRIP))
+    assert parts.builds.start(bot.bot_id, "en_US").status == "Built"
+
+
 def test_unknown_bots_aliases_locales_and_bad_text_are_refused(parts: Parts) -> None:
     bot_id = built(parts)
     with pytest.raises(BotNotFound, match="Bot 'NOSUCHBOT1' does not exist"):

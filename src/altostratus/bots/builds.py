@@ -15,6 +15,7 @@ from altostratus.bots.definitions import BotDefinition, LocaleDefinition
 from altostratus.bots.interpretations import UnderstandsUtterances
 from altostratus.bots.store import BotNotFound, BotStore, BuildRecord
 from altostratus.core.clock import Clock
+from altostratus.core.ids import short_id
 from altostratus.jobs.job import JobState
 from altostratus.jobs.queue import JobQueue
 from altostratus.jobs.runner import JobContext, PermanentJobError
@@ -67,12 +68,13 @@ class LocaleBuilds:
         bot = self._store.get(bot_id).definition
         locale = _locale(bot, locale_id)
         findings = check_locale(locale)
-        job = self._jobs.submit(BUILD_JOB, {"bot_id": bot_id, "locale_id": locale_id}, max_attempts=2)
+        # The record is written before its job is queued, so a worker that takes the job at once finds it.
+        job_id = short_id(20)
         previous = self._store.build(bot_id, locale_id)
         record = BuildRecord(
             bot_id,
             locale_id,
-            job.job_id,
+            job_id,
             bot,
             findings.faults,
             findings.warnings,
@@ -80,6 +82,7 @@ class LocaleBuilds:
             self._clock.now(),
         )
         self._store.put_build(record)
+        self._jobs.submit(BUILD_JOB, {"bot_id": bot_id, "locale_id": locale_id}, max_attempts=2, job_id=job_id)
         return self.status(bot_id, locale_id)
 
     def status(self, bot_id: str, locale_id: str) -> LocaleStatus:

@@ -174,8 +174,9 @@ class LexModelsApi(ReleaseOperations):
 
     def build_bot_locale(self, params: dict[str, Any], call: Call) -> dict[str, Any]:
         stored, locale = self._locale(params)
-        status = self._builds.start(stored.bot_id, locale.locale_id)
-        return _where(params) | {"botLocaleStatus": "Building" if status.status != "Failed" else "Failed"}
+        self._builds.start(stored.bot_id, locale.locale_id)
+        # As Lex answers: the build has started; faults show as Failed in DescribeBotLocale, as soon as it settles.
+        return _where(params) | {"botLocaleStatus": "Building"}
 
     # ---- slot types -----------------------------------------------------------------------------------
 
