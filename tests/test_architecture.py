@@ -24,7 +24,7 @@ LAYERS = {
     "jobs": {"core", "storage"},
 }
 # Services whose tables live in their own tables.py, on storage's one MetaData.
-SERVICES = ("auth", "bots", "deploy", "functions", "jobs", "lake", "pipelines", "predict", "speech", "vision")
+SERVICES = ("auth", "bots", "deploy", "dl", "functions", "jobs", "lake", "pipelines", "predict", "speech", "vision")
 TABLES = re.compile(r"altostratus\.(\w+)\.tables")
 # The migrations build every table: this module alone imports every service's tables module.
 MIGRATION_TARGET = SRC / "storage" / "migrations" / "target.py"

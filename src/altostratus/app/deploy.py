@@ -12,6 +12,7 @@ from altostratus.app.slice import ServiceSlice
 from altostratus.deploy.canary import CanaryController
 from altostratus.deploy.endpoints import EndpointService, ModelCache
 from altostratus.deploy.experiment_records import ExperimentStore
+from altostratus.deploy.experiment_sources import DL_EXPERIMENT, ExperimentArtifacts
 from altostratus.deploy.experiments import ExperimentRecorder, ExperimentReports
 from altostratus.deploy.gates import FunctionCheck
 from altostratus.deploy.heartbeat import Heartbeat
@@ -19,9 +20,9 @@ from altostratus.deploy.model_store import ModelStore
 from altostratus.deploy.outcomes import LakeObjects, OutcomeFeed
 from altostratus.deploy.promotion import Promotions
 from altostratus.deploy.registry import Registry
-from altostratus.deploy.runners import predict_loader
 from altostratus.deploy.serving import EndpointRuntime
 from altostratus.deploy.sources import ArtifactSources
+from altostratus.dl.experiments import Experiments
 from altostratus.functions.service import FunctionsService
 from altostratus.jobs.queue import JobQueue
 from altostratus.jobs.runner import WorkerPool
@@ -67,13 +68,21 @@ class Deploy:
     slice: ServiceSlice
 
 
-def wire_deploy(base: Foundation, lake: LakeService, predict: PredictService, functions: FunctionsService) -> Deploy:
-    """The registry over predict's models and the lake's model store; gates may run functions; hosting serves it."""
+def wire_deploy(
+    base: Foundation,
+    lake: LakeService,
+    predict: PredictService,
+    functions: FunctionsService,
+    experiments: Experiments,
+) -> Deploy:
+    """The registry over predict's models, trained image models and the lake's model store; gates may run
+    functions; hosting serves it."""
     model_store = ModelStore(lake)
+    readers = {DL_EXPERIMENT: ExperimentArtifacts(experiments, lake)}
     registry = Registry(
         base.metadata,
         model_store,
-        ArtifactSources(predict, lake, base.blobs),
+        ArtifactSources(predict, lake, base.blobs, readers),
         Promotions(base.metadata, model_store, predict, base.jobs, base.clock, custom_check=FunctionCheck(functions)),
         predict,
         base.clock,
@@ -101,9 +110,7 @@ def build_hosting(base: Foundation, lake: LakeService, registry: Registry) -> Ho
     """
     clock = base.clock
     jobs = JobQueue(base.metadata, clock)
-    endpoints = EndpointService(
-        base.metadata, ModelCache(predict_loader(registry)), jobs, clock, region=base.settings.region
-    )
+    endpoints = EndpointService(base.metadata, ModelCache(registry.runner), jobs, clock, region=base.settings.region)
     store = ExperimentStore(base.metadata)
     recorder = ExperimentRecorder(store, clock)
     reports = ExperimentReports(store)

@@ -13,6 +13,7 @@ from altostratus.api.gateway import Gateway
 from altostratus.api.sigv4 import Verifier
 from altostratus.app.bots import Bots, wire_bots
 from altostratus.app.deploy import Deploy, Hosting, wire_deploy
+from altostratus.app.dl import DeepLearning, wire_dl
 from altostratus.app.foundation import Foundation, build_foundation
 from altostratus.app.functions import Functions, wire_functions
 from altostratus.app.lake import Lake, wire_lake
@@ -27,6 +28,7 @@ from altostratus.core.clock import Clock, SystemClock
 from altostratus.core.events import EventBus
 from altostratus.core.settings import Settings
 from altostratus.deploy.registry import Registry
+from altostratus.dl.experiments import Experiments
 from altostratus.functions.access import FunctionAccess
 from altostratus.functions.events import EventInvocations
 from altostratus.functions.routes import RoutesService
@@ -59,13 +61,14 @@ class Platform:
     vision_wiring: Vision
     speech_wiring: Speech
     bots_wiring: Bots
+    dl_wiring: DeepLearning
     workers: WorkerPool  # the shared queue's workers, running every slice's job handlers
 
     @property
     def slices(self) -> list[ServiceSlice]:
         """The services, in the order they are built and started (stopped in reverse)."""
         wirings = (self.lake_wiring, self.functions_wiring, self.predict_wiring, self.deploy_wiring)
-        ai = (self.vision_wiring, self.speech_wiring, self.bots_wiring)
+        ai = (self.dl_wiring, self.vision_wiring, self.speech_wiring, self.bots_wiring)
         return [w.slice for w in (*wirings, self.pipelines_wiring, *ai)]
 
     def start(self) -> None:
@@ -202,6 +205,11 @@ class Platform:
         return self.speech_wiring.tasks
 
     @property
+    def experiments(self) -> Experiments:
+        """Experiments, of the deep-learning slice."""
+        return self.dl_wiring.experiments
+
+    @property
     def face_collections(self) -> FaceCollections:
         """Collections, of the vision slice."""
         return self.vision_wiring.collections
@@ -214,13 +222,14 @@ def build_platform(settings: Settings, *, clock: Clock | None = None, mode: Mode
     lake = wire_lake(base)
     functions = wire_functions(base, lake.lake)
     predict = wire_predict(base, lake.lake)
-    deploy = wire_deploy(base, lake.lake, predict.predict, functions.functions)
+    dl = wire_dl(base, lake.lake)
+    deploy = wire_deploy(base, lake.lake, predict.predict, functions.functions, dl.experiments)
     pipelines = wire_pipelines(base, lake, functions, predict, deploy)
-    vision = wire_vision(base, lake.lake)
+    vision = wire_vision(base, lake.lake, dl.experiments)
     speech = wire_speech(base, lake.lake)
     bots = wire_bots(base, lake.lake, functions.functions, speech.speech)
     slices = [lake.slice, functions.slice, predict.slice, deploy.slice, pipelines.slice, vision.slice, speech.slice]
-    slices.append(bots.slice)
+    slices += [bots.slice, dl.slice]
     handlers = {name: handler for service in slices for name, handler in service.jobs.items()}
     workers = WorkerPool(
         base.jobs,
@@ -229,7 +238,7 @@ def build_platform(settings: Settings, *, clock: Clock | None = None, mode: Mode
         lease_seconds=settings.job_lease_seconds,
         clock=base.clock,
     )
-    return Platform(base, lake, functions, predict, deploy, pipelines, vision, speech, bots, workers)
+    return Platform(base, lake, functions, predict, deploy, pipelines, vision, speech, bots, dl, workers)
 
 
 @contextlib.contextmanager

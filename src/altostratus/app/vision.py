@@ -1,4 +1,4 @@
-"""Vision's wiring: the face, label and text engines, the face collections, and the Rekognition wire."""
+"""Vision's wiring: the face, label and text engines, the face collections, Custom Labels, the Rekognition wire."""
 
 from __future__ import annotations
 
@@ -8,6 +8,16 @@ from altostratus.api.gateway import ServiceAdapter
 from altostratus.api.vision.rekognition import RekognitionApi
 from altostratus.app.foundation import Foundation
 from altostratus.app.slice import Mode, ServiceSlice
+from altostratus.dl.custom_labels import (
+    Arns,
+    CustomLabels,
+    Datasets,
+    Hosting,
+    LakeServiceFiles,
+    Projects,
+    Training,
+    Versions,
+)
 from altostratus.lake.service import LakeService
 from altostratus.vision.collections import FaceCollections
 from altostratus.vision.faces import FaceAnalyzer
@@ -17,6 +27,8 @@ from altostratus.vision.lake_images import LakeImages
 from altostratus.vision.service import VisionService
 from altostratus.vision.text import TextReader
 
+# The account in ARNs: this platform's single local one, as the collections' ARNs name it.
+ACCOUNT = "000000000000"
 # The embedding model's name, as IndexFaces and the collections answer FaceModelVersion.
 FACE_MODEL_VERSION = "dlib-resnet-v1"
 
@@ -27,10 +39,22 @@ class Vision:
 
     vision: VisionService
     collections: FaceCollections
+    custom_labels: CustomLabels
     slice: ServiceSlice
 
 
-def wire_vision(base: Foundation, lake: LakeService) -> Vision:
+def wire_custom_labels(base: Foundation, lake: LakeService, experiments: Training) -> CustomLabels:
+    """Custom Labels' projects, datasets and versions on the shared stores, trained by the experiments service."""
+    settings = base.settings
+    files = LakeServiceFiles(lake)
+    projects = Projects(base.metadata, base.blobs, base.clock, Arns(settings.region, ACCOUNT))
+    datasets = Datasets(base.metadata, base.blobs, base.clock, projects, files)
+    families = tuple(name.strip() for name in settings.custom_labels_families.split(",") if name.strip())
+    versions = Versions(base.metadata, base.clock, projects, datasets, files, experiments, families=families)
+    return CustomLabels(projects, datasets, versions, Hosting(versions, experiments, LakeImages(lake)))
+
+
+def wire_vision(base: Foundation, lake: LakeService, experiments: Training) -> Vision:
     """The engines (each loads its models on first use), the collections on the shared metadata store."""
     settings = base.settings
     # Only the server keeps the graphs' snapshots (one process per snapshot folder): a command reads the rows.
@@ -52,8 +76,17 @@ def wire_vision(base: Foundation, lake: LakeService) -> Vision:
         concurrency=settings.vision_concurrency,
     )
 
-    def adapters() -> list[ServiceAdapter]:
-        return [RekognitionApi(vision, collections, face_model=FACE_MODEL_VERSION).adapter()]
+    custom_labels = wire_custom_labels(base, lake, experiments)
 
-    # At stop, graphs still building are cancelled and every changed graph is saved for the next start.
-    return Vision(vision, collections, ServiceSlice("vision", adapters=adapters, stop=collections.close))
+    def adapters() -> list[ServiceAdapter]:
+        api = RekognitionApi(vision, collections, face_model=FACE_MODEL_VERSION, custom_labels=custom_labels)
+        return [api.adapter()]
+
+    def stop() -> None:
+        # At stop, graphs still building are cancelled and every changed graph is saved for the next start.
+        collections.close()
+        custom_labels.hosting.close()
+
+    # At start (only a server starts), models a stop left starting are loaded and those it left stopping stopped.
+    start = custom_labels.hosting.settle
+    return Vision(vision, collections, custom_labels, ServiceSlice("vision", adapters=adapters, start=start, stop=stop))

@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "speak": ("altostratus.cli.speech:speak", "Text to speech: audio or speech marks (Polly)."),
     "voices": ("altostratus.cli.speech:voices", "The voices text to speech speaks with (Polly)."),
     "bots": ("altostratus.cli.bots:bots", "Bots: intents, slots, dialog and fulfilment (Lex V2)."),
+    "dl": ("altostratus.cli.dl:dl", "Image classifiers trained, compared, exported and run (deep learning)."),
     "demo": ("altostratus.cli.demo:demo", "The whole story on Adult: lake, clean, train, gate, A/B, promote."),
 }
 

@@ -84,6 +84,8 @@ class Settings:
     # Sentences spoken at once across all speech requests; more wait for a turn. Piper's ONNX session uses both
     # cores for one sentence, so two keeps the machine busy without making any one request wait much longer.
     speech_concurrency: int = 2
+    # The families a Custom Labels version trains, comma-separated, in the order they are tried (tests: nearest,linear).
+    custom_labels_families: str = "nearest,linear,cnn,transfer"
 
     def __post_init__(self) -> None:
         if not 0 < self.port < 65536:

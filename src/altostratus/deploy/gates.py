@@ -14,7 +14,8 @@ names a function that receives the candidate's and champion's metrics and artifa
 Every policy, the empty one too, refuses a candidate that is worse than the production version (the
 champion) on the group's metric by more than `max_drop_from_champion` (default 0: no worse at all). The
 metric is the policy's `metric`; without one, the metric Amazon ML judges the candidate's kind of model on
-(BINARY: auc, MULTICLASS: macro_f1, REGRESSION: rmse); for an artifact that is not a predict model, the first
+(BINARY: auc, MULTICLASS: macro_f1, REGRESSION: rmse; an image classifier: macro_f1, as a multiclass model and
+as Custom Labels' F1 score); for an artifact that is not a predict model, the first
 metric of HIGHER_IS_BETTER that candidate and champion both have. A candidate or champion without that metric
 is refused, saying so: a gate that cannot compare does not guess. With no champion (the group's first
 promotion) the comparison passes. Only `"compare_with_champion": false` turns it off, deliberately and in
@@ -44,9 +45,14 @@ HIGHER_IS_BETTER = {
     "rmse": False,
     "mae": False,
 }
+# What an image classifier is registered with besides accuracy and macro_f1 (experiment_sources.py): its
+# accuracy on the validation images, and each class's F1 score as "f1:<class>" (e.g. "f1:cat"); higher is better.
+VALIDATION_ACCURACY = "validation_accuracy"
+CLASS_F1_PREFIX = "f1:"
+IMAGE_CLASSIFICATION = "IMAGE_CLASSIFICATION"
 AMAZON_ML_METRICS = {"BinaryAUC": "auc", "MulticlassAvgFScore": "macro_f1", "RegressionRMSE": "rmse"}
 # The metric each kind of predict model is judged on (the one its Amazon ML evaluation reports).
-PRIMARY_METRICS = {"BINARY": "auc", "MULTICLASS": "macro_f1", "REGRESSION": "rmse"}
+PRIMARY_METRICS = {"BINARY": "auc", "MULTICLASS": "macro_f1", "REGRESSION": "rmse", IMAGE_CLASSIFICATION: "macro_f1"}
 DETAIL_METRICS = ("accuracy", "mae", "r2")
 POLICY_FIELDS = (
     "metric",
@@ -75,8 +81,15 @@ def metric_values(evaluation: Mapping[str, Any]) -> dict[str, float]:
     return values
 
 
+def higher_is_better(metric: str) -> bool | None:
+    """Whether a larger value of the metric is better; None for a name the gates do not know."""
+    if metric == VALIDATION_ACCURACY or (metric.startswith(CLASS_F1_PREFIX) and len(metric) > len(CLASS_F1_PREFIX)):
+        return True
+    return HIGHER_IS_BETTER.get(metric)
+
+
 def primary_metric(source: Mapping[str, Any]) -> str | None:
-    """The metric a registered version's kind of model is judged on (BINARY: auc, ...); None if not a predict model."""
+    """The metric a registered version's kind of model is judged on (BINARY: auc, ...); None if the kind is unknown."""
     return PRIMARY_METRICS.get(str(source.get("model_type")))
 
 
@@ -125,8 +138,11 @@ class GatePolicy:
         if unknown:
             raise InvalidValue(f"policy fields {unknown} are unknown; expected some of {list(POLICY_FIELDS)}")
         metric = _optional(value, "metric", str)
-        if metric is not None and metric not in HIGHER_IS_BETTER:
-            raise InvalidValue(f"policy metric={metric!r}; expected one of {sorted(HIGHER_IS_BETTER)}")
+        if metric is not None and higher_is_better(metric) is None:
+            raise InvalidValue(
+                f"policy metric={metric!r}; expected one of {sorted(HIGHER_IS_BETTER)}, {VALIDATION_ACCURACY} "
+                f"or {CLASS_F1_PREFIX}<class>"
+            )
         bounds = {field: _optional(value, field, float) for field in ("min", "max", "max_drop_from_champion")}
         if metric is None and any(bound is not None for bound in bounds.values()):
             raise InvalidValue("policy sets min, max or max_drop_from_champion without a metric; name the metric")
@@ -304,7 +320,7 @@ def _champion_check(metric: str, value: float, allowed: float | None, champion: 
     best = champion.values.get(metric)
     if best is None:
         return Check(CHAMPION_CHECK, False, f"the champion (version {champion.version}) has no {metric} to compare")
-    higher = HIGHER_IS_BETTER[metric]
+    higher = higher_is_better(metric)
     drop = best - value if higher else value - best
     limit = 0.0 if allowed is None else allowed
     ok = drop <= limit + 1e-12

@@ -35,6 +35,14 @@ class UnreadableBody(InvalidValue):
 
 
 @dataclasses.dataclass(frozen=True)
+class Formats:
+    """What a request's body holds (its media type, "" to tell by the body) and the type its answer is written in."""
+
+    body: str
+    answer: str
+
+
+@dataclasses.dataclass(frozen=True)
 class Records:
     """The records of one request, and whether one record came alone (as a JSON object)."""
 

@@ -23,15 +23,16 @@ from altostratus.core.waiting import wait_for
 from altostratus.deploy import registry_records as records
 from altostratus.deploy.errors import DoesNotExist, InConflict, InvalidValue
 from altostratus.deploy.gates import GatePolicy
+from altostratus.deploy.model_loading import open_runner, predictor_of
 from altostratus.deploy.model_store import ModelStore
 from altostratus.deploy.promotion import JOB_PROMOTE, MAX_DESCRIPTION, Promotions, Step
 from altostratus.deploy.registry_names import check_group_name, group_arn, parse_version, version_arn
+from altostratus.deploy.runners import ModelRunner
 from altostratus.deploy.sources import ArtifactSources
 from altostratus.deploy.stages import Event, EventKind, ProdInterval, Stage, prod_at, prod_timeline
 from altostratus.deploy.versions import GateStatus, ModelGroup, ModelVersion
 from altostratus.jobs import JobContext
-from altostratus.predict import ArtifactCorrupt, Predictor, PredictService
-from altostratus.predict.artifacts import load_model
+from altostratus.predict import Predictor, PredictService
 from altostratus.storage.metadata import MetadataStore
 from altostratus.storage.paging import MAX_PAGE, ListQuery, Page
 
@@ -419,14 +420,13 @@ class Registry:
     def load(self, package_arn: str) -> Predictor:
         """A Predictor for a registered predict model (ARN or GROUP/VERSION), from its checked artifact."""
         version = self.resolve(package_arn)
-        data = self.load_artifact(version)
-        try:
-            fitted = load_model(data)
-        except ArtifactCorrupt as corrupt:
-            raise InvalidValue(
-                f"ModelPackage {self.version_arn(version)} does not hold a predict model: {corrupt.message}"
-            ) from None
-        return Predictor(fitted, score_threshold=float(version.source.get("score_threshold", 0.5)))
+        return predictor_of(version.source, self.load_artifact(version), self.version_arn(version))
+
+    def runner(self, package_arn: str) -> ModelRunner:
+        """The runner that serves a registered model (ARN or GROUP/VERSION) from its checked artifact: a predict
+        model or an image model, as its source says (model_loading.py)."""
+        version = self.resolve(package_arn)
+        return open_runner(version.source, self.load_artifact(version), self.version_arn(version))
 
     # ---- helpers ------------------------------------------------------------------------------------
 

@@ -24,13 +24,6 @@ from altostratus.core.clock import Clock
 from altostratus.core.errors import AltoError
 from altostratus.deploy.endpoints import EndpointService
 from altostratus.deploy.errors import DoesNotExist, InvalidValue
-from altostratus.deploy.payloads import (
-    answer_type,
-    check_content_type,
-    outcome_of,
-    read_records,
-    write_predictions,
-)
 from altostratus.deploy.runners import ModelRunner
 from altostratus.deploy.variants import Routes
 
@@ -107,7 +100,8 @@ class _ShadowCopy:
     variant: str
     model: ModelRunner
     body: bytes
-    content_type: str
+    content_type: str | None
+    accept: str | None
     inference_id: str
 
 
@@ -138,14 +132,14 @@ class EndpointRuntime:
 
     def invoke(self, request: InvocationRequest) -> Invocation:
         """The answer of the variant the request is routed to (ModelFailed if its model fails)."""
-        answer = answer_type(request.accept)
-        content_type = check_content_type(request.content_type)
         live = self._serving(request.endpoint)
         session, new_session = self._session(request.session_id)
         variant = live.routes.pick(target=request.target_variant, session=session, draw=self._draw)
+        model = live.models[variant]
+        formats = model.formats(request.content_type, request.accept)
         started = time.perf_counter()
         try:
-            body, outcomes = _run(live.models[variant], request.body, content_type, answer)
+            answer = model.answer(request.body, formats)
         except Exception as error:
             latency = (time.perf_counter() - started) * 1000
             self._recorder.record(
@@ -163,16 +157,22 @@ class EndpointRuntime:
             variant,
             shadow=False,
             inference_id=request.inference_id,
-            outcomes=outcomes,
+            outcomes=answer.outcomes,
             latency_ms=latency,
         )
         for shadow in live.routes.shadows:
             self._copy_to_shadow(
                 _ShadowCopy(
-                    request.endpoint, shadow, live.models[shadow], request.body, content_type, request.inference_id
+                    request.endpoint,
+                    shadow,
+                    live.models[shadow],
+                    request.body,
+                    request.content_type,
+                    request.accept,
+                    request.inference_id,
                 )
             )
-        return Invocation(body, answer, variant, request.custom_attributes, new_session)
+        return Invocation(answer.body, answer.content_type, variant, request.custom_attributes, new_session)
 
     def forget(self, endpoint: str) -> None:
         """Drop the cached routes (the next request reads the endpoint again)."""
@@ -247,8 +247,7 @@ class EndpointRuntime:
         started = time.perf_counter()
         outcomes: list[str | float] | None
         try:
-            records = read_records(copy.body, copy.content_type, copy.model.columns)
-            outcomes = [outcome_of(p) for p in copy.model.predict(records.rows)]
+            outcomes = copy.model.answer(copy.body, copy.model.formats(copy.content_type, copy.accept)).outcomes
         except Exception:
             log.debug("shadow variant %s of %s failed", copy.variant, copy.endpoint, exc_info=True)
             outcomes = None
@@ -260,12 +259,6 @@ class EndpointRuntime:
             outcomes=outcomes,
             latency_ms=(time.perf_counter() - started) * 1000,
         )
-
-
-def _run(model: ModelRunner, body: bytes, content_type: str, answer: str) -> tuple[bytes, list[str | float]]:
-    records = read_records(body, content_type, model.columns)
-    predictions = model.predict(records.rows)
-    return write_predictions(predictions, answer, single=records.single), [outcome_of(p) for p in predictions]
 
 
 def _model_failed(variant: str, error: Exception) -> ModelFailed:

@@ -5,6 +5,9 @@
   model its parameters, and its COMPLETED evaluations its metrics.
 - `s3://bucket/key`: an object in the lake, checked against its ETag (the MD5 of a single-part upload).
   Only the artifact is known; its metrics may come with ModelMetrics.
+
+More schemes come as `SourceReader`s by prefix (the composition root adds `dl-experiment:`, see
+experiment_sources.py); an unknown SourceUri is refused with the forms every scheme takes.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from altostratus.core import json_input
 from altostratus.core.errors import NotFound
@@ -43,6 +46,19 @@ class Registration:
     metrics: list[dict[str, Any]]
 
 
+class SourceReader(Protocol):
+    """Reads the SourceUris of one more scheme."""
+
+    @property
+    def form(self) -> str:
+        """The SourceUri form it reads, for messages (e.g. "dl-experiment:<ExperimentId>")."""
+        ...
+
+    def read(self, source_uri: str) -> Registration:
+        """The artifact the SourceUri names, checked, with its provenance; InvalidValue naming what is wrong."""
+        ...
+
+
 def parse_lake_url(field: str, url: str) -> tuple[str, str]:
     """(bucket, key) of an s3://bucket/key URL; InvalidValue naming the field otherwise."""
     bucket, _, key = url.removeprefix(LAKE).partition("/")
@@ -54,10 +70,17 @@ def parse_lake_url(field: str, url: str) -> tuple[str, str]:
 class ArtifactSources:
     """Reads what SourceUris name, from predict and the lake."""
 
-    def __init__(self, predict: PredictService, lake: LakeService, blobs: BlobStore) -> None:
+    def __init__(
+        self,
+        predict: PredictService,
+        lake: LakeService,
+        blobs: BlobStore,
+        readers: Mapping[str, SourceReader] | None = None,
+    ) -> None:
         self._predict = predict
         self._lake = lake
         self._blobs = blobs
+        self._readers = dict(readers or {})
 
     def read(self, source_uri: str) -> Registration:
         """The artifact a SourceUri names, checked, with its provenance."""
@@ -65,7 +88,11 @@ class ArtifactSources:
             return self._predict_model(source_uri.removeprefix(ML_MODEL))
         if source_uri.startswith(LAKE):
             return self._lake_object(source_uri)
-        raise InvalidValue(f"SourceUri={source_uri!r}; expected ml-model:<MLModelId> or s3://bucket/key")
+        for prefix, reader in self._readers.items():
+            if source_uri.startswith(prefix):
+                return reader.read(source_uri)
+        forms = ["ml-model:<MLModelId>", "s3://bucket/key", *(reader.form for reader in self._readers.values())]
+        raise InvalidValue(f"SourceUri={source_uri!r}; expected {', '.join(forms[:-1])} or {forms[-1]}")
 
     def metrics_document(self, url: str, digest: str | None) -> dict[str, float]:
         """The metrics in a JSON document in the lake (ModelMetrics' Statistics), checked against its digest."""
@@ -83,28 +110,7 @@ class ArtifactSources:
 
     def training_objects(self, location: str) -> list[dict[str, Any]]:
         """The lake objects at a data location (one object, or every object under a prefix), with their ETags."""
-        if not location.startswith(LAKE):
-            return []
-        bucket, key = parse_lake_url("location", location)
-        try:
-            if key and not key.endswith("/"):
-                return [_object(self._lake.head(bucket, key))]
-        except NoSuchKey:
-            pass
-        except NoSuchBucket:
-            return []
-        found: list[dict[str, Any]] = []
-        after = ""
-        while len(found) < MAX_TRAINING_OBJECTS:
-            try:
-                page = self._lake.list_objects(bucket, prefix=key, after=after)
-            except NoSuchBucket:
-                return found
-            found.extend(_object(info) for info in page.objects)
-            if not page.is_truncated:
-                break
-            after = page.last_item
-        return found[:MAX_TRAINING_OBJECTS]
+        return training_objects(self._lake, location)
 
     def _predict_model(self, model_id: str) -> Registration:
         try:
@@ -180,6 +186,32 @@ class ArtifactSources:
             return self._lake.head(bucket, key)
         except (NoSuchBucket, NoSuchKey):
             raise InvalidValue(f"{field}={url!r}: there is no such object in the lake") from None
+
+
+def training_objects(lake: LakeService, location: str) -> list[dict[str, Any]]:
+    """The lake objects at a data location (one object, or every object under a prefix), with their ETags."""
+    if not location.startswith(LAKE):
+        return []
+    bucket, key = parse_lake_url("location", location)
+    try:
+        if key and not key.endswith("/"):
+            return [_object(lake.head(bucket, key))]
+    except NoSuchKey:
+        pass
+    except NoSuchBucket:
+        return []
+    found: list[dict[str, Any]] = []
+    after = ""
+    while len(found) < MAX_TRAINING_OBJECTS:
+        try:
+            page = lake.list_objects(bucket, prefix=key, after=after)
+        except NoSuchBucket:
+            return found
+        found.extend(_object(info) for info in page.objects)
+        if not page.is_truncated:
+            break
+        after = page.last_item
+    return found[:MAX_TRAINING_OBJECTS]
 
 
 def _object(info: ObjectInfo) -> dict[str, Any]:

@@ -37,9 +37,10 @@ class ModelGroup:
 class ModelVersion:
     """One registered version: its artifact in the model store, where it came from, and its stage.
 
-    `source` says what was registered (`{"kind": "ml-model", "model_id": ...}` or `{"kind": "lake",
-    "bucket": ..., "key": ..., "etag": ...}`); `training_data` the data it was trained on (lake keys and
-    ETags); `metrics` a list of metric sets (`{"source", "datasource_id", "records", "values"}`).
+    `source` says what was registered (`{"kind": "ml-model", "model_id": ...}`, `{"kind": "dl-experiment",
+    "experiment_id": ..., "family": ...}` or `{"kind": "lake", "bucket": ..., "key": ..., "etag": ...}`);
+    `training_data` the data it was trained on (lake keys and ETags); `metrics` a list of metric sets
+    (`{"source", "datasource_id", "records", "values"}`).
     """
 
     group_name: str

@@ -25,6 +25,7 @@ from altostratus.api.context import Call
 from altostratus.api.deploy.listing import TOKENS, list_query
 from altostratus.deploy.errors import InvalidValue
 from altostratus.deploy.gates import GatePolicy
+from altostratus.deploy.model_loading import content_types
 from altostratus.deploy.registry import Registry
 from altostratus.deploy.registry_names import parse_group
 from altostratus.deploy.stages import STAGE_OF_STATUS, Stage
@@ -224,7 +225,7 @@ def _package(registry: Registry, version: ModelVersion) -> dict[str, Any]:
         **_summary(registry, version),
         "InferenceSpecification": {
             "Containers": [{"ModelDataUrl": registry.artifact_location(version)}],
-            "SupportedContentTypes": ["text/csv", "application/json"],
+            "SupportedContentTypes": content_types(version.source),
             "SupportedResponseMIMETypes": ["application/json"],
         },
         "ModelPackageStatusDetails": {"ValidationStatuses": [gate]},
@@ -274,8 +275,8 @@ def _source_uri(params: Mapping[str, Any]) -> str:
     if len(containers) == 1 and containers[0].get("ModelDataUrl"):
         return str(containers[0]["ModelDataUrl"])
     raise InvalidValue(
-        "SourceUri is required: ml-model:<MLModelId> for a predict model, "
-        "or s3://bucket/key for an artifact in the lake"
+        "SourceUri is required: ml-model:<MLModelId> for a predict model, dl-experiment:<ExperimentId>[/<family>] "
+        "for a trained image model, or s3://bucket/key for an artifact in the lake"
     )
 
 

@@ -23,6 +23,7 @@ from altostratus.api.vision.collections import (
     face_matches,
     user_matches,
 )
+from altostratus.api.vision.custom_labels import CustomLabelOperations
 from altostratus.api.vision.shapes import (
     box,
     compared_face,
@@ -31,6 +32,7 @@ from altostratus.api.vision.shapes import (
     label,
     text_detection,
 )
+from altostratus.dl.custom_labels import CustomLabels
 from altostratus.vision.collections import FaceCollections
 from altostratus.vision.errors import ImageTooLarge, InvalidParameter
 from altostratus.vision.quality import QualityBar, parse_bar
@@ -44,6 +46,7 @@ DEFAULT_MIN_LABEL_CONFIDENCE = 55.0
 ONE_IMAGE = BodyLimit(8 * 1024 * 1024, ImageTooLarge)
 TWO_IMAGES = BodyLimit(16 * 1024 * 1024, ImageTooLarge)
 IMAGE_OPERATIONS = (
+    "DetectCustomLabels",
     "DetectFaces",
     "DetectLabels",
     "DetectText",
@@ -54,11 +57,20 @@ IMAGE_OPERATIONS = (
 
 
 class RekognitionApi(CollectionOperations):
-    """Rekognition's image operations (DetectFaces, CompareFaces, DetectLabels, DetectText, IndexFaces, searches)."""
+    """Rekognition's image operations (DetectFaces, CompareFaces, DetectLabels, DetectText, IndexFaces, searches),
+    the collections', and Custom Labels' (api/vision/custom_labels.py) when given CustomLabels."""
 
-    def __init__(self, vision: VisionService, collections: FaceCollections, *, face_model: str) -> None:
+    def __init__(
+        self,
+        vision: VisionService,
+        collections: FaceCollections,
+        *,
+        face_model: str,
+        custom_labels: CustomLabels | None = None,
+    ) -> None:
         super().__init__(collections, face_model=face_model)
         self._vision = vision
+        self._custom_labels = None if custom_labels is None else CustomLabelOperations(custom_labels)
 
     def adapter(self) -> JsonAdapter:
         """The json adapter; bad parameters are InvalidParameterException, images past 5 MB ImageTooLarge."""
@@ -72,8 +84,11 @@ class RekognitionApi(CollectionOperations):
         )
 
     def handlers(self) -> dict[str, Handler]:
-        """Operation name -> handler."""
-        return operation_handlers(self, "rekognition")
+        """Operation name -> handler: the image and collection operations, and Custom Labels' when it is served."""
+        found = operation_handlers(self, "rekognition")
+        if self._custom_labels is not None:
+            found |= operation_handlers(self._custom_labels, "rekognition")
+        return found
 
     # ---- faces ------------------------------------------------------------------------------------
 

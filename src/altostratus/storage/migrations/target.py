@@ -8,6 +8,7 @@ compares the migrated database with the declared tables.
 import altostratus.auth.tables
 import altostratus.bots.tables
 import altostratus.deploy.tables
+import altostratus.dl.tables
 import altostratus.functions.tables
 import altostratus.jobs.tables
 import altostratus.lake.tables
@@ -21,6 +22,7 @@ SERVICE_TABLES = (
     altostratus.auth.tables,
     altostratus.bots.tables,
     altostratus.deploy.tables,
+    altostratus.dl.tables,
     altostratus.functions.tables,
     altostratus.jobs.tables,
     altostratus.lake.tables,
