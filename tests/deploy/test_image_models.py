@@ -187,6 +187,24 @@ def test_sources_that_are_not_trained_models_are_refused(platform: Platform, exp
 
 
 @pytest.mark.slow
+def test_an_export_changed_after_training_is_refused(platform: Platform, experiments: dict[str, str]) -> None:
+    from altostratus.deploy.model_store import ArtifactRefused
+    from altostratus.storage.blobs import put_chunks
+
+    registry, good = platform.registry, experiments["good"]
+    registry.create_group("tampered", actor="alice")
+    key = platform.experiments.get(good).record["families"]["nearest"]["onnx_key"]
+    original = b"".join(platform.blobs.read(key))
+    put_chunks(platform.blobs, key, [original + b"\x00"])  # what another local user with the blobs could do
+    try:
+        with pytest.raises(ArtifactRefused, match="does not match the checksum its training recorded"):
+            registry.register("tampered", f"dl-experiment:{good}", actor="alice")
+    finally:
+        put_chunks(platform.blobs, key, [original])
+    assert registry.list_versions("tampered").items == []
+
+
+@pytest.mark.slow
 def test_the_gate_refuses_the_weak_model_and_promotes_the_good_one(
     platform: Platform, experiments: dict[str, str]
 ) -> None:

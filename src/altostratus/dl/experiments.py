@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import hashlib
 import inspect
 import json
 import threading
@@ -313,7 +314,8 @@ class Experiments:
             for column, name in enumerate(classifier.classes_)
         }
         put_chunks(self._blobs, f"{key}.model", [classifier.save()])
-        put_chunks(self._blobs, f"{key}.onnx", [export_onnx(classifier)])
+        onnx = export_onnx(classifier)
+        put_chunks(self._blobs, f"{key}.onnx", [onnx])
         with contextlib.suppress(BlobMissing):
             self._blobs.delete(f"{key}.checkpoint")
         entry.update(
@@ -323,6 +325,7 @@ class Experiments:
             device=getattr(classifier, "device_", "cpu"),
             model_key=f"{key}.model",
             onnx_key=f"{key}.onnx",
+            onnx_sha256=hashlib.sha256(onnx).hexdigest(),  # the registry checks the export against it
             seconds=time.perf_counter() - started,
         )
         self._store.update(experiment_id, record=record)
