@@ -296,7 +296,6 @@ def test_a_version_trains_and_reports_its_evaluation(rekognition: Any, s3: Any, 
         assert first["StatusMessage"].startswith("The model is being trained")
     done = trained["done"]
     assert done["Status"] == "TRAINING_COMPLETED", done["StatusMessage"]
-    assert trained["seconds"] < 120
     evaluation = done["EvaluationResult"]
     assert 0.9 <= evaluation["F1Score"] <= 1.0  # 0, 1 and 7 of the digits are easy to tell apart
     where = evaluation["Summary"]["S3Object"]

@@ -59,9 +59,22 @@ def training_progress(experiment: Experiment, default: str) -> str:
     """Which family trains and how far it is, as the experiment's record tells it."""
     for family in experiment.families:
         if family.get("status") == "TRAINING":
-            epoch = f", epoch {family['epoch']} of {family['epochs']}" if "epoch" in family else ""
-            return f"The model is being trained: {family['family']}{epoch}."
+            return f"The model is being trained: {family['family']}{_epoch_figures(family)}."
     return default
+
+
+def _epoch_figures(family: Mapping[str, Any]) -> str:
+    """ ", epoch 3 of 10, loss 0.412, validation accuracy 91.2%, 850 images/s" as far as the family has reported."""
+    if "epoch" not in family:
+        return ""
+    parts = [f"epoch {family['epoch']} of {family['epochs']}"]
+    if family.get("loss") is not None:
+        parts.append(f"loss {family['loss']:.3f}")
+    if family.get("validation_accuracy") is not None:
+        parts.append(f"validation accuracy {100 * family['validation_accuracy']:.1f}%")
+    if family.get("images_per_second"):
+        parts.append(f"{family['images_per_second']:.0f} images/s")
+    return ", " + ", ".join(parts)
 
 
 def training_outcome(experiment: Experiment) -> dict[str, Any]:
