@@ -143,3 +143,30 @@ def test_an_experiment_whose_job_died_on_its_last_attempt_reads_failed(platform:
     platform.jobs.fail(claimed.job_id, "a-worker-that-dies", "worker killed", retry=False)
     failed = platform.experiments.get(experiment.experiment_id)
     assert failed.status is ExperimentStatus.FAILED and "worker killed" in failed.message
+
+
+def test_too_few_images_to_validate_on_fail_with_the_reason(platform: Platform) -> None:
+    from altostratus.lake.objects import ObjectMeta
+
+    platform.lake.create_bucket("tiny")
+    for label in ("a", "b"):
+        for index in range(3):
+            writer = platform.lake.object_writer("tiny", f"set/{label}/{index}.png", ObjectMeta())
+            writer.write(_png(index + (10 if label == "b" else 0)))
+            writer.commit()
+    experiment = platform.experiments.start(ExperimentSpec("tiny", "s3://tiny/set/", families=("nearest",)))
+    run_jobs(platform)
+    failed = platform.experiments.get(experiment.experiment_id)
+    assert failed.status is ExperimentStatus.FAILED
+    assert "at least 5 images" in failed.message
+
+
+def _png(seed: int) -> bytes:
+    import io
+
+    from PIL import Image
+
+    pixels = np.random.default_rng(seed).integers(0, 256, (8, 8), dtype=np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(pixels, "L").save(buffer, "PNG")
+    return buffer.getvalue()

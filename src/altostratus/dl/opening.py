@@ -13,7 +13,7 @@ import contextlib
 import numpy as np
 
 from altostratus.dl.datasets import Dataset, read_dataset, split
-from altostratus.dl.errors import DatasetError
+from altostratus.dl.errors import DatasetError, DatasetTooSmall
 from altostratus.dl.experiment_store import ExperimentSpec
 from altostratus.dl.experiments import Splits
 from altostratus.dl.images import ArrayImages, ImageData, all_of
@@ -45,6 +45,11 @@ class DataOpener:
                 fit, held, _ = split(_labels(train), TWO_WAY, spec.seed, classes=train.classes)
                 tests = self._images(read_dataset(spec.test, self._lake), train.shape, caches, skipped)
                 test = _as_classes(all_of(tests), train.classes)
+            if len(held) == 0:
+                raise DatasetTooSmall(
+                    f"{len(train)} images in {len(train.classes)} classes leave none to validate on (a tenth of each "
+                    "class is held out to choose the best family): give each class at least 5 images"
+                )
             if len(test) == 0:
                 raise DatasetError("the test set has no image: give a test source, or more images per class")
         except BaseException:
