@@ -266,9 +266,9 @@ def _wait(experiments: Any, experiment_id: str, *, quiet: bool) -> dict[str, Any
 
 def _progress(entry: dict[str, Any], bars: dict[str, Any], seen: dict[str, Any], terminal: bool, quiet: bool) -> None:
     family, epoch, epochs = entry["family"], entry.get("epoch"), entry.get("epochs")
-    if epoch is None or quiet or seen.get(family) == (epoch, entry.get("status")):
+    if epoch is None or quiet or seen.get(family) == epoch:
         return
-    seen[family] = (epoch, entry.get("status"))
+    seen[family] = epoch
     figures = {
         "loss": "-" if entry.get("loss") is None else f"{entry['loss']:.3f}",
         "val": _percent(entry.get("validation_accuracy")),

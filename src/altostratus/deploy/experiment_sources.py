@@ -131,9 +131,7 @@ class ExperimentArtifacts:
             raise ArtifactRefused(f"{where}: its ONNX export is missing: refused") from None
         recorded = named.record.get("onnx_sha256")
         if recorded and hashlib.sha256(data).hexdigest() != recorded:
-            raise ArtifactRefused(
-                f"{where}: its ONNX export does not match the checksum its training recorded"
-            )
+            raise ArtifactRefused(f"{where}: its ONNX export does not match the checksum its training recorded")
         try:
             opened = OnnxClassifier(data)
         except ArtifactInvalid as invalid:
