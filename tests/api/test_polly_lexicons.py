@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from tests.api.errors import fails
-from tests.api.polly_audio import heard, seconds, speak
+from tests.api.polly_audio import heard, heard_with, seconds, speak
 from tests.live_server import LiveServer
 
 pytestmark = pytest.mark.slow
@@ -55,7 +55,7 @@ def test_an_alias_is_spoken_instead_of_the_grapheme(polly: Any) -> None:
 def test_a_phoneme_is_the_pronunciation(polly: Any, alphabet: str, lexeme: str, word: str) -> None:
     name = f"say{alphabet.replace('-', '')}"
     polly.put_lexicon(Name=name, Content=PLS.format(alphabet=alphabet, lexemes=lexeme))
-    assert "banana" in heard(polly, f"I ate a {word}.", LexiconNames=[name])
+    assert "banana" in heard_with(polly, "banana", f"I ate a {word}.", LexiconNames=[name])
     plain = speak(polly, f"{word}.")
     assert seconds(plain) > 0
 
@@ -65,10 +65,10 @@ def test_a_replaced_lexicon_is_used_at_once_and_the_first_named_wins(polly: Any)
     second = "<lexeme><grapheme>thing</grapheme><alias>banana</alias></lexeme>"
     polly.put_lexicon(Name="first", Content=PLS.format(alphabet="ipa", lexemes=first))
     polly.put_lexicon(Name="second", Content=PLS.format(alphabet="ipa", lexemes=second))
-    assert "apple" in heard(polly, "The thing is here.", LexiconNames=["first", "second"])
-    assert "banana" in heard(polly, "The thing is here.", LexiconNames=["second", "first"])
+    assert "apple" in heard_with(polly, "apple", "The thing is here.", LexiconNames=["first", "second"])
+    assert "banana" in heard_with(polly, "banana", "The thing is here.", LexiconNames=["second", "first"])
     polly.put_lexicon(Name="first", Content=PLS.format(alphabet="ipa", lexemes=second))
-    assert "banana" in heard(polly, "The thing is here.", LexiconNames=["first"])
+    assert "banana" in heard_with(polly, "banana", "The thing is here.", LexiconNames=["first"])
 
 
 @pytest.mark.parametrize(
