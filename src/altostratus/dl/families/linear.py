@@ -17,7 +17,7 @@ from numpy.typing import NDArray
 from threadpoolctl import threadpool_limits
 
 from altostratus.dl import artifact
-from altostratus.dl.classifier import EpochProgress, NotFitted, Progress
+from altostratus.dl.classifier import EpochProgress, NotFitted, Progress, accuracy_on
 from altostratus.dl.images import ImageData, InvalidImages, Labels, Pixels, check_pixels, labelled
 
 LOSSES = ("softmax", "svm")
@@ -183,7 +183,7 @@ class LinearClassifier:
         for epoch in range(1, self.epochs + 1):
             started = time.perf_counter()
             loss = self._epoch(data, epoch, velocity)
-            accuracy = None if validation is None else _accuracy(self, validation)
+            accuracy = None if validation is None else accuracy_on(self.predict, validation, self.batch_size)
             if progress is not None:
                 speed = len(data) / max(time.perf_counter() - started, 1e-9)
                 progress(EpochProgress(epoch, self.epochs, loss, accuracy, speed))
@@ -267,16 +267,6 @@ def _hinge_gradient(scores: NDArray[np.float32], labels: Labels) -> tuple[float,
     active[rows, labels] = -active.sum(axis=1)
     active /= len(labels)
     return float(margins.sum() / len(labels)), active
-
-
-def _accuracy(model: LinearClassifier, validation: ImageData) -> float:
-    """The share of the validation images whose predicted label is their own."""
-    hits, total = 0, 0
-    names = np.asarray(validation.classes)
-    for pixels, labels in validation.batches(model.batch_size):
-        hits += int((model.predict(pixels) == names[labels]).sum())
-        total += len(labels)
-    return hits / total if total else 0.0
 
 
 def _torch_module(mean: NDArray[np.float32], scale: float, weights: NDArray[np.float32], bias: Any) -> Any:

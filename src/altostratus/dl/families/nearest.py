@@ -14,7 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from altostratus.dl import artifact
-from altostratus.dl.classifier import EpochProgress, NotFitted, Progress
+from altostratus.dl.classifier import EpochProgress, NotFitted, Progress, accuracy_on
 from altostratus.dl.images import ArrayImages, ImageData, InvalidImages, Pixels, all_of, check_pixels, labelled
 
 METRICS = ("l1", "l2")
@@ -57,7 +57,7 @@ class NearestNeighbour:
         # fit(X, y) would otherwise keep a view of the caller's array, which the caller may go on to change
         self.pixels_ = flat.copy() if y is not None else flat
         self.labels_ = data.labels
-        accuracy = None if validation is None else _accuracy(self, validation)
+        accuracy = None if validation is None else accuracy_on(self.predict, validation, self.batch_size)
         if progress is not None:
             speed = len(data) / max(time.perf_counter() - started, 1e-9)
             progress(EpochProgress(1, 1, None, accuracy, speed))
@@ -183,16 +183,6 @@ def _k_smallest(distances: NDArray[np.float32], k: int) -> NDArray[np.intp]:
         candidates = np.broadcast_to(np.arange(distances.shape[1]), distances.shape)
     order = np.take_along_axis(distances, candidates, axis=1).argsort(axis=1, kind="stable")
     return np.take_along_axis(candidates, order, axis=1)
-
-
-def _accuracy(model: NearestNeighbour, validation: ImageData) -> float:
-    """The share of the validation images whose predicted label is their own."""
-    hits, total = 0, 0
-    names = np.asarray(validation.classes)
-    for pixels, labels in validation.batches(model.batch_size):
-        hits += int((model.predict(pixels) == names[labels]).sum())
-        total += len(labels)
-    return hits / total if total else 0.0
 
 
 def _torch_module(pixels: Pixels, labels: NDArray[np.int64], classes: int, *, k: int, metric: str) -> Any:
