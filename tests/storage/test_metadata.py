@@ -88,6 +88,7 @@ def test_object_keys_sort_by_bytes(store: MetadataStore) -> None:
                     "user_metadata": {},
                     "checksums": {},
                     "last_modified": now,
+                    "sequence": number,
                 }
                 for number, key in enumerate(keys)
             ],

@@ -1,13 +1,21 @@
-"""The auth service's table: access keys and their roles.
+"""The auth service's tables: users, and access keys with their roles.
 
-Migrations under storage/migrations create it; a change here needs a new migration there.
+Migrations under storage/migrations create them; a change here needs a new migration there.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Column, String, Table, Text
+from sqlalchemy import Column, ForeignKey, String, Table, Text
 
 from altostratus.storage.schema import UTCDateTime, metadata
+
+users = Table(
+    "users",
+    metadata,
+    Column("user_name", String(64), primary_key=True),
+    Column("user_id", String(32), nullable=False, unique=True),
+    Column("created_at", UTCDateTime, nullable=False),
+)
 
 access_keys = Table(
     "access_keys",
@@ -17,4 +25,6 @@ access_keys = Table(
     Column("role", String(32), nullable=False),
     Column("description", Text, nullable=False, default=""),
     Column("created_at", UTCDateTime, nullable=False),
+    # The user the key belongs to (None: a key from before users, the account's administrators').
+    Column("user_name", String(64), ForeignKey("users.user_name"), nullable=True),
 )

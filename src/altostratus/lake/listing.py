@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, false, select, true
 
 from altostratus.lake.objects import Listing, ObjectInfo
 from altostratus.lake.records import to_object
@@ -49,7 +49,8 @@ def list_page(db: Connection, bucket: str, *, prefix: str, delimiter: str, after
 
 def _keys_from(db: Connection, bucket: str, cursor: str, inclusive: bool, limit: int) -> list[ObjectInfo]:
     bound = objects.c.key >= cursor if inclusive else objects.c.key > cursor
-    query = select(objects).where(objects.c.bucket == bucket, bound).order_by(objects.c.key).limit(limit)
+    current = (objects.c.is_latest == true(), objects.c.delete_marker == false())
+    query = select(objects).where(objects.c.bucket == bucket, bound, *current).order_by(objects.c.key).limit(limit)
     return [to_object(row._mapping) for row in db.execute(query)]
 
 

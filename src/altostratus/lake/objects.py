@@ -6,6 +6,9 @@ import dataclasses
 import datetime as dt
 from collections.abc import Mapping
 
+# The version id of an object written while its bucket's versioning was never enabled, or suspended.
+NULL_VERSION = "null"
+
 
 @dataclasses.dataclass(frozen=True)
 class Bucket:
@@ -37,6 +40,19 @@ class ObjectInfo:
     meta: ObjectMeta
     checksums: Mapping[str, str]
     blob_key: str
+    version_id: str = NULL_VERSION
+    tags: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    # A multipart object's parts, in order: (size, checksums of the part); empty for an object written whole.
+    parts: tuple[PartSummary, ...] = ()
+    delete_marker: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
+class PartSummary:
+    """What a finished object remembers of one of the parts it was made of."""
+
+    size: int
+    checksums: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -2,27 +2,47 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, RowMapping, bindparam, delete, insert, select, true, update
 from sqlalchemy.exc import IntegrityError
 
 from altostratus.core.errors import PreconditionFailed
 from altostratus.lake.errors import NoSuchBucket, NoSuchKey
 from altostratus.lake.notifications import rules_from_json
-from altostratus.lake.objects import Bucket, NotificationRule, ObjectInfo, ObjectMeta, WriteCondition
+from altostratus.lake.objects import Bucket, NotificationRule, ObjectInfo, ObjectMeta, PartSummary, WriteCondition
 from altostratus.lake.tables import buckets, objects
 
 # The statements on every request's path are built once: building one costs more than running it on
 # SQLite (about 150 us against 60 here); their values come as bound parameters.
 _BUCKET = select(buckets.c.name, buckets.c.region, buckets.c.created_at).where(buckets.c.name == bindparam("bucket"))
 _RULES = select(buckets.c.notification_config).where(buckets.c.name == bindparam("bucket"))
-_OBJECT_WHERE = (objects.c.bucket == bindparam("bucket"), objects.c.key == bindparam("key"))
+# A key's latest version (what a request without a version id reads and replaces).
+_OBJECT_WHERE = (
+    objects.c.bucket == bindparam("bucket"),
+    objects.c.key == bindparam("key"),
+    objects.c.is_latest == true(),
+)
 _OBJECT = select(objects).where(*_OBJECT_WHERE)
 _BLOB_KEY = select(objects.c.blob_key).where(*_OBJECT_WHERE)
 _ETAG = select(objects.c.etag).where(*_OBJECT_WHERE)
 _INSERT_OBJECT = insert(objects)
 _DELETE_OBJECT = delete(objects).where(*_OBJECT_WHERE)
+
+
+_last_sequence = 0
+_sequence_lock = threading.Lock()
+
+
+def next_sequence() -> int:
+    """A number above every earlier one this process handed out (nanoseconds since the epoch, made strictly
+    increasing): it orders a key's versions, newest highest."""
+    global _last_sequence
+    with _sequence_lock:
+        _last_sequence = max(time.time_ns(), _last_sequence + 1)
+        return _last_sequence
 
 
 def get_bucket(db: Connection, name: str) -> Bucket:
@@ -44,7 +64,7 @@ def notification_rules(db: Connection, bucket: str) -> list[NotificationRule]:
 def get_object(db: Connection, bucket: str, key: str) -> ObjectInfo:
     """The object's row; NoSuchBucket or NoSuchKey when absent."""
     row = db.execute(_OBJECT, {"bucket": bucket, "key": key}).first()
-    if row is None:
+    if row is None or row.delete_marker:
         get_bucket(db, bucket)
         raise NoSuchKey(f"Key={key!r} does not exist in Bucket={bucket!r}", bucket=bucket, key=key)
     return to_object(row._mapping)
@@ -98,7 +118,8 @@ def upsert_object(db: Connection, info: ObjectInfo) -> str | None:
             return None
         except IntegrityError:
             old = db.execute(query, where).scalar()
-    db.execute(update(objects).where(objects.c.bucket == info.bucket, objects.c.key == info.key).values(**values))
+    latest = (objects.c.bucket == info.bucket, objects.c.key == info.key, objects.c.is_latest == true())
+    db.execute(update(objects).where(*latest).values(**values))
     return old
 
 
@@ -122,6 +143,10 @@ def to_object(m: RowMapping) -> ObjectInfo:
         meta=ObjectMeta(m["content_type"], dict(m["headers"]), dict(m["user_metadata"])),
         checksums=dict(m["checksums"]),
         blob_key=m["blob_key"],
+        version_id=m["version_id"],
+        tags=dict(m["tags"]),
+        parts=tuple(PartSummary(p["size"], dict(p.get("checksums", {}))) for p in m["parts"] or ()),
+        delete_marker=m["delete_marker"],
     )
 
 
@@ -137,4 +162,11 @@ def _row(info: ObjectInfo) -> dict[str, Any]:
         "user_metadata": dict(info.meta.user_metadata),
         "checksums": dict(info.checksums),
         "last_modified": info.last_modified,
+        "version_id": info.version_id,
+        "sequence": next_sequence(),
+        "is_latest": True,
+        "delete_marker": info.delete_marker,
+        "tags": dict(info.tags),
+        "parts": [{"size": p.size, "checksums": dict(p.checksums)} for p in info.parts] or None,
+        "legal_hold": False,
     }

@@ -1,12 +1,17 @@
-"""The lake's tables: buckets, objects, and multipart uploads with their parts.
+"""The lake's tables: buckets, object versions, and multipart uploads with their parts.
 
 Migrations under storage/migrations create them; a change here needs a new migration there.
+
+Every version of an object is a row of `objects`, keyed by (bucket, key, version_id); an unversioned bucket's
+objects are its "null" versions. Exactly one row per key is the latest (a partial unique index keeps it so),
+and a delete marker is a row with no bytes. `sequence` orders a key's versions, newest highest.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, Integer, String, Table
+from sqlalchemy import JSON, BigInteger, Boolean, Column, ForeignKey, Index, Integer, String, Table, Text, true
 
+from altostratus.lake.objects import NULL_VERSION
 from altostratus.storage.schema import UTCDateTime, binary_ordered_string, metadata
 
 buckets = Table(
@@ -16,6 +21,19 @@ buckets = Table(
     Column("region", String(64), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("notification_config", JSON, nullable=False, default=dict),
+    # The user who created it (None: a bucket from before users, owned by the account's administrators).
+    Column("owner", String(64), nullable=True),
+    # "" (never versioned), "Enabled" or "Suspended".
+    Column("versioning", String(16), nullable=False, default=""),
+    Column("object_lock", JSON, nullable=True),
+    Column("tags", JSON, nullable=True),
+    Column("acl", JSON, nullable=True),
+    Column("policy", Text, nullable=True),
+    Column("public_access_block", JSON, nullable=True),
+    Column("ownership", String(32), nullable=True),
+    Column("cors", JSON, nullable=True),
+    Column("lifecycle", JSON, nullable=True),
+    Column("encryption", JSON, nullable=True),
 )
 
 objects = Table(
@@ -23,6 +41,10 @@ objects = Table(
     metadata,
     Column("bucket", String(63), ForeignKey("buckets.name"), primary_key=True),
     Column("key", binary_ordered_string(1024), primary_key=True),
+    Column("version_id", String(64), primary_key=True, default=NULL_VERSION),
+    Column("sequence", BigInteger, nullable=False),
+    Column("is_latest", Boolean, nullable=False, default=True),
+    Column("delete_marker", Boolean, nullable=False, default=False),
     Column("blob_key", String(255), nullable=False),
     Column("size", BigInteger, nullable=False),
     Column("etag", String(80), nullable=False),
@@ -31,6 +53,23 @@ objects = Table(
     Column("user_metadata", JSON, nullable=False, default=dict),
     Column("checksums", JSON, nullable=False, default=dict),
     Column("last_modified", UTCDateTime, nullable=False),
+    Column("tags", JSON, nullable=False, default=dict),
+    # A multipart object's parts: [{"size": n, "checksums": {...}}, ...]; None for an object written whole.
+    Column("parts", JSON, nullable=True),
+    Column("owner", String(64), nullable=True),
+    Column("acl", JSON, nullable=True),
+    Column("retention", JSON, nullable=True),
+    Column("legal_hold", Boolean, nullable=False, default=False),
+    Column("encryption", JSON, nullable=True),
+)
+# The latest version of each key: GET, HEAD and listings read through it.
+Index(
+    "ix_objects_latest",
+    objects.c.bucket,
+    objects.c.key,
+    unique=True,
+    sqlite_where=objects.c.is_latest == true(),
+    postgresql_where=objects.c.is_latest == true(),
 )
 
 uploads = Table(
@@ -43,6 +82,12 @@ uploads = Table(
     Column("headers", JSON, nullable=False, default=dict),
     Column("user_metadata", JSON, nullable=False, default=dict),
     Column("created_at", UTCDateTime, nullable=False),
+    Column("tags", JSON, nullable=False, default=dict),
+    Column("checksum_algorithm", String(16), nullable=True),
+    Column("checksum_type", String(16), nullable=True),
+    Column("owner", String(64), nullable=True),
+    Column("acl", JSON, nullable=True),
+    Column("encryption", JSON, nullable=True),
     Index("ix_uploads_bucket_key", "bucket", "key"),
 )
 
@@ -55,4 +100,5 @@ parts = Table(
     Column("size", BigInteger, nullable=False),
     Column("etag", String(80), nullable=False),
     Column("last_modified", UTCDateTime, nullable=False),
+    Column("checksums", JSON, nullable=False, default=dict),
 )
