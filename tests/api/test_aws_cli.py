@@ -454,3 +454,75 @@ def test_s3api_error_names_code_and_exit_status(server: LiveServer) -> None:
     result = aws(server, "s3api", "get-object", "--bucket", "no-such-bucket-here", "--key", "k", os.devnull, ok=False)
     assert result.returncode == 255
     assert "NoSuchBucket" in result.stderr
+
+
+def test_s3api_get_object_attributes_and_checksummed_multipart(server: LiveServer, s3: Any, bucket: str) -> None:
+    s3.put_object(
+        Bucket=bucket, Key="whole", Body=b"A" * 1024, ChecksumSHA256="arcu6553sHVAiX4MjW0j7I7vD4w6R+Gz9Ok0Q9lTa+0="
+    )
+    answer = aws_json(
+        server,
+        "s3api",
+        "get-object-attributes",
+        "--bucket",
+        bucket,
+        "--key",
+        "whole",
+        "--object-attributes",
+        "ETag",
+        "Checksum",
+        "ObjectSize",
+        "StorageClass",
+    )
+    assert answer["Checksum"] == {
+        "ChecksumSHA256": "arcu6553sHVAiX4MjW0j7I7vD4w6R+Gz9Ok0Q9lTa+0=",
+        "ChecksumType": "FULL_OBJECT",
+    }
+    assert (answer["ObjectSize"], answer["StorageClass"]) == (1024, "STANDARD")
+    made = aws_json(
+        server,
+        "s3api",
+        "create-multipart-upload",
+        "--bucket",
+        bucket,
+        "--key",
+        "mp",
+        "--checksum-algorithm",
+        "CRC32",
+        "--checksum-type",
+        "FULL_OBJECT",
+    )
+    assert (made["ChecksumAlgorithm"], made["ChecksumType"]) == ("CRC32", "FULL_OBJECT")
+
+
+def test_s3api_bucket_policy_round_trip_and_public_read(
+    server: LiveServer, bucket: str, s3: Any, tmp_path: Path
+) -> None:
+    s3.put_object(Bucket=bucket, Key="public/page.html", Body=b"<p>hi</p>")
+    document = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "PublicRead",
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": "s3:GetObject",
+                "Resource": f"arn:aws:s3:::{bucket}/public/*",
+            }
+        ],
+    }
+    path = tmp_path / "policy.json"
+    path.write_text(json.dumps(document))
+    aws(server, "s3api", "put-bucket-policy", "--bucket", bucket, "--policy", f"file://{path}")
+    got = aws_json(server, "s3api", "get-bucket-policy", "--bucket", bucket)
+    assert json.loads(got["Policy"]) == document
+    assert aws_json(server, "s3api", "get-bucket-policy-status", "--bucket", bucket)["PolicyStatus"]["IsPublic"]
+    with urllib.request.urlopen(f"{server.endpoint}/{bucket}/public/page.html", timeout=10) as response:
+        assert response.read() == b"<p>hi</p>"
+    bad = aws(server, "s3api", "put-bucket-policy", "--bucket", bucket, "--policy", '{"Statement": []}', ok=False)
+    assert bad.returncode != 0 and "MalformedPolicy" in bad.stderr
+    aws(server, "s3api", "delete-bucket-policy", "--bucket", bucket)
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        urllib.request.urlopen(f"{server.endpoint}/{bucket}/public/page.html", timeout=10)
+    assert caught.value.code == 403
+    caught.value.close()

@@ -181,7 +181,8 @@ def test_a_sigv2_url_valid_for_more_than_a_week_is_refused(http: httpx.Client, s
     long_lived = presigner.generate_presigned_url("get_object", Params=params, ExpiresIn=30 * 24 * 3600)
     assert "Expires=" in long_lived and "AWSAccessKeyId=" in long_lived
     response = http.get(long_lived)
-    assert (response.status_code, error_code(response)) == (400, "AuthorizationQueryParametersError")
+    # 403, as S3 answers an X-Amz-Expires past a week (ceph s3-tests check the status).
+    assert (response.status_code, error_code(response)) == (403, "AuthorizationQueryParametersError")
     assert "604800" in response.text
     a_week = presigner.generate_presigned_url("get_object", Params=params, ExpiresIn=7 * 24 * 3600)
     assert http.get(a_week).content == b"data"

@@ -233,7 +233,7 @@ def test_presigned_expiry_longer_than_a_week(http: httpx.Client, server: LiveSer
         "get_object", Params={"Bucket": shared, "Key": "readme.txt"}, ExpiresIn=8 * 24 * 3600
     )
     response = http.get(url)
-    assert (response.status_code, error_code(response)) == (400, "AuthorizationQueryParametersError")
+    assert (response.status_code, error_code(response)) == (403, "AuthorizationQueryParametersError")
 
 
 # ---- read-only keys --------------------------------------------------------------------------------

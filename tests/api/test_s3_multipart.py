@@ -293,10 +293,28 @@ def test_upload_part_copy_refuses_ranges_outside_the_source(s3: Any, bucket: str
     s3.put_object(Bucket=bucket, Key="small", Body=b"0123456789")
     upload = s3.create_multipart_upload(Bucket=bucket, Key="k")["UploadId"]
     source = {"Bucket": bucket, "Key": "small"}
-    fails(
-        lambda: s3.upload_part_copy(
-            Bucket=bucket, Key="k", UploadId=upload, PartNumber=1, CopySource=source, CopySourceRange="bytes=5-20"
-        ),
-        "InvalidArgument",
-        400,
-    )
+    for outside in ("bytes=5-20", "bytes=10-10", "bytes=0-10"):
+        fails(
+            lambda outside=outside: s3.upload_part_copy(
+                Bucket=bucket, Key="k", UploadId=upload, PartNumber=1, CopySource=source, CopySourceRange=outside
+            ),
+            "InvalidRange",
+            416,
+        )
+    # A range that is not of the form bytes=first-last is InvalidArgument, as S3 answers (ceph s3-tests agree).
+    for malformed in (
+        "0-2",
+        "bytes=0",
+        "bytes=hello-world",
+        "bytes=0-bar",
+        "bytes=hello-",
+        "bytes=0-2,3-5",
+        "bytes=5-2",
+    ):
+        fails(
+            lambda malformed=malformed: s3.upload_part_copy(
+                Bucket=bucket, Key="k", UploadId=upload, PartNumber=1, CopySource=source, CopySourceRange=malformed
+            ),
+            "InvalidArgument",
+            400,
+        )

@@ -139,7 +139,13 @@ def test_a_version_is_registered_described_and_listed(server: LiveServer, sm: An
     assert hashlib.sha256(artifact).hexdigest() == details["artifact_sha256"]
     head = server.client("s3").head_object(Bucket="registry-data", Key="clean/data.csv")
     assert json.loads(details["training_data"]) == [
-        {"bucket": "registry-data", "key": "clean/data.csv", "etag": head["ETag"], "size": head["ContentLength"]}
+        {
+            "bucket": "registry-data",
+            "key": "clean/data.csv",
+            "etag": head["ETag"],
+            "size": head["ContentLength"],
+            "version_id": "null",
+        }
     ]
     assert card["training_details"]["training_job_details"]["training_datasets"] == [
         "s3://registry-data/clean/data.csv"

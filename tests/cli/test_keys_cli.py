@@ -51,6 +51,7 @@ def test_create_read_only_with_description(data_dir: Path) -> None:
         {
             "AccessKeyId": key["AccessKeyId"],
             "Role": "read-only",
+            "UserName": None,
             "Description": "ci bot",
             "CreatedAt": listed[0]["CreatedAt"],
         }

@@ -25,6 +25,7 @@ from altostratus.deploy.registry import Registry
 from altostratus.deploy.sources import ArtifactSources
 from altostratus.deploy.versions import GateStatus, ModelVersion
 from altostratus.jobs import JobQueue, WorkerPool
+from altostratus.lake.object_locks import ObjectLocks
 from altostratus.lake.objects import ObjectMeta
 from altostratus.lake.service import LakeService
 from altostratus.predict import PredictService, Status
@@ -64,7 +65,7 @@ class RegistryHarness:
         self.lake = LakeService(self.metadata, self.blobs, EventBus(), clock, "us-east-1")
         self.queue = JobQueue(self.metadata, clock, retry_backoff_seconds=0)
         self.predict = PredictService(self.metadata, self.blobs, self.queue, clock, LakeLocations(self.lake))
-        self.model_store = ModelStore(self.lake)
+        self.model_store = ModelStore(self.lake, ObjectLocks(self.lake))
         self.check = FakeCheck()
         promotions = Promotions(
             self.metadata, self.model_store, self.predict, self.queue, clock, custom_check=self.check

@@ -12,10 +12,13 @@ from pathlib import Path
 import pytest
 
 from altostratus.deploy.errors import DoesNotExist, InConflict, InvalidValue
-from altostratus.deploy.model_store import ArtifactRefused
+from altostratus.deploy.model_store import MODEL_STORE_BUCKET, ArtifactRefused
+from altostratus.deploy.sources import training_objects
 from altostratus.deploy.stages import EventKind, Stage
 from altostratus.deploy.versions import GateStatus
 from altostratus.lake.errors import NoSuchKey
+from altostratus.lake.object_lock import ObjectLocked
+from altostratus.lake.versions import Versioning
 from tests.deploy.conftest import DATA_BUCKET, HOLDOUT, ROWS, TRAIN, RegistryHarness
 from tests.predict.conftest import synthetic_csv
 from tests.servers import postgres_database
@@ -54,7 +57,13 @@ def test_registering_records_the_artifact_the_data_the_parameters_and_the_metric
     assert version.training_data["datasource_id"] == "train-good"
     assert version.training_data["location"] == "s3://training/clean/data.csv"
     assert version.training_data["objects"] == [
-        {"bucket": "training", "key": "clean/data.csv", "etag": training.etag, "size": training.size}
+        {
+            "bucket": "training",
+            "key": "clean/data.csv",
+            "etag": training.etag,
+            "size": training.size,
+            "version_id": "null",
+        }
     ]
     assert version.parameters["training_parameters"]["sgd.maxPasses"] == "10"
     assert version.parameters["model_type"] == "BINARY" and version.source["model_id"] == "good"
@@ -388,3 +397,38 @@ def test_a_registered_version_loads_as_a_predictor(harness: RegistryHarness) -> 
     predictor = registry.load(registry.version_arn(version))
     assert predictor.predict(RECORD) == harness.predict.predictor("good").predict(RECORD)
     assert registry.resolve("arn:aws:sagemaker:us-east-1:000000000000:model-package/load/1") == version
+
+
+def test_recorded_training_data_names_versions_that_survive_overwrites(harness: RegistryHarness) -> None:
+    harness.put("lineage", "train.csv", b"x\n1\n")
+    harness.lake.set_versioning("lineage", Versioning.ENABLED)
+    harness.put("lineage", "train.csv", b"x\n2\n")
+    [recorded] = training_objects(harness.lake, "s3://lineage/train.csv")
+    harness.put("lineage", "train.csv", b"x\n3\n")
+    harness.lake.delete_object("lineage", "train.csv")
+    trained_on = harness.lake.head("lineage", "train.csv", recorded["version_id"])
+    assert b"".join(harness.lake.read(trained_on)) == b"x\n2\n" and trained_on.etag == recorded["etag"]
+
+
+def test_production_artifacts_are_held_by_object_lock(harness: RegistryHarness) -> None:
+    registry = harness.registry
+    registry.create_group("held", actor="alice")
+    for _ in range(2):
+        registry.register("held", "ml-model:good", actor="alice")
+
+    def held(number: int) -> bool:
+        return harness.lake.head(MODEL_STORE_BUCKET, f"held/{number}/artifact").legal_hold
+
+    assert harness.promote("held", 1).stage is Stage.PROD
+    assert (held(1), held(2)) == (True, False)
+    first = harness.lake.head(MODEL_STORE_BUCKET, "held/1/artifact")
+    with pytest.raises(ObjectLocked):
+        harness.lake.delete_object(MODEL_STORE_BUCKET, "held/1/artifact", version_id=first.version_id)
+    assert harness.promote("held", 2).stage is Stage.PROD
+    assert (held(1), held(2)) == (False, True)
+    registry.rollback("held", actor="alice")
+    assert (held(1), held(2)) == (True, False)
+    registry.reject("held", 1, actor="alice")
+    assert (held(1), held(2)) == (False, False)
+    registry.delete_version("held", 2, actor="alice")
+    assert harness.lake.list_versions(MODEL_STORE_BUCKET, prefix="held/2/").versions == []

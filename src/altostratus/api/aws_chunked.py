@@ -5,7 +5,8 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import AsyncIterator, Awaitable, Callable
 
-from altostratus.api.sigv4 import STREAMING_SIGNED, Verified, chunk_signature, same_digest
+from altostratus.api.signing import chunk_signature, same_digest
+from altostratus.api.sigv4 import STREAMING_SIGNED, Verified
 from altostratus.core.errors import BadRequest, SignatureDoesNotMatch
 
 MAX_CHUNK_HEADER = 4096

@@ -6,7 +6,8 @@ import dataclasses
 import hashlib
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Mapping
 
-from altostratus.api import aws_chunked, sigv4
+from altostratus.api import aws_chunked, signing, sigv4
+from altostratus.api.operations import RouteMatch
 from altostratus.auth.keys import AccessKey
 from altostratus.core.caller import Caller
 from altostratus.core.errors import AltoError, BadRequest, RequestTooLarge
@@ -66,8 +67,10 @@ class Body:
         self.trailers = aws_chunked.Trailers()
         payload = verified.payload_hash if verified else ""
         self._expected_sha256 = payload if len(payload) == 64 else ""
-        encoding = headers.get("content-encoding", "")
-        self._chunked = "aws-chunked" in encoding or payload.startswith("STREAMING-")
+        # The declared payload says whether the body is aws-chunked framing: a plain body may be sent with
+        # Content-Encoding: aws-chunked (S3 takes it, and stores the object without that encoding).
+        declared = payload or headers.get("x-amz-content-sha256", "")
+        self._chunked = declared.startswith("STREAMING-")
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         """Yield the payload bytes; raise at the end if they do not hash to what was signed."""
@@ -88,7 +91,7 @@ class Body:
             if digest is not None:
                 digest.update(chunk)
             yield chunk
-        if digest is not None and not sigv4.same_digest(digest.hexdigest(), self._expected_sha256):
+        if digest is not None and not signing.same_digest(digest.hexdigest(), self._expected_sha256):
             raise ContentSha256Mismatch("The provided 'x-amz-content-sha256' header does not match what was computed.")
 
     async def read(self) -> bytes:
@@ -112,6 +115,14 @@ class Call:
     # Whether the caller may take an IAM action on a resource the request names in its body (DeleteObjects' keys);
     # the gateway checks what the path and headers name before the handler runs.
     allows: Callable[[str, str], bool] = lambda action, resource: True
+    # For a request whose body names who sends it (a browser form upload's fields carry a key and its signature of
+    # the form's policy): the server's verifier, to check that signature (None: the server checks no signatures),
+    # and the S3 authorizer, holding that key (None: anonymous) to its role and access for the operation named.
+    verifier: sigv4.Verifier | None = None
+    authorize_as: Callable[[AccessKey | None, RouteMatch, Mapping[str, str]], Callable[[str, str], bool]] | None = None
+    # Whether the request came over TLS (to a trusted proxy in front of this plain-HTTP server): customer keys
+    # (SSE-C) are taken only then, unless a setting allows plain HTTP.
+    secure: bool = False
 
 
 async def read_at_most(chunks: AsyncIterable[bytes], limit: int, refuse: Callable[[], Exception]) -> bytes:

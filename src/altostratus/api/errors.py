@@ -20,6 +20,8 @@ def error_response(
 ) -> Response:
     """The error as the protocol's clients expect it (status, body shape, error-type header)."""
     headers = {"x-amz-request-id": request_id, "x-amzn-RequestId": request_id}
+    # An error may say more in headers (S3: x-amz-delete-marker and x-amz-version-id on a deleted key's 404).
+    headers.update(error.details.get("response_headers") or {})
     if protocol == "rest-xml":
         return _xml(error, request_id, resource, head, headers)
     headers["x-amzn-ErrorType"] = error.code

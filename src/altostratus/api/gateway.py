@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Protocol, cast
 from urllib.parse import parse_qsl
 
@@ -17,8 +17,8 @@ from altostratus.api import sigv4
 from altostratus.api.aws_chunked import IncompleteBody
 from altostratus.api.context import Body, BodyLimit, Call, read_at_most
 from altostratus.api.errors import error_response
-from altostratus.api.function_access import s3_needs
 from altostratus.api.operations import RouteMatch
+from altostratus.api.s3_access import BodyAccess, S3Access
 from altostratus.api.service_rules import ServiceRules
 from altostratus.auth.keys import AccessKey, Role, function_may_call
 from altostratus.core.caller import Caller
@@ -30,6 +30,8 @@ log = logging.getLogger(__name__)
 # Rekognition's Detect, Search and Compare operations read images and collections and write nothing.
 READ_OPERATION_PREFIXES = ("Get", "Head", "List", "Describe", "Select", "Detect", "Search", "Compare", "Synthesize")
 HEALTH_PATH = "/_alto/health"
+# The CORS headers of an S3 answer: (method, path, the request's headers) -> headers to add (none: not allowed).
+CrossOriginHeaders = Callable[[str, str, Mapping[str, str]], Awaitable[Mapping[str, str]]]
 
 
 class RequestTimeout(BadRequest):
@@ -108,12 +110,14 @@ class Gateway:
         max_in_flight: int = 128,
         body_timeout: float = 60.0,
         channel_principal: Callable[[str], str | None] | None = None,
-        function_access: Callable[[str, str, str], bool] | None = None,
+        s3_access: S3Access | None = None,
+        cross_origin: CrossOriginHeaders | None = None,
     ) -> None:
         if not adapters:
             raise ValueError("the gateway needs at least one service adapter")
         self._channel_principal = channel_principal
-        self._function_access = function_access
+        self._s3_access = s3_access
+        self._cross_origin = cross_origin
         self._rules = ServiceRules(adapters, http_handlers)
         self._adapters = {adapter.service: adapter for adapter in adapters}
         self._verifier = verifier
@@ -191,6 +195,7 @@ class Gateway:
         rid = request_id()
         protocol = "rest-xml"
         head = request.method == "HEAD"
+        service = ""
         try:
             if request.url.path == HEALTH_PATH:
                 return JSONResponse({"status": "ok"})
@@ -206,7 +211,7 @@ class Gateway:
             protocol = _guess_protocol(headers, signing)
             query = dict(parse_qsl(query_text, keep_blank_values=True))
             adapter = self.adapter_for(signing, headers.get("x-amz-target"), raw_path)
-            protocol = adapter.protocol
+            protocol, service = adapter.protocol, adapter.service
             match = adapter.route(request.method, raw_path, query, headers)
             call = await self._call(request, rid, http, adapter, match, query)
             response = await adapter.handle(call)
@@ -223,7 +228,19 @@ class Gateway:
             response = error_response(protocol, internal, rid, resource=request.url.path, head=head)
         response.headers["x-amz-request-id"] = rid
         response.headers["x-amzn-RequestId"] = rid
+        if service == "s3" and "origin" in request.headers and request.method != "OPTIONS":
+            response.headers.update(await self._cors_headers(request))
         return response
+
+    async def _cors_headers(self, request: Request) -> Mapping[str, str]:
+        """The CORS headers of an S3 answer to a browser's request (errors included: the page may read why)."""
+        if self._cross_origin is None:
+            return {}
+        try:
+            return await self._cross_origin(request.method, request.url.path, request.headers)
+        except Exception:
+            log.exception("could not read the CORS rules for %s %s", request.method, request.url.path)
+            return {}
 
     async def _call(
         self,
@@ -237,11 +254,31 @@ class Gateway:
         """The authenticated call for the handler: credentials checked before the body is read, then the signature."""
         headers = http.headers
         limit = adapter.body_limit(match.operation, headers)
-        checked = self._verifier.check(http, self._clock.now()) if self._verifier else None
+        s3 = adapter.service == "s3" and self._s3_access is not None and self._verifier is not None
+        # An unsigned S3 request is the anonymous principal's, which only a bucket's ACL or policy lets in; a
+        # request that carries credentials of any kind is held to them (a bad signature is never anonymous).
+        anonymous = s3 and sigv4.scheme(http) is None and "authorization" not in headers
+        # A browser's CORS preflight is never signed (a presigned URL's query it may carry signs another method):
+        # the lake answers it from the bucket's CORS rules alone.
+        preflight = adapter.service == "s3" and request.method == "OPTIONS"
+        unsigned = anonymous or preflight
+        checked = self._verifier.check(http, self._clock.now()) if self._verifier and not unsigned else None
         limit.check_length(match.operation, headers)
         preloaded = await _preload(request, match.operation, limit) if adapter.protocol != "rest-xml" else None
-        verified = self._authenticate(checked, http, match, preloaded)
+        verified = self._authenticate(checked, http, match, preloaded, roles_checked_later=s3)
         key = verified.key if verified else None
+        allows: BodyAccess = lambda action, resource: True  # noqa: E731
+        authorize_as: Callable[[AccessKey | None, RouteMatch, Mapping[str, str]], BodyAccess] | None = None
+        if s3:
+            access = self._s3_access
+            assert access is not None
+            secure = request.url.scheme == "https"
+            allows = access(key, match, query, headers, source_ip=_client(request), secure=secure)
+
+            def authorize(signer: AccessKey | None, named: RouteMatch, sent: Mapping[str, str]) -> BodyAccess:
+                return access(signer, named, query, sent, source_ip=_client(request), secure=secure)
+
+            authorize_as = authorize
         return Call(
             base_url=str(request.base_url),
             request_id=rid,
@@ -257,8 +294,13 @@ class Gateway:
                 rid,
                 # boto3 inside a function sends its invocation's trace id (chains of triggers are counted by it)
                 headers.get("x-amzn-trace-id", ""),
+                key.user_name if key else None,
             ),
-            allows=self._allows(key),
+            allows=allows,
+            verifier=self._verifier,
+            authorize_as=authorize_as,
+            # https only as uvicorn saw it: from a TLS proxy named in trusted_proxies (cli/serve.py), never a client
+            secure=request.url.scheme == "https",
         )
 
     def _check_channel(self, request: Request, http: sigv4.HttpRequest) -> None:
@@ -281,13 +323,22 @@ class Gateway:
             )
 
     def _authenticate(
-        self, checked: sigv4.Credentialed | None, http: sigv4.HttpRequest, match: RouteMatch, preloaded: bytes | None
+        self,
+        checked: sigv4.Credentialed | None,
+        http: sigv4.HttpRequest,
+        match: RouteMatch,
+        preloaded: bytes | None,
+        *,
+        roles_checked_later: bool,
     ) -> sigv4.Verified | None:
+        """The verified signature; the key's role checked here unless the S3 authorizer checks it later."""
         if self._verifier is None or checked is None:
             return None
         operation = match.operation
         body_sha = hashlib.sha256(preloaded).hexdigest() if preloaded is not None else None
         verified = self._verifier.verify_signature(checked, body_sha)
+        if roles_checked_later:
+            return verified
         if verified.key.role == Role.READ_ONLY and not is_read_operation(operation):
             raise AccessDenied(f"Access Denied: key {verified.key.access_key_id} is read-only and {operation} writes")
         if verified.key.role == Role.FUNCTION and not function_may_call(sigv4.signing_service(http), operation):
@@ -295,26 +346,7 @@ class Gateway:
                 f"Access Denied: key {verified.key.access_key_id} belongs to a function, which may read and write "
                 f"objects in the lake but not call {operation}"
             )
-        if verified.key.role == Role.FUNCTION and self._function_access is not None:
-            self._check_function_access(verified.key.access_key_id, match, http.headers)
         return verified
-
-    def _allows(self, key: AccessKey | None) -> Callable[[str, str], bool]:
-        """What a handler asks of resources named in a request's body: a function's key is held to its access."""
-        access = self._function_access
-        if key is None or key.role != Role.FUNCTION or access is None:
-            return lambda action, resource: True
-        return lambda action, resource: access(key.access_key_id, action, resource)
-
-    def _check_function_access(self, access_key_id: str, match: RouteMatch, headers: Mapping[str, str]) -> None:
-        assert self._function_access is not None
-        for action, resource in s3_needs(match.operation, match.path_params, headers):
-            if not self._function_access(access_key_id, action, resource):
-                raise AccessDenied(
-                    f"Access Denied: key {access_key_id} belongs to a function whose access does not allow {action} "
-                    f"on {resource} (a function reaches its triggers' buckets and dead-letter location; widen it "
-                    "with `alto functions access set`)"
-                )
 
 
 async def _preload(request: Request, operation: str, limit: BodyLimit) -> bytes:

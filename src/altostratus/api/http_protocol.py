@@ -27,6 +27,7 @@ from typing import Any, ClassVar
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from altostratus.api.aws_chunked import IncompleteBody
 from altostratus.api.errors import error_response
 from altostratus.api.gateway import RequestTimeout
 from altostratus.core.errors import AltoError, BadRequest
@@ -129,6 +130,31 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         if self._head_room >= 0 and not self.transport.is_closing():
             self._arm_head_timer()
 
+    def eof_received(self) -> None:
+        """A client that ends its side of the connection before the body its Content-Length announced gets
+        S3's IncompleteBody (uvicorn would close the connection without a word; the handler sees the client gone
+        and throws away what it received)."""
+        cycle = self.cycle
+        if self._head_room < 0 and cycle is not None and cycle.more_body and not cycle.response_started:
+            length = dict(self.headers).get(b"content-length", b"?").decode("latin-1")
+            # Not logged here: the gateway logs the client's going as a disconnect, once.
+            self._answer(
+                IncompleteBody(
+                    f"The request body terminated unexpectedly: Content-Length is {length}, and the client ended "
+                    "the connection before sending that many bytes"
+                )
+            )
+
+    def send_400_response(self, msg: str) -> None:
+        """A request the HTTP parser cannot read (bytes past a body shorter than they were, a malformed head) gets
+        S3's XML error rather than uvicorn's plain text."""
+        self._refuse(
+            BadRequest(
+                "The request could not be read as HTTP/1.1 (if it followed a request with a body, that body may have "
+                f"been longer than its Content-Length): {msg}"
+            )
+        )
+
     def pause_writing(self) -> None:
         """The client is not taking the answer as fast as it is written: start the stall clock."""
         super().pause_writing()
@@ -173,6 +199,10 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
     def _refuse(self, error: AltoError) -> None:
         """Answer with the error (S3's XML) and close the connection."""
         log.warning("refused a request from %s: %s: %s", _peer(self.client), error.code, error.message)
+        self._answer(error)
+
+    def _answer(self, error: AltoError) -> None:
+        """Write the error (S3's XML) as the answer and close the connection."""
         if self._head_timer is not None:
             self._head_timer.cancel()
             self._head_timer = None

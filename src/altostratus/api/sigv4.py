@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
-import base64
 import dataclasses
 import datetime as dt
 import enum
-import functools
-import hashlib
-import hmac
+import re
 from collections.abc import Callable, Mapping, Sequence
 from email.utils import parsedate_to_datetime
-from urllib.parse import quote, unquote
+from urllib.parse import unquote
 
+from altostratus.api.signing import (
+    ALGORITHM,
+    EMPTY_SHA256,
+    canonical_request,
+    derive_signing_key,
+    same_digest,
+    sign_v4,
+    v2_paths,
+    v2_signature,
+    v2_string_to_sign,
+)
 from altostratus.auth.keys import AccessKey
 from altostratus.core.errors import (
     AltoError,
@@ -26,54 +34,11 @@ from altostratus.core.errors import (
     SignatureDoesNotMatch,
 )
 
-ALGORITHM = "AWS4-HMAC-SHA256"
 UNSIGNED = "UNSIGNED-PAYLOAD"
 STREAMING_SIGNED = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"
 STREAMING_SIGNED_TRAILER = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER"
 STREAMING_UNSIGNED_TRAILER = "STREAMING-UNSIGNED-PAYLOAD-TRAILER"
-EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 MAX_PRESIGN_SECONDS = 7 * 24 * 3600
-# Sub-resources that SigV2 signs (botocore's HmacV1Auth.QSAOfInterest).
-_V2_SUBRESOURCES = frozenset(
-    [
-        "accelerate",
-        "acl",
-        "cors",
-        "defaultObjectAcl",
-        "location",
-        "logging",
-        "partNumber",
-        "policy",
-        "requestPayment",
-        "torrent",
-        "versioning",
-        "versionId",
-        "versions",
-        "website",
-        "uploads",
-        "uploadId",
-        "response-content-type",
-        "response-content-language",
-        "response-expires",
-        "response-cache-control",
-        "response-content-disposition",
-        "response-content-encoding",
-        "delete",
-        "lifecycle",
-        "tagging",
-        "restore",
-        "storageClass",
-        "notification",
-        "replication",
-        "requestPayment",
-        "analytics",
-        "metrics",
-        "inventory",
-        "select",
-        "select-type",
-        "object-lock",
-    ]
-)
 
 
 class AuthorizationHeaderMalformed(BadRequest):
@@ -86,6 +51,12 @@ class AuthorizationQueryParametersError(BadRequest):
     """The query-string authentication parameters are malformed."""
 
     code = "AuthorizationQueryParametersError"
+
+
+class ExpiresOutOfRange(AuthorizationQueryParametersError):
+    """A presigned URL's X-Amz-Expires is not a number of seconds from 1 to a week (S3 answers 403)."""
+
+    status = 403
 
 
 @dataclasses.dataclass(frozen=True)
@@ -225,6 +196,10 @@ class Verifier:
             )
         return key
 
+    def key(self, access_key_id: str) -> AccessKey:
+        """The key of this id (one a request names inside its body: a form's policy); InvalidAccessKeyId if none."""
+        return self._key(access_key_id)
+
     def verify(self, req: HttpRequest, now: dt.datetime, body_sha256: str | None = None) -> Verified:
         """The verified identity of the request (credentials, then signature); an AuthError otherwise."""
         return self.verify_signature(self.check(req, now), body_sha256)
@@ -255,11 +230,14 @@ class Verifier:
         query = checked.scheme is Scheme.V4_QUERY
         payload = _payload_hash(checked, body_sha256, UNSIGNED if query else body_sha256 or EMPTY_SHA256)
         exclude = ("X-Amz-Signature",) if query else ()
-        canonical = canonical_request(
-            checked.request, checked.signed_headers, payload, credential.service, exclude_query=exclude
-        )
         signing_key = derive_signing_key(checked.key.secret_access_key, credential)
-        if not same_digest(_sign_v4(signing_key, checked.amz_date, credential, canonical), checked.given_signature):
+        readings = [checked.request, *filter(None, [_utf8_reading(checked.request, checked.signed_headers)])]
+        canonicals = [
+            canonical_request(req, checked.signed_headers, payload, credential.service, exclude_query=exclude)
+            for req in readings
+        ]
+        signed = (sign_v4(signing_key, checked.amz_date, credential, canonical) for canonical in canonicals)
+        if not any(same_digest(signature, checked.given_signature) for signature in signed):
             raise SignatureDoesNotMatch(
                 "The request signature we calculated does not match the signature you provided. "
                 "Check your key and signing method."
@@ -311,9 +289,7 @@ class Verifier:
         credential = _parse_credential(params["X-Amz-Credential"], malformed)
         when = _parse_amz_date(params["X-Amz-Date"], malformed)
         _check_scope_date(credential, params["X-Amz-Date"], "X-Amz-Date", malformed)
-        expires = _int_param(params.get("X-Amz-Expires", "900"), "X-Amz-Expires", malformed)
-        if not 1 <= expires <= MAX_PRESIGN_SECONDS:
-            raise malformed(f"X-Amz-Expires={expires}; expected 1 to {MAX_PRESIGN_SECONDS} seconds")
+        expires = _presign_seconds(params.get("X-Amz-Expires", "900"))
         if now - when > dt.timedelta(seconds=expires):
             raise RequestExpired("Request has expired")
         if when - now > self._max_skew:
@@ -352,7 +328,7 @@ class Verifier:
             # As X-Amz-Expires for SigV4: at most a week ahead (with the clock skew allowed between the two machines).
             ahead = expires - now.timestamp()
             if ahead > MAX_PRESIGN_SECONDS + self._max_skew.total_seconds():
-                raise AuthorizationQueryParametersError(
+                raise ExpiresOutOfRange(
                     f"Expires={expires} lies {int(ahead)} seconds ahead; a presigned URL may be valid for at most "
                     f"{MAX_PRESIGN_SECONDS} seconds (7 days)"
                 )
@@ -361,8 +337,8 @@ class Verifier:
     def _verify_v2(self, checked: Credentialed) -> Verified:
         req = checked.request
         expected = [
-            _v2_signature(checked.key.secret_access_key, _v2_string_to_sign(req, checked.v2_date, path))
-            for path in _v2_paths(req.raw_path or "/")
+            v2_signature(checked.key.secret_access_key, v2_string_to_sign(req, checked.v2_date, path))
+            for path in v2_paths(req.raw_path or "/")
         ]
         if not any(same_digest(e, checked.given_signature) for e in expected):
             raise SignatureDoesNotMatch(
@@ -370,6 +346,22 @@ class Verifier:
                 "Check your key and signing method."
             )
         return Verified(checked.key, UNSIGNED)
+
+
+def _utf8_reading(req: HttpRequest, signed_headers: Sequence[str]) -> HttpRequest | None:
+    """The request with its signed header values read as the UTF-8 bytes they arrived as, if any is not ASCII.
+
+    HTTP hands header values over as Latin-1 text. A client that sent UTF-8 bytes (the Java and Go SDKs, for
+    non-ASCII user metadata) signed the text those bytes spell; one that sent Latin-1 signed the Latin-1 text.
+    Both are signatures over the bytes the client meant, so either reading may verify.
+    """
+    if all(req.headers.get(name, "").isascii() for name in signed_headers):
+        return None
+    try:
+        headers = {name: value.encode("latin-1").decode("utf-8") for name, value in req.headers.items()}
+    except UnicodeError:
+        return None
+    return dataclasses.replace(req, headers=headers)
 
 
 def _payload_hash(checked: Credentialed, body_sha256: str | None, s3_default: str) -> str:
@@ -411,107 +403,6 @@ def _check_scope_date(credential: Credential, amz_date: str, source: str, malfor
             f"Invalid credential date {credential.date!r}: it is not the date of {source}={amz_date!r}; "
             "the credential scope must name the day the request was signed"
         )
-
-
-def same_digest(computed: str, given: str) -> bool:
-    """Constant-time comparison of a computed digest with one the client sent (which may hold any text)."""
-    # hmac.compare_digest refuses str with non-ASCII characters; compare the UTF-8 bytes instead.
-    return hmac.compare_digest(computed.encode(), given.encode("utf-8", "surrogateescape"))
-
-
-def canonical_request(
-    req: HttpRequest, signed_headers: Sequence[str], payload_hash: str, service: str, *, exclude_query: Sequence[str]
-) -> str:
-    """The SigV4 canonical request, built the way botocore builds it."""
-    # S3 signs the path as sent; every other service signs it URI-encoded once more (botocore does the same).
-    path = req.raw_path or "/"
-    canonical_path = path if service == "s3" else quote(path, safe="/~")
-    query = sorted(
-        (quote(unquote(k), safe="-_.~"), quote(unquote(v), safe="-_.~")) for k, v in req.query if k not in exclude_query
-    )
-    headers = []
-    for name in signed_headers:
-        value = req.headers.get(name)
-        if value is None:
-            raise SignatureDoesNotMatch(f"Header {name!r} is listed in SignedHeaders but not sent")
-        headers.append(f"{name}:{' '.join(value.split())}\n")
-    return "\n".join(
-        [
-            req.method,
-            canonical_path,
-            "&".join(f"{k}={v}" for k, v in query),
-            "".join(headers),
-            ";".join(signed_headers),
-            payload_hash,
-        ]
-    )
-
-
-def derive_signing_key(secret: str, credential: Credential) -> bytes:
-    """The SigV4 signing key for this secret and credential scope."""
-    return _signing_key(secret, credential.date, credential.region, credential.service)
-
-
-# A signing key is valid for a whole day; clients reuse one scope for thousands of requests.
-@functools.lru_cache(maxsize=1024)
-def _signing_key(secret: str, date: str, region: str, service: str) -> bytes:
-    key = _hmac(("AWS4" + secret).encode(), date)
-    for part in (region, service, "aws4_request"):
-        key = _hmac(key, part)
-    return key
-
-
-def chunk_signature(signing_key: bytes, amz_date: str, credential: Credential, previous: str, chunk: bytes) -> str:
-    """The signature of one aws-chunked chunk, chained from the previous one."""
-    to_sign = "\n".join(
-        [
-            "AWS4-HMAC-SHA256-PAYLOAD",
-            amz_date,
-            credential.scope,
-            previous,
-            EMPTY_SHA256,
-            hashlib.sha256(chunk).hexdigest(),
-        ]
-    )
-    return hmac.new(signing_key, to_sign.encode(), hashlib.sha256).hexdigest()
-
-
-def _sign_v4(signing_key: bytes, amz_date: str, credential: Credential, canonical: str) -> str:
-    to_sign = "\n".join([ALGORITHM, amz_date, credential.scope, hashlib.sha256(canonical.encode()).hexdigest()])
-    return hmac.new(signing_key, to_sign.encode(), hashlib.sha256).hexdigest()
-
-
-def _hmac(key: bytes, text: str) -> bytes:
-    return hmac.new(key, text.encode(), hashlib.sha256).digest()
-
-
-def _v2_signature(secret: str, string_to_sign: str) -> str:
-    return base64.b64encode(hmac.new(secret.encode(), string_to_sign.encode(), hashlib.sha1).digest()).decode()
-
-
-def _v2_paths(path: str) -> list[str]:
-    # A path-style request to a bucket ("/bucket") is signed as "/bucket" by the SigV2 rules, but botocore
-    # signs the virtual-host form "/bucket/"; S3 accepts both.
-    if path.count("/") == 1 and len(path) > 1:
-        return [path, path + "/"]
-    return [path]
-
-
-def _v2_string_to_sign(req: HttpRequest, date: str, path: str) -> str:
-    amz = sorted((name, " ".join(value.split())) for name, value in req.headers.items() if name.startswith("x-amz-"))
-    sub = sorted((k, v) for k, v in req.query if k in _V2_SUBRESOURCES)
-    resource = path
-    if sub:
-        resource += "?" + "&".join(f"{k}={unquote(v)}" if v else k for k, v in sub)
-    lines = [
-        req.method,
-        req.headers.get("content-md5", ""),
-        req.headers.get("content-type", ""),
-        date,
-        *(f"{k}:{v}" for k, v in amz),
-        resource,
-    ]
-    return "\n".join(lines)
 
 
 def _credential_text(req: HttpRequest) -> str | None:
@@ -582,6 +473,22 @@ def _http_date_to_amz(text: str) -> str:
         return _parse_http_date(text).strftime("%Y%m%dT%H%M%SZ")
     except ValueError:
         raise AuthError(f"Date={text!r} is not an HTTP date") from None
+
+
+def _presign_seconds(text: str) -> int:
+    """X-Amz-Expires, checked with S3's messages: a whole number of seconds from 1 to 604,800 (a week)."""
+    if re.fullmatch(r"-?[0-9]{1,18}", text) is None:
+        raise ExpiresOutOfRange(f"X-Amz-Expires={text!r}: X-Amz-Expires should be a number")
+    seconds = int(text)
+    if seconds < 0:
+        raise ExpiresOutOfRange(f"X-Amz-Expires={text!r}: X-Amz-Expires must be non-negative")
+    if seconds == 0:
+        raise ExpiresOutOfRange(f"X-Amz-Expires={text!r}: X-Amz-Expires must be at least 1 second")
+    if seconds > MAX_PRESIGN_SECONDS:
+        raise ExpiresOutOfRange(
+            f"X-Amz-Expires={text!r}: X-Amz-Expires must be less than a week (in seconds) that is {MAX_PRESIGN_SECONDS}"
+        )
+    return seconds
 
 
 def _int_param(text: str, name: str, malformed: type[AltoError] = AuthError) -> int:

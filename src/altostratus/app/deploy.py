@@ -26,6 +26,7 @@ from altostratus.dl.experiments import Experiments
 from altostratus.functions.service import FunctionsService
 from altostratus.jobs.queue import JobQueue
 from altostratus.jobs.runner import WorkerPool
+from altostratus.lake.object_locks import ObjectLocks
 from altostratus.lake.service import LakeService
 from altostratus.predict import PredictService
 
@@ -77,7 +78,7 @@ def wire_deploy(
 ) -> Deploy:
     """The registry over predict's models, trained image models and the lake's model store; gates may run
     functions; hosting serves it."""
-    model_store = ModelStore(lake)
+    model_store = ModelStore(lake, ObjectLocks(lake))
     readers = {DL_EXPERIMENT: ExperimentArtifacts(experiments, lake)}
     registry = Registry(
         base.metadata,

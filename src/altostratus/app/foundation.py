@@ -6,6 +6,7 @@ import dataclasses
 
 from altostratus.app.slice import Mode
 from altostratus.auth.keys import KeyStore
+from altostratus.auth.users import UserStore
 from altostratus.core.clock import Clock
 from altostratus.core.events import EventBus
 from altostratus.core.settings import Settings
@@ -27,6 +28,7 @@ class Foundation:
     blobs: BlobStore
     bus: EventBus
     keys: KeyStore
+    users: UserStore
     jobs: JobQueue  # the shared queue: every slice's `jobs` handlers run on its workers
 
 
@@ -43,5 +45,6 @@ def build_foundation(settings: Settings, mode: Mode, clock: Clock) -> Foundation
         blobs=blob_store_from_settings(settings),
         bus=EventBus(),
         keys=KeyStore(metadata, clock),
+        users=UserStore(metadata, clock),
         jobs=JobQueue(metadata, clock),
     )

@@ -10,6 +10,8 @@ from collections.abc import Iterator
 from starlette.types import ASGIApp
 
 from altostratus.api.gateway import Gateway
+from altostratus.api.lake.cors import CrossOrigin
+from altostratus.api.s3_access import S3Access
 from altostratus.api.sigv4 import Verifier
 from altostratus.app.bots import Bots, wire_bots
 from altostratus.app.deploy import Deploy, Hosting, wire_deploy
@@ -24,6 +26,7 @@ from altostratus.app.slice import Mode, ServiceSlice
 from altostratus.app.speech import Speech, wire_speech
 from altostratus.app.vision import Vision, wire_vision
 from altostratus.auth.keys import KeyStore
+from altostratus.auth.users import UserStore
 from altostratus.core.clock import Clock, SystemClock
 from altostratus.core.events import EventBus
 from altostratus.core.settings import Settings
@@ -36,6 +39,7 @@ from altostratus.functions.runtime import ProcessRuntime
 from altostratus.functions.service import FunctionsService
 from altostratus.jobs.queue import JobQueue
 from altostratus.jobs.runner import WorkerPool
+from altostratus.lake.access import LakeAuthorizer
 from altostratus.lake.multipart import MultipartUploads
 from altostratus.lake.service import LakeService
 from altostratus.pipelines import PipelineRuns
@@ -123,6 +127,11 @@ class Platform:
     def keys(self) -> KeyStore:
         """Keys, of the shared foundation."""
         return self.base.keys
+
+    @property
+    def users(self) -> UserStore:
+        """Users, of the shared foundation."""
+        return self.base.users
 
     @property
     def jobs(self) -> JobQueue:
@@ -268,5 +277,8 @@ def create_asgi_app(platform: Platform) -> ASGIApp:
         max_in_flight=settings.max_requests_in_flight,
         body_timeout=settings.http_stall_timeout_seconds,
         channel_principal=channels.principal if channels else None,
-        function_access=platform.function_access.allows,
+        s3_access=S3Access(
+            LakeAuthorizer(platform.lake_wiring.access, function_access=platform.function_access.allows)
+        ),
+        cross_origin=CrossOrigin(platform.lake_wiring.cors),
     )

@@ -13,7 +13,8 @@ from pathlib import Path
 
 from sqlalchemy import delete, insert, select
 
-from altostratus.auth.tables import access_keys
+from altostratus.auth.s3_actions import S3_ACTIONS
+from altostratus.auth.tables import access_keys, users
 from altostratus.core.clock import Clock
 from altostratus.core.errors import InvalidArgument, NotFound
 from altostratus.storage.metadata import MetadataStore
@@ -34,30 +35,33 @@ class Role(enum.StrEnum):
 
 # A function's own key reads and writes objects in the lake and reads buckets; it cannot create, delete or
 # reconfigure buckets (so it cannot change the notifications that trigger it) nor call any other service.
-# Each S3 operation it may call, with the IAM action it needs and what that acts on: "account", "bucket",
-# "object", or "each key" (DeleteObjects names its keys in the body: each is checked as it is deleted). What the
-# function's access policy allows on those resources is checked too (functions/access.py, api/function_access.py).
-FUNCTION_S3_ACTIONS: dict[str, tuple[str, str]] = {
-    "ListBuckets": ("s3:ListAllMyBuckets", "account"),
-    "HeadBucket": ("s3:ListBucket", "bucket"),
-    "GetBucketLocation": ("s3:GetBucketLocation", "bucket"),
-    "ListObjects": ("s3:ListBucket", "bucket"),
-    "ListObjectsV2": ("s3:ListBucket", "bucket"),
-    "ListMultipartUploads": ("s3:ListBucketMultipartUploads", "bucket"),
-    "HeadObject": ("s3:GetObject", "object"),
-    "GetObject": ("s3:GetObject", "object"),
-    "GetObjectAttributes": ("s3:GetObject", "object"),
-    "PutObject": ("s3:PutObject", "object"),
-    "CopyObject": ("s3:PutObject", "object"),
-    "DeleteObject": ("s3:DeleteObject", "object"),
-    "DeleteObjects": ("s3:DeleteObject", "each key"),
-    "CreateMultipartUpload": ("s3:PutObject", "object"),
-    "UploadPart": ("s3:PutObject", "object"),
-    "UploadPartCopy": ("s3:PutObject", "object"),
-    "CompleteMultipartUpload": ("s3:PutObject", "object"),
-    "AbortMultipartUpload": ("s3:AbortMultipartUpload", "object"),
-    "ListParts": ("s3:ListMultipartUploadParts", "object"),
-}
+# Each S3 operation it may call, with the IAM action it needs and what that acts on (auth/s3_actions.py). What the
+# function's access policy allows on those resources is checked too (functions/access.py, lake/access.py).
+FUNCTION_S3_OPERATIONS = (
+    "ListBuckets",
+    "HeadBucket",
+    "GetBucketLocation",
+    "ListObjects",
+    "ListObjectsV2",
+    "ListMultipartUploads",
+    "HeadObject",
+    "GetObject",
+    "GetObjectAttributes",
+    "PutObject",
+    "CopyObject",
+    "DeleteObject",
+    "DeleteObjects",
+    "CreateMultipartUpload",
+    "UploadPart",
+    "UploadPartCopy",
+    "CompleteMultipartUpload",
+    "AbortMultipartUpload",
+    "ListParts",
+    "GetObjectTagging",
+    "PutObjectTagging",
+    "DeleteObjectTagging",
+)
+FUNCTION_S3_ACTIONS: dict[str, tuple[str, str]] = {op: S3_ACTIONS[op] for op in FUNCTION_S3_OPERATIONS}
 
 
 def function_may_call(service: str | None, operation: str) -> bool:
@@ -71,15 +75,22 @@ class AccessKeyNotFound(NotFound):
     code = "NoSuchEntity"
 
 
+class UserNotFound(NotFound):
+    """The user does not exist."""
+
+    code = "NoSuchEntity"
+
+
 @dataclasses.dataclass(frozen=True)
 class AccessKey:
-    """An access key id, its secret and its role."""
+    """An access key id, its secret, its role, and the user it belongs to (None: the account's own key)."""
 
     access_key_id: str
     secret_access_key: str
     role: Role
     description: str
     created_at: dt.datetime
+    user_name: str | None = None
 
 
 def parse_role(value: str) -> Role:
@@ -99,16 +110,23 @@ class KeyStore:
         self._cache: dict[str, tuple[float, AccessKey | None]] = {}
         self._lock = threading.Lock()
 
-    def create(self, role: Role = Role.ADMIN, description: str = "") -> AccessKey:
-        """A new key pair with the given role."""
+    def create(self, role: Role = Role.ADMIN, description: str = "", *, user_name: str | None = None) -> AccessKey:
+        """A new key pair with the given role, for the user named (None: the account's own key);
+        UserNotFound when there is no such user."""
         key = AccessKey(
             access_key_id="AKIA" + "".join(secrets.choice(_KEY_ALPHABET) for _ in range(16)),
             secret_access_key=secrets.token_urlsafe(30)[:40],
             role=role,
             description=description,
             created_at=self._clock.now(),
+            user_name=user_name,
         )
         with self._store.begin() as db:
+            if (
+                user_name is not None
+                and db.execute(select(users.c.user_name).where(users.c.user_name == user_name)).first() is None
+            ):
+                raise UserNotFound(f"user {user_name!r} does not exist; create it with `alto users create {user_name}`")
             db.execute(insert(access_keys).values(**dataclasses.asdict(key)))
         return key
 
@@ -169,4 +187,5 @@ def _to_key(row: object) -> AccessKey:
         role=Role(m["role"]),
         description=m["description"],
         created_at=m["created_at"],
+        user_name=m["user_name"],
     )

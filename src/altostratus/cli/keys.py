@@ -33,20 +33,25 @@ def open_key_store(data_dir: Path | None) -> Iterator[KeyStore]:
     "--role", type=click.Choice(ROLES), default=Role.ADMIN.value, show_default=True, help="What the key may do."
 )
 @click.option("--description", default="", help="A note on who or what uses the key.")
+@click.option("--user", "user_name", default=None, help="The user the key belongs to [default: the account].")
 @data_dir_option
 @json_option
-def create_key(role: str, description: str, data_dir: Path | None, as_json: bool) -> None:
-    """Create an access key; its secret is shown only this once."""
+def create_key(role: str, description: str, user_name: str | None, data_dir: Path | None, as_json: bool) -> None:
+    """Create an access key, the account's own or a user's; its secret is shown only this once."""
     with open_key_store(data_dir) as store:
-        key = store.create(parse_role(role), description=description)
+        key = store.create(parse_role(role), description=description, user_name=user_name)
+    owner = {"UserName": key.user_name} if key.user_name else {}
     if as_json:
-        print_json({"AccessKeyId": key.access_key_id, "SecretAccessKey": key.secret_access_key, "Role": key.role})
+        print_json(
+            {"AccessKeyId": key.access_key_id, "SecretAccessKey": key.secret_access_key, "Role": key.role, **owner}
+        )
         return
     print_table(
         [
             ("AccessKeyId", key.access_key_id),
             ("SecretAccessKey", key.secret_access_key),
             ("Role", key.role.value),
+            *owner.items(),
         ]
     )
     click.echo("The secret is shown only now: keep it, e.g. in an AWS shared-credentials file.")
@@ -65,8 +70,8 @@ def list_keys(data_dir: Path | None, as_json: bool) -> None:
     if not found:
         click.echo("No access keys; create one with `alto keys create`.")
         return
-    rows = [(k.access_key_id, k.role.value, format_time(k.created_at), k.description) for k in found]
-    print_table(rows, headers=("AccessKeyId", "Role", "Created", "Description"))
+    rows = [(k.access_key_id, k.role.value, k.user_name or "", format_time(k.created_at), k.description) for k in found]
+    print_table(rows, headers=("AccessKeyId", "Role", "UserName", "Created", "Description"))
 
 
 @keys.command("delete")
@@ -83,6 +88,7 @@ def _key_summary(key: AccessKey) -> dict[str, object]:
     return {
         "AccessKeyId": key.access_key_id,
         "Role": key.role.value,
+        "UserName": key.user_name,
         "Description": key.description,
         "CreatedAt": key.created_at,
     }

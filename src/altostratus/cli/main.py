@@ -16,6 +16,7 @@ from altostratus.core.errors import AltoError
 COMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("altostratus.cli.serve:serve", "Run the platform: the AWS-compatible gateway and the workers."),
     "keys": ("altostratus.cli.keys:keys", "Create, list and delete access keys."),
+    "users": ("altostratus.cli.users:users", "Create, list and delete users, who own buckets and keys."),
     "lake": ("altostratus.cli.lake:lake", "Buckets and objects, on the server at --endpoint-url."),
     "functions": ("altostratus.cli.functions:functions", "Functions: Python handlers run on the server."),
     "routes": ("altostratus.cli.routes:routes", "Route HTTP requests under /api/ to functions."),

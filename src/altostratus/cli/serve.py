@@ -105,7 +105,16 @@ def gateway_server(settings: Settings, app: ASGIApp) -> uvicorn.Server:
 
     limits = ConnectionLimits(settings.http_head_timeout_seconds, settings.http_stall_timeout_seconds)
     config = uvicorn.Config(
-        app, host=settings.host, port=settings.port, log_level="warning", lifespan="on", http=bounded_protocol(limits)
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level="warning",
+        lifespan="on",
+        http=bounded_protocol(limits),
+        # uvicorn believes X-Forwarded-* from 127.0.0.1 unless told otherwise: any local client could then claim
+        # https (SSE-C, aws:SecureTransport) or another address (aws:SourceIp). Only named proxies are believed.
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=settings.trusted_proxies,
     )
     return uvicorn.Server(config)
 

@@ -41,6 +41,15 @@ class Settings:
     # fsync every object before it becomes visible, so a power cut cannot lose an acknowledged write.
     # Turning it off trades that for small-object throughput (SeaweedFS and MinIO's defaults do not fsync).
     lake_fsync: bool = True
+    # Customer-provided keys (SSE-C) are taken only over TLS, as S3 takes them; this lets plain HTTP carry them
+    # too (loopback tests, a network one trusts).
+    lake_sse_c_over_http: bool = False
+    # The addresses of TLS proxies in front of this plain-HTTP server (comma-separated IPs or networks, or "*"):
+    # only their X-Forwarded-Proto (is the request https?) and X-Forwarded-For are believed; empty: nobody's are.
+    trusted_proxies: str = ""
+    # Lifecycle rules are applied by a job this often; their "days" are this many seconds long (tests shorten it).
+    lake_lifecycle_interval_seconds: float = 3600.0
+    lake_lifecycle_day_seconds: float = 86400.0
     auth: bool = True
     max_request_bytes: int = 5 * 1024**3
     max_clock_skew_seconds: int = 900
@@ -93,6 +102,9 @@ class Settings:
         if self.max_requests_in_flight < 1:
             raise ConfigurationError(f"max_requests_in_flight={self.max_requests_in_flight}; expected 1 or more")
         for name in ("http_head_timeout_seconds", "http_stall_timeout_seconds"):
+            if not getattr(self, name) > 0:
+                raise ConfigurationError(f"{name}={getattr(self, name)}; expected a number of seconds above 0")
+        for name in ("lake_lifecycle_interval_seconds", "lake_lifecycle_day_seconds"):
             if not getattr(self, name) > 0:
                 raise ConfigurationError(f"{name}={getattr(self, name)}; expected a number of seconds above 0")
         if self.job_workers < 0:

@@ -4,6 +4,9 @@ The bucket is an ordinary lake bucket (`alto-model-store` unless told otherwise)
 so its objects can be browsed and fetched with any S3 client. Anyone who may write to the lake can also
 overwrite an artifact there; the checksum the registry recorded is what makes that harmless: an artifact
 whose bytes no longer hash to it is refused, never loaded.
+
+The bucket has object lock (versioning on for good), and a production artifact carries a legal hold: while a
+version serves production, its bytes cannot be deleted through any S3 client, however privileged.
 """
 
 from __future__ import annotations
@@ -16,10 +19,17 @@ from collections.abc import Iterable
 from altostratus.core.caller import Caller
 from altostratus.deploy.errors import InvalidValue
 from altostratus.lake.errors import BucketAlreadyOwnedByYou, NoSuchBucket, NoSuchKey
+from altostratus.lake.object_locks import ObjectLockConfigurationNotFound, ObjectLocks
 from altostratus.lake.objects import ObjectMeta
 from altostratus.lake.service import LakeService
+from altostratus.lake.versions import Versioning
 
 MODEL_STORE_BUCKET = "alto-model-store"
+
+
+def artifact_key(group: str, version: int) -> str:
+    """Where the registry keeps a version's artifact in the model store."""
+    return f"{group}/{version}/artifact"
 
 
 class ArtifactRefused(InvalidValue):
@@ -39,8 +49,9 @@ class StoredArtifact:
 class ModelStore:
     """Artifacts under keys of one lake bucket."""
 
-    def __init__(self, lake: LakeService, bucket: str = MODEL_STORE_BUCKET) -> None:
+    def __init__(self, lake: LakeService, locks: ObjectLocks, bucket: str = MODEL_STORE_BUCKET) -> None:
         self._lake = lake
+        self._locks = locks
         self.bucket = bucket
 
     def location(self, key: str) -> str:
@@ -60,8 +71,7 @@ class ModelStore:
 
         With `expected_sha256`, the bytes sent must hash to it too (the copy is refused otherwise).
         """
-        with contextlib.suppress(BucketAlreadyOwnedByYou):
-            self._lake.create_bucket(self.bucket)
+        self._ensure_bucket()
         digest = hashlib.sha256()
         writer = self._lake.object_writer(self.bucket, key, ObjectMeta(content_type))
         with writer:
@@ -92,6 +102,43 @@ class ModelStore:
         return data
 
     def delete(self, key: str, caller: Caller) -> None:
-        """Remove the artifact (nothing happens if it is gone already)."""
+        """Remove every version of the artifact (nothing happens if it is gone already); ObjectLocked while a
+        version is held."""
+        with contextlib.suppress(NoSuchBucket):
+            while True:
+                page = self._lake.list_versions(self.bucket, prefix=key)
+                mine = [info for info, _ in page.versions if info.key == key]
+                if not mine:
+                    return
+                for info in mine:
+                    self._lake.delete_object(self.bucket, key, caller, version_id=info.version_id)
+
+    def serve(self, production_key: str | None, group: str, retired: int | None) -> None:
+        """Hold the artifact that now serves production (legal hold on its current version), and release the one
+        of the group's version `retired`, which no longer does."""
+        if retired is not None:
+            self._hold(artifact_key(group, retired), False)
+        if production_key is not None:
+            self._hold(production_key, True)
+
+    def _hold(self, key: str, on: bool) -> None:
         with contextlib.suppress(NoSuchBucket, NoSuchKey):
-            self._lake.delete_object(self.bucket, key, caller)
+            self._locks.set_legal_hold(self.bucket, key, None, on)
+
+    def _ensure_bucket(self) -> None:
+        """The bucket, made with object lock; one from before object lock gets versioning and the lock now."""
+        try:
+            self._lake.create_bucket(self.bucket, object_lock=True)
+            return
+        except BucketAlreadyOwnedByYou:
+            pass
+        if not self._has_lock():
+            self._lake.set_versioning(self.bucket, Versioning.ENABLED)
+            self._locks.configure(self.bucket, None)
+
+    def _has_lock(self) -> bool:
+        try:
+            self._locks.configuration(self.bucket)
+        except ObjectLockConfigurationNotFound:
+            return False
+        return True

@@ -203,7 +203,8 @@ class Promotions:
         return {"phase": "decide", "production-moved": True}
 
     def _commit(self, step: Step, report: GateReport) -> bool:
-        """Promote in one transaction; False if production moved away from the champion the gate judged."""
+        """Promote in one transaction; False if production moved away from the champion the gate judged. The model
+        store then holds the new production artifact and lets the replaced one go."""
         now = self._clock.now()
         details = report.to_dict()
         with self._store.begin() as db:
@@ -234,6 +235,7 @@ class Promotions:
                 )
             change = records.Change(now, step.actor, step.reason, details=details)
             records.move(db, version, EventKind.PROMOTED, Stage.PROD, values, change)
+        self._model_store.serve(version.artifact_key, step.group, step.champion)
         return True
 
     # ---- evidence -----------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from altostratus.deploy import registry_records as records
 from altostratus.deploy.errors import DoesNotExist, InConflict, InvalidValue
 from altostratus.deploy.gates import GatePolicy
 from altostratus.deploy.model_loading import open_runner, predictor_of
-from altostratus.deploy.model_store import ModelStore
+from altostratus.deploy.model_store import ModelStore, artifact_key
 from altostratus.deploy.promotion import JOB_PROMOTE, MAX_DESCRIPTION, Promotions, Step
 from altostratus.deploy.registry_names import check_group_name, group_arn, parse_version, version_arn
 from altostratus.deploy.runners import ModelRunner
@@ -161,7 +161,7 @@ class Registry:
         caller = Caller(actor)
         prefix = f"{group_name}/{number}"
         stored = self._model_store.put(
-            f"{prefix}/artifact", [registration.data], caller, expected_sha256=registration.sha256
+            artifact_key(group_name, number), [registration.data], caller, expected_sha256=registration.sha256
         )
         if model_metrics is None and metrics:
             model_metrics = self._metrics_document(f"{prefix}/metrics.json", metrics, caller)
@@ -325,7 +325,10 @@ class Registry:
                 **_cancelled(version),
             }
             records.move(db, version, EventKind.REJECTED, Stage.ARCHIVED, values, records.Change(now, actor, reason))
-            return self._version(db, group_name, number)
+            rejected = self._version(db, group_name, number)
+        if version.stage is Stage.PROD:
+            self._model_store.serve(None, group_name, number)
+        return rejected
 
     def reopen(self, group_name: str, number: int, *, actor: str, reason: str = "") -> ModelVersion:
         """Make a version a plain candidate again (PendingManualApproval): an archived one returns to test,
@@ -381,7 +384,9 @@ class Registry:
                 )
             change = records.Change(now, actor, reason, details={"rolled_back_from": current})
             records.move(db, restored, EventKind.RESTORED, Stage.PROD, values, change)
-            return self._version(db, group_name, previous.version)
+            restored = self._version(db, group_name, previous.version)
+        self._model_store.serve(restored.artifact_key, group_name, current)
+        return restored
 
     def _previous_prod(self, group_name: str) -> tuple[int | None, ModelVersion]:
         """The production version now (or None), and the one in production before it."""

@@ -215,4 +215,5 @@ def training_objects(lake: LakeService, location: str) -> list[dict[str, Any]]:
 
 
 def _object(info: ObjectInfo) -> dict[str, Any]:
-    return {"bucket": info.bucket, "key": info.key, "etag": info.etag, "size": info.size}
+    # The version id names these very bytes in a versioned bucket even after the key is overwritten or deleted.
+    return {"bucket": info.bucket, "key": info.key, "etag": info.etag, "size": info.size, "version_id": info.version_id}

@@ -29,6 +29,12 @@ class BucketAlreadyOwnedByYou(Conflict):
     code = "BucketAlreadyOwnedByYou"
 
 
+class BucketAlreadyExists(Conflict):
+    """The requested bucket name is not available: it belongs to someone else."""
+
+    code = "BucketAlreadyExists"
+
+
 class BucketNotEmpty(Conflict):
     """The bucket you tried to delete is not empty."""
 
@@ -102,3 +108,46 @@ class NotModified(AltoError):
 
     code = "NotModified"
     status = 304
+
+
+class NoSuchVersion(NotFound):
+    """The version ID specified in the request does not match an existing version."""
+
+    code = "NoSuchVersion"
+
+
+class InvalidVersionId(BadRequest):
+    """Invalid version id specified."""
+
+    code = "InvalidArgument"
+
+
+class MethodNotAllowed(AltoError):
+    """The specified method is not allowed against this resource."""
+
+    code = "MethodNotAllowed"
+    status = 405
+
+
+class InvalidTag(BadRequest):
+    """The tag provided was not a valid tag."""
+
+    code = "InvalidTag"
+
+
+class TooManyTags(BadRequest):
+    """A tag set holds more tags than its object or bucket may have (S3 names it a plain BadRequest)."""
+
+    code = "BadRequest"
+
+
+class NoSuchTagSet(NotFound):
+    """There is no tag set associated with the bucket."""
+
+    code = "NoSuchTagSet"
+
+
+class OperationAborted(Conflict):
+    """A conflicting conditional operation is currently in progress against this resource. Please try again."""
+
+    code = "OperationAborted"

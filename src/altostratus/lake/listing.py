@@ -31,7 +31,7 @@ def list_page(db: Connection, bucket: str, *, prefix: str, delimiter: str, after
                 return Listing(found, rolled, False, "", last_item)
             if len(found) + len(rolled) == max_keys:
                 return Listing(found, rolled, True, last_item, last_item)
-            common = _common_prefix(obj.key, prefix, delimiter)
+            common = common_prefix(obj.key, prefix, delimiter)
             if common is None:
                 found.append(obj)
                 last_item = cursor = obj.key
@@ -54,7 +54,8 @@ def _keys_from(db: Connection, bucket: str, cursor: str, inclusive: bool, limit:
     return [to_object(row._mapping) for row in db.execute(query)]
 
 
-def _common_prefix(key: str, prefix: str, delimiter: str) -> str | None:
+def common_prefix(key: str, prefix: str, delimiter: str) -> str | None:
+    """The common prefix key rolls up into under this delimiter, or None when it is listed itself."""
     if not delimiter:
         return None
     at = key.find(delimiter, len(prefix))

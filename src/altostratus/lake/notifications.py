@@ -25,6 +25,9 @@ EVENT_TYPES = frozenset(
         "s3:ObjectRemoved:*",
         "s3:ObjectRemoved:Delete",
         "s3:ObjectRemoved:DeleteMarkerCreated",
+        "s3:ObjectTagging:*",
+        "s3:ObjectTagging:Put",
+        "s3:ObjectTagging:Delete",
     }
 )
 _sequence = itertools.count()

@@ -6,6 +6,10 @@ import dataclasses
 import datetime as dt
 from collections.abc import Mapping
 
+from altostratus.lake.acl import Grant
+from altostratus.lake.encryption import Envelope
+from altostratus.lake.object_lock import Retention
+
 # The version id of an object written while its bucket's versioning was never enabled, or suspended.
 NULL_VERSION = "null"
 
@@ -45,6 +49,14 @@ class ObjectInfo:
     # A multipart object's parts, in order: (size, checksums of the part); empty for an object written whole.
     parts: tuple[PartSummary, ...] = ()
     delete_marker: bool = False
+    # Who owns it (a user's name; None: the account) and its ACL (None: the default, owner FULL_CONTROL).
+    owner: str | None = None
+    acl: tuple[Grant, ...] | None = None
+    # Object lock: keep this version until a date (GOVERNANCE or COMPLIANCE), and/or while a legal hold is on.
+    retention: Retention | None = None
+    legal_hold: bool = False
+    # How its bytes are sealed (encryption at rest); None: stored as they came.
+    encryption: Envelope | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,6 +87,17 @@ class Upload:
     key: str
     meta: ObjectMeta
     created_at: dt.datetime
+    # The algorithm every part is checksummed with, and how the parts' checksums make the object's
+    # (COMPOSITE or FULL_OBJECT); None when the upload was created without one.
+    checksum_algorithm: str | None = None
+    checksum_type: str | None = None
+    # The tag set the completed object will have (x-amz-tagging on CreateMultipartUpload).
+    tags: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    # The owner and ACL the completed object will have.
+    owner: str | None = None
+    acl: tuple[Grant, ...] | None = None
+    # How its parts are sealed, each a segment of the completed object; None: stored as they came.
+    encryption: Envelope | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -86,6 +109,7 @@ class Part:
     etag: str
     last_modified: dt.datetime
     blob_key: str
+    checksums: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from typing import Any
@@ -10,15 +11,20 @@ from sqlalchemy import Connection, RowMapping, bindparam, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from altostratus.core.errors import PreconditionFailed
+from altostratus.lake.acl import grants_from_json, grants_to_json
+from altostratus.lake.encryption import Envelope
 from altostratus.lake.errors import NoSuchBucket, NoSuchKey
 from altostratus.lake.notifications import rules_from_json
+from altostratus.lake.object_lock import LockConfiguration, Retention
 from altostratus.lake.objects import Bucket, NotificationRule, ObjectInfo, ObjectMeta, PartSummary, WriteCondition
 from altostratus.lake.tables import buckets, objects
 
 # The statements on every request's path are built once: building one costs more than running it on
 # SQLite (about 150 us against 60 here); their values come as bound parameters.
 _BUCKET = select(buckets.c.name, buckets.c.region, buckets.c.created_at).where(buckets.c.name == bindparam("bucket"))
-_RULES = select(buckets.c.notification_config).where(buckets.c.name == bindparam("bucket"))
+_RULES = select(buckets.c.notification_config, buckets.c.versioning, buckets.c.object_lock).where(
+    buckets.c.name == bindparam("bucket")
+)
 # A key's latest version (what a request without a version id reads and replaces).
 _OBJECT_WHERE = (
     objects.c.bucket == bindparam("bucket"),
@@ -27,7 +33,7 @@ _OBJECT_WHERE = (
 )
 _OBJECT = select(objects).where(*_OBJECT_WHERE)
 _BLOB_KEY = select(objects.c.blob_key).where(*_OBJECT_WHERE)
-_ETAG = select(objects.c.etag).where(*_OBJECT_WHERE)
+_ETAG = select(objects.c.etag, objects.c.delete_marker).where(*_OBJECT_WHERE)
 _INSERT_OBJECT = insert(objects)
 _DELETE_OBJECT = delete(objects).where(*_OBJECT_WHERE)
 
@@ -45,6 +51,15 @@ def next_sequence() -> int:
         return _last_sequence
 
 
+@dataclasses.dataclass(frozen=True)
+class WriteState:
+    """The parts of a bucket's configuration every write to it obeys."""
+
+    rules: list[NotificationRule]
+    versioning: str
+    lock: LockConfiguration | None
+
+
 def get_bucket(db: Connection, name: str) -> Bucket:
     """The bucket's row; NoSuchBucket when there is none."""
     found = db.execute(_BUCKET, {"bucket": name}).first()
@@ -55,18 +70,33 @@ def get_bucket(db: Connection, name: str) -> Bucket:
 
 def notification_rules(db: Connection, bucket: str) -> list[NotificationRule]:
     """The bucket's notification rules; NoSuchBucket when there is no such bucket."""
+    return write_state(db, bucket).rules
+
+
+def write_state(db: Connection, bucket: str) -> WriteState:
+    """What a write to the bucket needs, in one query: its notification rules, versioning and object lock."""
     found = db.execute(_RULES, {"bucket": bucket}).first()
     if found is None:
         raise NoSuchBucket(f"Bucket={bucket!r} does not exist", bucket=bucket)
-    return rules_from_json(found.notification_config)
+    return WriteState(
+        rules_from_json(found.notification_config), found.versioning, LockConfiguration.from_json(found.object_lock)
+    )
 
 
 def get_object(db: Connection, bucket: str, key: str) -> ObjectInfo:
     """The object's row; NoSuchBucket or NoSuchKey when absent."""
     row = db.execute(_OBJECT, {"bucket": bucket, "key": key}).first()
-    if row is None or row.delete_marker:
+    if row is None:
         get_bucket(db, bucket)
         raise NoSuchKey(f"Key={key!r} does not exist in Bucket={bucket!r}", bucket=bucket, key=key)
+    if row.delete_marker:
+        marker = {"x-amz-delete-marker": "true", "x-amz-version-id": row.version_id}
+        raise NoSuchKey(
+            f"Key={key!r} in Bucket={bucket!r} is deleted: its latest version is a delete marker",
+            bucket=bucket,
+            key=key,
+            response_headers=marker,
+        )
     return to_object(row._mapping)
 
 
@@ -81,7 +111,7 @@ def put_object_row(db: Connection, info: ObjectInfo, condition: WriteCondition |
         return upsert_object(db, info)
     check_write_condition(db, info.bucket, info.key, condition)
     if condition.if_none_match:
-        db.execute(_INSERT_OBJECT, _row(info))
+        db.execute(_INSERT_OBJECT, row_values(info))
         return None
     return upsert_object(db, info)
 
@@ -89,7 +119,8 @@ def put_object_row(db: Connection, info: ObjectInfo, condition: WriteCondition |
 def check_write_condition(db: Connection, bucket: str, key: str, condition: WriteCondition) -> None:
     """PreconditionFailed (or NoSuchKey for If-Match on an absent key) unless the key's current object allows it."""
     query = _ETAG.with_for_update() if db.dialect.name == "postgresql" else _ETAG
-    current = db.execute(query, {"bucket": bucket, "key": key}).scalar()
+    found = db.execute(query, {"bucket": bucket, "key": key}).first()
+    current = None if found is None or found.delete_marker else found.etag  # a delete marker hides the key
     if condition.if_none_match and current is not None:
         raise PreconditionFailed("At least one of the pre-conditions you specified did not hold: If-None-Match")
     if condition.if_match is not None:
@@ -105,7 +136,7 @@ def upsert_object(db: Connection, info: ObjectInfo) -> str | None:
     query = _BLOB_KEY.with_for_update() if db.dialect.name == "postgresql" else _BLOB_KEY
     where = {"bucket": info.bucket, "key": info.key}
     old = db.execute(query, where).scalar()
-    values = _row(info)
+    values = row_values(info)
     if old is None:
         if db.dialect.name != "postgresql":
             db.execute(_INSERT_OBJECT, values)  # SQLite: the transaction holds the write lock since BEGIN
@@ -147,10 +178,16 @@ def to_object(m: RowMapping) -> ObjectInfo:
         tags=dict(m["tags"]),
         parts=tuple(PartSummary(p["size"], dict(p.get("checksums", {}))) for p in m["parts"] or ()),
         delete_marker=m["delete_marker"],
+        retention=Retention.from_json(m["retention"]),
+        legal_hold=m["legal_hold"],
+        owner=m["owner"],
+        acl=grants_from_json(m["acl"]),
+        encryption=Envelope.from_json(m["encryption"]),
     )
 
 
-def _row(info: ObjectInfo) -> dict[str, Any]:
+def row_values(info: ObjectInfo) -> dict[str, Any]:
+    """The objects-table row for info, as its latest version."""
     return {
         "bucket": info.bucket,
         "key": info.key,
@@ -168,5 +205,9 @@ def _row(info: ObjectInfo) -> dict[str, Any]:
         "delete_marker": info.delete_marker,
         "tags": dict(info.tags),
         "parts": [{"size": p.size, "checksums": dict(p.checksums)} for p in info.parts] or None,
-        "legal_hold": False,
+        "retention": info.retention.to_json() if info.retention else None,
+        "legal_hold": info.legal_hold,
+        "owner": info.owner,
+        "acl": grants_to_json(info.acl),
+        "encryption": info.encryption.to_json() if info.encryption else None,
     }

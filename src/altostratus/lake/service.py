@@ -6,6 +6,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from types import TracebackType
+from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -14,13 +15,35 @@ from altostratus.core.caller import Caller
 from altostratus.core.clock import Clock
 from altostratus.core.errors import BadRequest, InvalidArgument
 from altostratus.core.events import EventBus
-from altostratus.lake import notifications, records
+from altostratus.lake import notifications, records, version_records
+from altostratus.lake.acl import Grant, Owned, Ownership, grants_to_json
+from altostratus.lake.bucket_encryption import default_encryption
 from altostratus.lake.checksums import Checksums, check_content_md5
-from altostratus.lake.errors import BucketAlreadyOwnedByYou, BucketNotEmpty, ConditionalRequestConflict
+from altostratus.lake.encryption import (
+    CustomerKey,
+    EncryptionRequest,
+    Envelope,
+    Keyring,
+    SealedBlobWriter,
+    open_range,
+    refuse_without_keyring,
+)
+from altostratus.lake.errors import (
+    BucketAlreadyExists,
+    BucketAlreadyOwnedByYou,
+    BucketNotEmpty,
+    ConditionalRequestConflict,
+    MethodNotAllowed,
+    NoSuchVersion,
+)
 from altostratus.lake.listing import list_page
 from altostratus.lake.names import check_bucket_name, check_key
+from altostratus.lake.object_lock import InvalidBucketState, LockConfiguration, Retention, protected
 from altostratus.lake.objects import Bucket, Listing, NotificationRule, ObjectInfo, ObjectMeta, WriteCondition
 from altostratus.lake.tables import buckets, objects, parts, uploads
+from altostratus.lake.tagging import OBJECT_TAGS, check_tags
+from altostratus.lake.version_records import Removal
+from altostratus.lake.versions import Versioning, VersionListing, check_version_id, list_versions
 from altostratus.storage.blobs import BlobInfo, BlobStore, BlobWriter
 from altostratus.storage.metadata import MetadataStore
 
@@ -61,6 +84,7 @@ class LakeService:
         region: str,
         *,
         check_destination: DestinationCheck | None = None,
+        keyring: Keyring | None = None,
     ) -> None:
         self.store = store
         self.blobs = blobs
@@ -68,24 +92,62 @@ class LakeService:
         self.clock = clock
         self.region = region
         self._check_destination = check_destination
+        self.keyring = keyring or refuse_without_keyring()
+        self._bucket_listeners: list[Callable[[str], None]] = []
+
+    def on_bucket_change(self, listener: Callable[[str], None]) -> None:
+        """Call listener(bucket) whenever a bucket is created or deleted (access caches forget it)."""
+        self._bucket_listeners.append(listener)
 
     # Buckets
 
-    def create_bucket(self, name: str) -> Bucket:
-        """A new, empty bucket; BucketAlreadyOwnedByYou if it exists."""
+    def create_bucket(
+        self,
+        name: str,
+        *,
+        owner: str | None = None,
+        acl: tuple[Grant, ...] | None = None,
+        ownership: Ownership | None = None,
+        object_lock: bool = False,
+    ) -> Bucket:
+        """A new, empty bucket of this owner (a user's name; None: the account), with this ACL (None: private)
+        and object ownership control, and object lock (which turns versioning on for good) if asked;
+        BucketAlreadyOwnedByYou if it exists and is the owner's, BucketAlreadyExists if another's."""
         bucket = Bucket(check_bucket_name(name), self.region, self.clock.now())
+        values: dict[str, Any] = {
+            "owner": owner,
+            "acl": grants_to_json(acl),
+            "ownership": ownership.value if ownership else None,
+        }
+        if object_lock:
+            values.update(versioning=Versioning.ENABLED.value, object_lock=LockConfiguration().to_json())
         try:
             with self.store.begin() as db:
-                db.execute(insert(buckets).values(name=name, region=self.region, created_at=bucket.created_at))
+                db.execute(
+                    insert(buckets).values(name=name, region=self.region, created_at=bucket.created_at, **values)
+                )
         except IntegrityError:
+            with self.store.read() as db:
+                holder = db.execute(select(buckets.c.owner).where(buckets.c.name == name)).first()
+            if holder is not None and holder.owner != owner:
+                raise BucketAlreadyExists(
+                    f"Bucket={name!r} already exists and belongs to someone else; choose another name", bucket=name
+                ) from None
             raise BucketAlreadyOwnedByYou(f"Bucket={name!r} already exists and is yours", bucket=name) from None
+        self._bucket_changed(name)
         return bucket
 
-    def list_buckets(self) -> list[Bucket]:
-        """Every bucket, by name."""
+    def list_buckets(self, *, owner: str | None = None, everyone: bool = True) -> list[Bucket]:
+        """Every bucket, by name; with everyone=False, only those of this owner (None: the account's)."""
+        query = select(buckets.c.name, buckets.c.region, buckets.c.created_at).order_by(buckets.c.name)
+        if not everyone:
+            query = query.where(buckets.c.owner.is_(None) if owner is None else buckets.c.owner == owner)
         with self.store.read() as db:
-            rows = db.execute(select(buckets.c.name, buckets.c.region, buckets.c.created_at).order_by(buckets.c.name))
-            return [Bucket(r.name, r.region, r.created_at) for r in rows]
+            return [Bucket(r.name, r.region, r.created_at) for r in db.execute(query)]
+
+    def _bucket_changed(self, name: str) -> None:
+        for listener in self._bucket_listeners:
+            listener(name)
 
     def get_bucket(self, name: str) -> Bucket:
         """The bucket; NoSuchBucket if absent."""
@@ -101,6 +163,7 @@ class LakeService:
             if held or pending:
                 raise BucketNotEmpty(f"Bucket={name!r} is not empty", bucket=name)
             db.execute(delete(buckets).where(buckets.c.name == name))
+        self._bucket_changed(name)
 
     # Objects
 
@@ -113,49 +176,171 @@ class LakeService:
         content_md5: str | None = None,
         checksums: Mapping[str, str] | None = None,
         checksum_algorithms: set[str] | None = None,
+        tags: Mapping[str, str] | None = None,
+        owned: Owned | None = None,
+        encryption: EncryptionRequest | None = None,
     ) -> ObjectWriter:
-        """A writer for a new version of bucket/key; the object appears whole on commit, or not at all."""
+        """A writer for a new version of bucket/key, with this tag set, owner and ACL, sealed as `encryption` asks
+        (None: as the bucket's default encryption says); the object appears whole on commit, or not at all."""
         check_key(key)
-        self.get_bucket(bucket)
-        digests = Checksums(checksum_algorithms or set(), checksums or {})
-        blob = self.blobs.writer(new_blob_key("objects", bucket))
-        return ObjectWriter(self, bucket, key, meta, blob, digests, content_md5)
-
-    def head(self, bucket: str, key: str) -> ObjectInfo:
-        """What is known of the object; NoSuchBucket or NoSuchKey if absent."""
+        checked_tags = check_tags((tags or {}).items(), OBJECT_TAGS)
         with self.store.read() as db:
-            return records.get_object(db, bucket, key)
+            wanted = encryption or default_encryption(db, bucket)
+        digests = Checksums(checksum_algorithms or set(), checksums or {})
+        blob: BlobWriter = self.blobs.writer(new_blob_key("objects", bucket))
+        if wanted is not None:
+            blob = SealedBlobWriter(blob, self.keyring.seal(wanted), segment=0)
+        return ObjectWriter(self, bucket, key, meta, blob, digests, content_md5, tags=checked_tags, owned=owned)
 
-    def read(self, info: ObjectInfo, start: int = 0, end: int | None = None) -> Iterator[bytes]:
-        """Stream bytes [start, end) of the object."""
-        return self.blobs.read(info.blob_key, start, end)
+    def head_for_reading(
+        self, bucket: str, key: str, version_id: str | None, customer_key: CustomerKey | None
+    ) -> ObjectInfo:
+        """The object as head() finds it, for a request that reads its bytes (or would: HEAD) with this customer
+        key: refused unless the key opens it (see check_customer_key)."""
+        found = self.head(bucket, key, version_id)
+        self.check_customer_key(found, customer_key)
+        return found
 
-    def delete_object(self, bucket: str, key: str, caller: Caller | None = None) -> bool:
-        """Remove the object; True if there was one (S3 answers the same either way)."""
+    def head(self, bucket: str, key: str, version_id: str | None = None) -> ObjectInfo:
+        """What is known of the object (its latest version, or the one named); NoSuchBucket, NoSuchKey (the latest
+        is a delete marker: its headers say so), NoSuchVersion, or MethodNotAllowed for a delete marker named."""
+        with self.store.read() as db:
+            if version_id is None:
+                return records.get_object(db, bucket, key)
+            found = version_records.get_version(db, bucket, key, check_version_id(version_id))
+            if found is None:
+                records.get_bucket(db, bucket)
+                raise NoSuchVersion(
+                    f"VersionId={version_id!r} is not a version of Key={key!r} in Bucket={bucket!r}",
+                    bucket=bucket,
+                    key=key,
+                )
+        if found.delete_marker:
+            raise MethodNotAllowed(
+                "The specified method is not allowed against this resource: the version is a delete marker",
+                response_headers={"x-amz-delete-marker": "true", "x-amz-version-id": version_id, "allow": "DELETE"},
+            )
+        return found
+
+    def read(
+        self, info: ObjectInfo, start: int = 0, end: int | None = None, *, customer_key: CustomerKey | None = None
+    ) -> Iterator[bytes]:
+        """Stream bytes [start, end) of the object, opened with the customer's key if it was stored with one: a
+        missing, wrong or inapplicable key is refused here, before a byte is read."""
+        sealing = self.keyring.open(info.encryption, customer_key)
+        if sealing is None:
+            return self.blobs.read(info.blob_key, start, end)
+        stop = info.size if end is None else min(end, info.size)
+        return open_range(sealing, lambda lo, hi: self.blobs.read(info.blob_key, lo, hi), start, stop)
+
+    def check_customer_key(self, info: ObjectInfo, customer_key: CustomerKey | None) -> None:
+        """Refuse a request whose customer key (SSE-C) does not open the object: missing, wrong or inapplicable."""
+        self.keyring.open(info.encryption, customer_key)
+
+    def delete_object(
+        self,
+        bucket: str,
+        key: str,
+        caller: Caller | None = None,
+        *,
+        version_id: str | None = None,
+        bypass_governance: bool = False,
+    ) -> Removal:
+        """Delete as S3 does: the version named (unless object lock protects it; GOVERNANCE retention yields to
+        bypass_governance); else the object, or (versioned bucket) add a delete marker."""
         check_key(key)
+        if version_id is not None:
+            check_version_id(version_id)
         with self.store.begin() as db:
-            rules = records.notification_rules(db, bucket)
-            old = records.delete_object_row(db, bucket, key)
-        if old is None:
-            return False
-        self.blobs.delete(old)
-        self.announce("ObjectRemoved:Delete", bucket, key, None, caller, rules)
-        return True
+            state = records.write_state(db, bucket)
+            rules = state.rules
+            removal = version_records.remove(
+                db, bucket, key, version_id, Versioning(state.versioning), self.clock, bypass_governance
+            )
+        for blob in removal.unused_blobs:
+            self.blobs.delete(blob)
+        if removal.delete_marker and removal.removed is None:
+            self.announce("ObjectRemoved:DeleteMarkerCreated", bucket, key, None, caller, rules)
+        elif removal.removed is not None:
+            self.announce("ObjectRemoved:Delete", bucket, key, None, caller, rules)
+        return removal
+
+    def set_versioning(self, bucket: str, state: Versioning) -> None:
+        """Enable or suspend versioning; a bucket never returns to unversioned, nor suspends under object lock."""
+        with self.store.begin() as db:
+            if records.write_state(db, bucket).lock is not None and state is not Versioning.ENABLED:
+                raise InvalidBucketState(
+                    f"Bucket={bucket!r} has object lock, which needs versioning: it cannot be suspended"
+                )
+            db.execute(update(buckets).where(buckets.c.name == bucket).values(versioning=state.value))
+
+    def versioning(self, bucket: str) -> Versioning:
+        """The bucket's versioning state."""
+        with self.store.read() as db:
+            return Versioning(records.write_state(db, bucket).versioning)
+
+    def list_versions(
+        self,
+        bucket: str,
+        *,
+        prefix: str = "",
+        delimiter: str = "",
+        key_marker: str = "",
+        version_id_marker: str = "",
+        max_keys: int = 1000,
+    ) -> VersionListing:
+        """One page of every version and delete marker, by key and then newest first."""
+        if max_keys < 0:
+            raise InvalidArgument(f"max-keys={max_keys}; expected 0 or more")
+        with self.store.read() as db:
+            records.get_bucket(db, bucket)
+            return list_versions(
+                db,
+                bucket,
+                prefix=prefix,
+                delimiter=delimiter,
+                key_marker=key_marker,
+                version_id_marker=version_id_marker,
+                max_keys=min(max_keys, 1000),
+            )
 
     def copy_object(
-        self, source: ObjectInfo, bucket: str, key: str, meta: ObjectMeta | None, caller: Caller | None = None
+        self,
+        source: ObjectInfo,
+        bucket: str,
+        key: str,
+        meta: ObjectMeta | None,
+        caller: Caller | None = None,
+        *,
+        tags: Mapping[str, str] | None = None,
+        owned: Owned | None = None,
+        retention: Retention | None = None,
+        legal_hold: bool = False,
+        encryption: EncryptionRequest | None = None,
+        source_key: CustomerKey | None = None,
     ) -> ObjectInfo:
-        """Copy source to bucket/key, with its own metadata unless meta replaces it."""
-        if (source.bucket, source.key) == (bucket, key) and meta is None:
+        """Copy source to bucket/key, with its own metadata unless meta replaces it, and its tags unless tags do;
+        the copy is `owned`'s (never the source's owner and ACL, as S3 copies), with the object lock given (the
+        source's retention and hold stay with the source, as in S3). The source is opened with source_key if it is
+        SSE-C; the copy is sealed as `encryption` asks, else by its bucket's default (never as the source was)."""
+        if (source.bucket, source.key) == (bucket, key) and meta is None and encryption is None:
             raise BadRequest(
                 "This copy request is illegal because it is trying to copy an object to itself without "
                 "changing the object's metadata, storage class, website redirect location or encryption attributes."
             )
-        writer = self.object_writer(bucket, key, meta or source.meta)
+        chunks = self.read(source, customer_key=source_key)
+        writer = self.object_writer(
+            bucket,
+            key,
+            meta or source.meta,
+            tags=source.tags if tags is None else tags,
+            owned=owned,
+            encryption=encryption,
+        )
         with writer:
-            for chunk in self.read(source):
+            for chunk in chunks:
                 writer.write(chunk)
-            return writer.commit(caller, event_name="ObjectCreated:Copy")
+            return writer.commit(caller, event_name="ObjectCreated:Copy", retention=retention, legal_hold=legal_hold)
 
     def list_objects(
         self, bucket: str, *, prefix: str = "", delimiter: str = "", after: str = "", max_keys: int = 1000
@@ -259,8 +444,10 @@ class LakeService:
             with self.store.begin() as db:
                 if within is not None:
                     within(db)
-                rules = records.notification_rules(db, info.bucket)
-                old = records.put_object_row(db, info, condition)
+                state = records.write_state(db, info.bucket)
+                rules = state.rules
+                info = protected(info, state.lock, self.clock.now())
+                info, unused = version_records.write(db, info, Versioning(state.versioning), condition)
         except IntegrityError:
             if condition is None:
                 raise
@@ -268,8 +455,8 @@ class LakeService:
             raise ConditionalRequestConflict(
                 "A conflicting operation occurred. If using PutObject you can retry the request."
             ) from None
-        if old is not None and old != info.blob_key:
-            self.blobs.delete(old)
+        for blob in unused:
+            self.blobs.delete(blob)
         self.announce(event_name, info.bucket, info.key, info, caller, rules)
         return info
 
@@ -301,6 +488,21 @@ class StreamingWriter:
             raise
         return self._blob.commit(), checksums
 
+    def _etag(self, blob: BlobInfo) -> str:
+        """S3's ETag of the bytes stored: their MD5 (see SealedBlobWriter.etag_md5 for an encrypted blob's)."""
+        return f'"{self._blob.etag_md5 if isinstance(self._blob, SealedBlobWriter) else blob.md5}"'
+
+    @property
+    def encryption(self) -> Envelope | None:
+        """How the bytes are sealed; None when they are stored as they come."""
+        return self._envelope(())
+
+    def _envelope(self, segments: tuple[tuple[int, int], ...]) -> Envelope | None:
+        """How the bytes stored are sealed, as these segments; None when they are stored as they came."""
+        if isinstance(self._blob, SealedBlobWriter):
+            return self._blob.sealing.envelope.with_segments(segments)
+        return None
+
     def abort(self) -> None:
         """Throw the bytes away."""
         self._blob.abort()
@@ -325,12 +527,17 @@ class ObjectWriter(StreamingWriter):
         blob: BlobWriter,
         digests: Checksums,
         content_md5: str | None,
+        *,
+        tags: Mapping[str, str] | None = None,
+        owned: Owned | None = None,
     ) -> None:
         super().__init__(lake, blob, digests)
         self._bucket = bucket
         self._key = key
         self._meta = meta
         self._content_md5 = content_md5
+        self._tags = dict(tags or {})
+        self._owned = owned or Owned()
 
     def commit(
         self,
@@ -338,18 +545,28 @@ class ObjectWriter(StreamingWriter):
         *,
         event_name: str = "ObjectCreated:Put",
         condition: WriteCondition | None = None,
+        retention: Retention | None = None,
+        legal_hold: bool = False,
     ) -> ObjectInfo:
-        """Check digests, store the blob, make it the object if `condition` holds; on any error nothing is stored."""
+        """Check digests, store the blob, make it the object if `condition` holds; on any error nothing is stored.
+
+        The version keeps the retention and legal hold given (object lock), else its bucket's default retention."""
         blob, checksums = self._store_blob()
         info = ObjectInfo(
             bucket=self._bucket,
             key=self._key,
             size=blob.size,
-            etag=f'"{blob.md5}"',
+            etag=self._etag(blob),
             last_modified=self._lake.clock.now(),
             meta=self._meta,
             checksums=checksums,
             blob_key=blob.key,
+            tags=self._tags,
+            owner=self._owned.owner,
+            acl=self._owned.acl,
+            retention=retention,
+            legal_hold=legal_hold,
+            encryption=self._envelope(((0, blob.size),)),
         )
         try:
             check_content_md5(self._content_md5, blob.md5)

@@ -6,19 +6,24 @@ import base64
 import binascii
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Mapping
-from urllib.parse import quote_plus
+from urllib.parse import quote
 
 from anyio import to_thread
 
 from altostratus.api.context import Call
+from altostratus.api.lake.acl import acl_request
 from altostratus.api.lake.services import S3Services
+from altostratus.api.lake.tagging import creation_tags
 from altostratus.api.lake.xml import NAMESPACE, children, element, fields, iso, parse, text, xml_document, xml_reply
 from altostratus.api.replies import Reply
 from altostratus.core.errors import InvalidArgument
 from altostratus.core.ids import short_id
+from altostratus.lake.acl import parse_ownership
 from altostratus.lake.objects import Listing, NotificationRule
+from altostratus.lake.tagging import BUCKET_TAGS, check_tags
 
 Encoder = Callable[[str], str]
+MAX_BUCKETS = 10_000
 
 
 class BucketOperations:
@@ -27,22 +32,51 @@ class BucketOperations:
     _s3: S3Services
 
     async def list_buckets(self, call: Call) -> Reply:
-        """ListBuckets."""
-        found = await to_thread.run_sync(self._s3.lake.list_buckets)
-        owner = element("Owner", *fields(ID=call.caller.principal_id, DisplayName=call.caller.principal_id))
+        """ListBuckets, by name, filtered by prefix and region, paged by max-buckets and continuation tokens."""
+        q = call.query
+        limit = _max_buckets(q.get("max-buckets"))
+        token = q.get("continuation-token")
+        after = _decode_token(token) if token else ""
+        prefix, region = q.get("prefix", ""), q.get("bucket-region")
+        found = [
+            b
+            for b in await to_thread.run_sync(self._s3.permissions.buckets_of, call.caller)
+            if b.name > after and b.name.startswith(prefix) and region in (None, b.region)
+        ]
+        shown = found[:limit]
+        owner_id, owner_name = await to_thread.run_sync(self._s3.permissions.owner_of, call.caller)
+        owner = element("Owner", *fields(ID=owner_id, DisplayName=owner_name))
         entries = [
             element("Bucket", *fields(Name=b.name, CreationDate=iso(b.created_at), BucketRegion=b.region))
-            for b in found
+            for b in shown
         ]
-        return xml_reply("ListAllMyBucketsResult", [owner, element("Buckets", *entries)])
+        more = fields(
+            ContinuationToken=_encode_token(shown[-1].name) if len(found) > limit else None,
+            Prefix=q.get("prefix"),
+        )
+        return xml_reply("ListAllMyBucketsResult", [owner, element("Buckets", *entries), *more])
 
     async def create_bucket(self, call: Call) -> Reply:
-        """CreateBucket; the body's LocationConstraint, if any, is accepted for every region."""
+        """CreateBucket; the body's LocationConstraint, if any, is accepted for every region, its Tags become the
+        bucket's tag set (checked before the bucket is made)."""
         body = await call.body.read()
-        if body.strip():
-            parse(body, "CreateBucketConfiguration")
+        tags = check_tags(creation_tags(parse(body, "CreateBucketConfiguration")) if body.strip() else [], BUCKET_TAGS)
         bucket = call.path_params["Bucket"]
-        await to_thread.run_sync(self._s3.lake.create_bucket, bucket)
+        lock = call.headers.get("x-amz-bucket-object-lock-enabled", "false").strip().lower()
+        if lock not in ("true", "false"):
+            raise InvalidArgument(f"x-amz-bucket-object-lock-enabled={lock!r}; expected true or false")
+        ownership = call.headers.get("x-amz-object-ownership")
+        await to_thread.run_sync(
+            lambda: self._s3.permissions.create_bucket(
+                bucket,
+                call.caller,
+                acl_request(call.headers),
+                parse_ownership(ownership) if ownership is not None else None,
+                object_lock=lock == "true",
+            )
+        )
+        if tags:
+            await to_thread.run_sync(self._s3.tagging.set_bucket_tags, bucket, tags.items())
         return Reply(headers={"location": f"/{bucket}"})
 
     async def head_bucket(self, call: Call) -> Reply:
@@ -68,18 +102,18 @@ class BucketOperations:
         token = q.get("continuation-token")
         after = max(_decode_token(token) if token else "", q.get("start-after", ""))
         page, max_keys = await _page(self._s3, call, after)
-        encode = _encoder(q)
+        encode = listing_encoder(q)
         body = [
             *fields(
                 Name=call.path_params["Bucket"],
                 Prefix=encode(q.get("prefix", "")),
                 KeyCount=len(page.objects) + len(page.common_prefixes),
                 MaxKeys=max_keys,
-                Delimiter=_opt(encode, q.get("delimiter")),
+                Delimiter=optional(encode, q.get("delimiter") or None),
                 IsTruncated=page.is_truncated,
                 ContinuationToken=token,
                 NextContinuationToken=_encode_token(page.next_marker) if page.is_truncated else None,
-                StartAfter=_opt(encode, q.get("start-after")),
+                StartAfter=optional(encode, q.get("start-after")),
                 EncodingType=q.get("encoding-type"),
             ),
             *_entries(page, encode, owner=call.caller.principal_id if q.get("fetch-owner") == "true" else None),
@@ -90,16 +124,16 @@ class BucketOperations:
         """ListObjects (version 1), with Marker and NextMarker."""
         q = call.query
         page, max_keys = await _page(self._s3, call, q.get("marker", ""))
-        encode = _encoder(q)
+        encode = listing_encoder(q)
         next_marker = page.next_marker if page.is_truncated and q.get("delimiter") else None
         body = [
             *fields(
                 Name=call.path_params["Bucket"],
                 Prefix=encode(q.get("prefix", "")),
                 Marker=encode(q.get("marker", "")),
-                NextMarker=_opt(encode, next_marker),
+                NextMarker=optional(encode, next_marker),
                 MaxKeys=max_keys,
-                Delimiter=_opt(encode, q.get("delimiter")),
+                Delimiter=optional(encode, q.get("delimiter") or None),
                 IsTruncated=page.is_truncated,
                 EncodingType=q.get("encoding-type"),
             ),
@@ -166,14 +200,7 @@ class BucketOperations:
 
 async def _page(s3: S3Services, call: Call, after: str) -> tuple[Listing, int]:
     q = call.query
-    try:
-        max_keys = int(q.get("max-keys", "1000"))
-    except ValueError:
-        raise InvalidArgument(f"max-keys={q.get('max-keys')!r}; expected an integer from 0 to 2147483647") from None
-    if max_keys < 0:
-        raise InvalidArgument(f"max-keys={max_keys}; expected an integer from 0 to 2147483647")
-    if q.get("encoding-type") not in (None, "url"):
-        raise InvalidArgument(f"encoding-type={q.get('encoding-type')!r}; expected 'url'")
+    max_keys = parse_max_keys(q)
     page = await to_thread.run_sync(
         lambda: s3.lake.list_objects(
             call.path_params["Bucket"],
@@ -184,6 +211,19 @@ async def _page(s3: S3Services, call: Call, after: str) -> tuple[Listing, int]:
         )
     )
     return page, min(max_keys, 1000)
+
+
+def parse_max_keys(q: Mapping[str, str]) -> int:
+    """A listing's max-keys (default 1,000), after checking it and encoding-type."""
+    try:
+        max_keys = int(q.get("max-keys", "1000"))
+    except ValueError:
+        raise InvalidArgument(f"max-keys={q.get('max-keys')!r}; expected an integer from 0 to 2147483647") from None
+    if max_keys < 0:
+        raise InvalidArgument(f"max-keys={max_keys}; expected an integer from 0 to 2147483647")
+    if q.get("encoding-type") not in (None, "url"):
+        raise InvalidArgument(f"encoding-type={q.get('encoding-type')!r}; expected 'url'")
+    return max_keys
 
 
 def _entries(page: Listing, encode: Encoder, owner: str | None) -> list[ET.Element]:
@@ -205,14 +245,25 @@ def _entries(page: Listing, encode: Encoder, owner: str | None) -> list[ET.Eleme
     return out
 
 
-def _encoder(q: Mapping[str, str]) -> Encoder:
+def listing_encoder(q: Mapping[str, str]) -> Encoder:
+    """How a listing writes keys and prefixes: as they are, or URL-encoded when encoding-type=url."""
     if q.get("encoding-type") == "url":
-        return lambda s: quote_plus(s, safe="/")
+        # A space is %20 and a plus %2B, as S3 writes them (botocore reads them back with unquote_plus).
+        return lambda s: quote(s, safe="/")
     return lambda s: s
 
 
-def _opt(encode: Encoder, value: str | None) -> str | None:
+def optional(encode: Encoder, value: str | None) -> str | None:
+    """The encoded value, or None (no element) when the request had none."""
     return None if value is None else encode(value)
+
+
+def _max_buckets(value: str | None) -> int:
+    if value is None:
+        return MAX_BUCKETS
+    if not (value.isascii() and value.isdigit() and 1 <= int(value) <= MAX_BUCKETS):
+        raise InvalidArgument(f"max-buckets={value!r}; expected an integer from 1 to {MAX_BUCKETS}")
+    return int(value)
 
 
 def _encode_token(marker: str) -> str:

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import re
 from collections.abc import Mapping
 from email.utils import parsedate_to_datetime
 
+from altostratus.api.lake.object_lock import lock_headers
 from altostratus.api.lake.xml import http_date
 from altostratus.core.errors import InvalidArgument, NotImplementedOperation, PreconditionFailed
 from altostratus.lake.errors import InvalidRange, NotModified
-from altostratus.lake.objects import ObjectInfo, ObjectMeta, WriteCondition
+from altostratus.lake.objects import NULL_VERSION, ObjectInfo, ObjectMeta, WriteCondition
+from altostratus.lake.tagging import header_tags
 
 STORED_HEADERS = ("cache-control", "content-disposition", "content-encoding", "content-language", "expires")
 META_PREFIX = "x-amz-meta-"
@@ -26,36 +29,32 @@ OVERRIDES = {
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 # What an HTTP header value may hold: visible Latin-1 and tabs, no line breaks or other controls.
 _HEADER_VALUE = re.compile(r"^[\t\x20-\x7e\x80-\xff]*$")
-# Server-side encryption of every kind (SSE-S3, SSE-KMS, SSE-C, and SSE-C for a copy's source) is asked for with
-# headers of these prefixes. The lake stores bytes as they come, so a request naming any of them is refused.
-ENCRYPTION_PREFIXES = ("x-amz-server-side-encryption", "x-amz-copy-source-server-side-encryption")
-# Values that are not secrets (a customer key is one) and may be shown back.
-_SHOWN_ENCRYPTION_VALUES = ("x-amz-server-side-encryption", "x-amz-server-side-encryption-customer-algorithm")
-
-
-def refuse_encryption(headers: Mapping[str, str]) -> None:
-    """NotImplemented for a request asking for server-side encryption, which the lake would silently not do."""
-    asked = sorted(name for name in headers if name.startswith(ENCRYPTION_PREFIXES))
-    if not asked:
-        return
-    shown = [f"{name}={headers[name]!r}" if name in _SHOWN_ENCRYPTION_VALUES else name for name in asked]
-    raise NotImplementedOperation(
-        f"A header you provided implies functionality that is not implemented: {', '.join(shown)}. This server "
-        "stores objects unencrypted and offers no server-side encryption (SSE-S3, SSE-KMS or SSE-C); send the "
-        "request without these headers, or encrypt on the client"
-    )
 
 
 def meta_from_headers(headers: Mapping[str, str]) -> ObjectMeta:
     """The metadata a PUT or CreateMultipartUpload carries in its headers."""
     stored = {name: headers[name] for name in STORED_HEADERS if name in headers}
-    encoding = ",".join(p for p in stored.get("content-encoding", "").split(",") if p.strip() != "aws-chunked")
+    encoding = ",".join(p for p in stored.get("content-encoding", "").split(",") if p.strip() != "aws-chunked").strip()
     if encoding:
         stored["content-encoding"] = encoding
     else:
         stored.pop("content-encoding", None)
-    user = {name[len(META_PREFIX) :]: value for name, value in headers.items() if name.startswith(META_PREFIX)}
+    user = {name[len(META_PREFIX) :]: _text(value) for name, value in headers.items() if name.startswith(META_PREFIX)}
     return ObjectMeta(headers.get("content-type") or "binary/octet-stream", stored, user)
+
+
+def _text(value: str) -> str:
+    # Header values arrive as Latin-1 text; a client that sent UTF-8 bytes (as the Java and Go SDKs do) meant them
+    # as UTF-8, and anything else is taken as the Latin-1 it is.
+    try:
+        return value.encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        return value
+
+
+def _mail_safe(value: str) -> str:
+    # S3 answers a metadata value that is not ASCII RFC 2047-encoded (its docs: "to make them mail-safe").
+    return value if value.isascii() else "=?UTF-8?B?" + base64.b64encode(value.encode()).decode() + "?="
 
 
 def object_headers(info: ObjectInfo, query: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -67,7 +66,12 @@ def object_headers(info: ObjectInfo, query: Mapping[str, str] | None = None) -> 
         "accept-ranges": "bytes",
         **info.meta.headers,
     }
-    out.update({META_PREFIX + name: value for name, value in info.meta.user_metadata.items()})
+    out.update({META_PREFIX + name: _mail_safe(value) for name, value in info.meta.user_metadata.items()})
+    if info.version_id != NULL_VERSION or (query and "versionId" in query):
+        out["x-amz-version-id"] = info.version_id
+    out.update(lock_headers(info))
+    if info.tags:
+        out["x-amz-tagging-count"] = str(len(info.tags))
     for param, header in OVERRIDES.items():
         if query and param in query:
             if not _HEADER_VALUE.match(query[param]):
@@ -76,6 +80,22 @@ def object_headers(info: ObjectInfo, query: Mapping[str, str] | None = None) -> 
                 )
             out[header] = query[param]
     return out
+
+
+def copy_tags(headers: Mapping[str, str]) -> dict[str, str] | None:
+    """The tags CopyObject gives its copy: None for the source's (x-amz-tagging-directive: COPY, the default), or
+    x-amz-tagging's (REPLACE; none without it). x-amz-tagging with COPY is refused: it could not be honoured."""
+    directive = headers.get("x-amz-tagging-directive", "COPY")
+    if directive.upper() not in ("COPY", "REPLACE"):
+        raise InvalidArgument(f"x-amz-tagging-directive={directive!r}; expected COPY or REPLACE")
+    if directive.upper() == "REPLACE":
+        return header_tags(headers.get("x-amz-tagging"))
+    if "x-amz-tagging" in headers:
+        raise InvalidArgument(
+            "x-amz-tagging is used only with x-amz-tagging-directive: REPLACE; with COPY (the default) the copy "
+            "takes the source object's tags"
+        )
+    return None
 
 
 def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
@@ -124,11 +144,16 @@ def check_conditions(headers: Mapping[str, str], info: ObjectInfo) -> None:
                 "At least one of the pre-conditions you specified did not hold: If-Unmodified-Since"
             )
     if "if-none-match" in headers and (etag in _etags(headers["if-none-match"]) or headers["if-none-match"] == "*"):
-        raise NotModified("Not Modified")
+        raise NotModified("Not Modified", response_headers=_validators(info))
     if "if-modified-since" in headers and "if-none-match" not in headers:
         since = _date(headers["if-modified-since"])
         if since is not None and info.last_modified.replace(microsecond=0) <= since:
-            raise NotModified("Not Modified")
+            raise NotModified("Not Modified", response_headers=_validators(info))
+
+
+def _validators(info: ObjectInfo) -> dict[str, str]:
+    # A 304 carries the headers a cache revalidates with (RFC 9110 15.4.5), as S3 sends them.
+    return {"etag": info.etag, "last-modified": http_date(info.last_modified)}
 
 
 def _etags(value: str) -> set[str]:

@@ -3,27 +3,39 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from urllib.parse import unquote
+from urllib.parse import parse_qsl, unquote
 
 from anyio import to_thread
 
 from altostratus.api.context import Body, Call
+from altostratus.api.lake.acl import acl_request
+from altostratus.api.lake.checksums import CHECKSUM_PREFIX, checksum_headers
+from altostratus.api.lake.encryption_headers import (
+    COPY_SOURCE_SSE_C,
+    customer_key,
+    encryption_headers,
+    write_encryption,
+)
 from altostratus.api.lake.headers import (
-    byte_range,
     check_conditions,
+    copy_tags,
     meta_from_headers,
     object_headers,
     write_condition,
 )
+from altostratus.api.lake.object_lock import bypasses_governance, lock_from_headers, require_integrity_header
+from altostratus.api.lake.object_parts import read_span
 from altostratus.api.lake.services import S3Services
 from altostratus.api.lake.xml import MalformedXML, children, element, fields, iso, parse, text, xml_reply
 from altostratus.api.replies import Reply
 from altostratus.core.errors import AltoError, BadRequest, InvalidArgument, PreconditionFailed
+from altostratus.lake.encryption import CustomerKey
 from altostratus.lake.errors import NotModified
-from altostratus.lake.objects import ObjectInfo
+from altostratus.lake.objects import NULL_VERSION, ObjectInfo
 from altostratus.lake.service import StreamingWriter
+from altostratus.lake.tagging import header_tags
+from altostratus.lake.version_records import Removal
 
-CHECKSUM_PREFIX = "x-amz-checksum-"
 MAX_DELETE_KEYS = 1000
 # Bodies up to this size are read in one go and sent as one piece: a streamed body costs a thread hop
 # per chunk and a task group per response, which dominates the time of a small GET.
@@ -90,7 +102,15 @@ class ObjectOperations:
         require_length(call.headers)
         claimed, trailing = claimed_checksums(call.headers)
         condition = write_condition(call.headers)
+        # A presigned PUT carries x-amz-tagging in its (signed) query string: SDK presigners hoist x-amz-* there.
+        tags = header_tags(call.headers.get("x-amz-tagging", call.query.get("x-amz-tagging")))
+        require_integrity_header(call.headers)
+        retention, hold = lock_from_headers(call.headers, self._s3.lake.clock.now())
+        encryption = write_encryption(call, self._s3.customer_keys_over_http)
         bucket, key = call.path_params["Bucket"], call.path_params["Key"]
+        owned = await to_thread.run_sync(
+            self._s3.permissions.for_new_object, bucket, call.caller, acl_request(call.headers)
+        )
         writer = await to_thread.run_sync(
             lambda: self._s3.lake.object_writer(
                 bucket,
@@ -99,91 +119,140 @@ class ObjectOperations:
                 content_md5=call.headers.get("content-md5"),
                 checksums=claimed,
                 checksum_algorithms=trailing,
+                tags=tags,
+                owned=owned,
+                encryption=encryption,
             )
         )
         await stream_into(writer, call.body)
-        info = await to_thread.run_sync(lambda: writer.commit(call.caller, condition=condition))
-        return Reply(headers=_write_headers(info))
+        info = await to_thread.run_sync(
+            lambda: writer.commit(call.caller, condition=condition, retention=retention, legal_hold=hold)
+        )
+        sealed = encryption_headers(info.encryption, encryption.customer_key if encryption else None)
+        return Reply(headers={**_write_headers(info), **sealed})
 
     async def get_object(self, call: Call) -> Reply:
         """GetObject, whole or a byte range, streamed from the blob."""
-        info = await self._head(call)
-        span = byte_range(call.headers.get("range"), info.size)
-        headers = object_headers(info, call.query)
-        if call.headers.get("x-amz-checksum-mode", "").upper() == "ENABLED" and span is None:
-            headers.update(_checksum_headers(info))
-        if span is None:
-            return await self._body(info, 0, info.size, 200, headers)
-        start, end = span
-        headers["content-range"] = f"bytes {start}-{end - 1}/{info.size}"
-        return await self._body(info, start, end, 206, headers)
+        info, secret = await self._head(call)
+        headers = {**object_headers(info, call.query), **encryption_headers(info.encryption, secret)}
+        start, end, status, extra = read_span(info, call.query, call.headers)
+        return await self._body(info, start, end, status, {**headers, **extra}, secret)
 
-    async def _body(self, info: ObjectInfo, start: int, end: int, status: int, headers: dict[str, str]) -> Reply:
+    async def _body(
+        self, info: ObjectInfo, start: int, end: int, status: int, headers: dict[str, str], secret: CustomerKey | None
+    ) -> Reply:
         headers["content-length"] = str(end - start)
         if end - start <= WHOLE_BODY_BYTES:
-            body = await to_thread.run_sync(lambda: b"".join(self._s3.lake.read(info, start, end)))
+            body = await to_thread.run_sync(lambda: b"".join(self._s3.lake.read(info, start, end, customer_key=secret)))
             return Reply(status, headers, body)
-        return Reply(status, headers, self._s3.lake.read(info, start, end))
+        return Reply(status, headers, self._s3.lake.read(info, start, end, customer_key=secret))
 
     async def head_object(self, call: Call) -> Reply:
         """HeadObject."""
-        info = await self._head(call)
-        headers = object_headers(info, call.query)
-        span = byte_range(call.headers.get("range"), info.size)
-        if call.headers.get("x-amz-checksum-mode", "").upper() == "ENABLED":
-            headers.update(_checksum_headers(info))
-        length = info.size if span is None else span[1] - span[0]
-        headers["content-length"] = str(length)
-        return Reply(200 if span is None else 206, headers)
+        info, secret = await self._head(call)
+        headers = {**object_headers(info, call.query), **encryption_headers(info.encryption, secret)}
+        start, end, status, extra = read_span(info, call.query, call.headers)
+        return Reply(status, {**headers, **extra, "content-length": str(end - start)})
 
     async def delete_object(self, call: Call) -> Reply:
         """DeleteObject: 204 whether or not the key existed, as S3 answers."""
-        await to_thread.run_sync(
-            self._s3.lake.delete_object, call.path_params["Bucket"], call.path_params["Key"], call.caller
+        bucket, key = call.path_params["Bucket"], call.path_params["Key"]
+        version_id = call.query.get("versionId")
+        bypass = bypasses_governance(call.headers)
+        removal = await to_thread.run_sync(
+            lambda: self._s3.lake.delete_object(
+                bucket, key, call.caller, version_id=version_id, bypass_governance=bypass
+            )
         )
-        return Reply(status=204)
+        headers = {"x-amz-version-id": removal.version_id} if removal.version_id else {}
+        if removal.delete_marker:
+            headers["x-amz-delete-marker"] = "true"
+        return Reply(status=204, headers=headers)
 
     async def delete_objects(self, call: Call) -> Reply:
         """DeleteObjects: up to 1,000 keys, each deleted or reported as an error."""
         root = parse(await call.body.read(), "Delete")
-        keys = [text(node, "Key") for node in children(root, "Object")]
+        keys = [(text(node, "Key"), text(node, "VersionId", "") or None) for node in children(root, "Object")]
         if not keys or len(keys) > MAX_DELETE_KEYS:
             raise MalformedXML(f"<Delete> names {len(keys)} objects; expected 1 to {MAX_DELETE_KEYS}")
         quiet = text(root, "Quiet", "false").strip().lower() == "true"
         bucket = call.path_params["Bucket"]
         await to_thread.run_sync(self._s3.lake.get_bucket, bucket)
         results = []
-        for key in keys:
+        for key, version_id in keys:
             if not call.allows("s3:DeleteObject", f"arn:aws:s3:::{bucket}/{key}"):
                 denied = f"Access Denied: this key's access does not allow s3:DeleteObject on {bucket}/{key}"
                 results.append(element("Error", *fields(Key=key, Code="AccessDenied", Message=denied)))
                 continue
             try:
-                await to_thread.run_sync(self._s3.lake.delete_object, bucket, key, call.caller)
+                removal = await to_thread.run_sync(self._delete_one, bucket, key, call, version_id)
                 if not quiet:
-                    results.append(element("Deleted", *fields(Key=key)))
+                    marker = removal.version_id if removal.delete_marker else None
+                    shown = fields(
+                        Key=key,
+                        VersionId=version_id,
+                        DeleteMarker=True if removal.delete_marker else None,
+                        DeleteMarkerVersionId=marker,
+                    )
+                    results.append(element("Deleted", *shown))
             except AltoError as error:
                 results.append(element("Error", *fields(Key=key, Code=error.code, Message=error.message)))
         return xml_reply("DeleteResult", results)
 
+    def _delete_one(self, bucket: str, key: str, call: Call, version_id: str | None) -> Removal:
+        bypass = bypasses_governance(call.headers)
+        return self._s3.lake.delete_object(bucket, key, call.caller, version_id=version_id, bypass_governance=bypass)
+
     async def copy_object(self, call: Call) -> Reply:
-        """CopyObject: metadata copied from the source, or replaced with x-amz-metadata-directive: REPLACE."""
+        """CopyObject: metadata and tags copied from the source, or replaced with x-amz-metadata-directive and
+        x-amz-tagging-directive: REPLACE."""
         source_bucket, source_key = parse_copy_source(call.headers["x-amz-copy-source"])
         directive = call.headers.get("x-amz-metadata-directive", "COPY").upper()
         if directive not in ("COPY", "REPLACE"):
             raise InvalidArgument(f"x-amz-metadata-directive={directive!r}; expected COPY or REPLACE")
-        source = await to_thread.run_sync(self._s3.lake.head, source_bucket, source_key)
+        tags = copy_tags(call.headers)
+        source_version = copy_source_version(call.headers["x-amz-copy-source"])
+        source_secret = customer_key(call, self._s3.customer_keys_over_http, COPY_SOURCE_SSE_C)
+        source = await to_thread.run_sync(
+            self._s3.lake.head_for_reading, source_bucket, source_key, source_version, source_secret
+        )
         _check_copy_conditions(call.headers, source)
         meta = meta_from_headers(call.headers) if directive == "REPLACE" else None
-        info = await to_thread.run_sync(
-            self._s3.lake.copy_object, source, call.path_params["Bucket"], call.path_params["Key"], meta, call.caller
+        retention, hold = lock_from_headers(call.headers, self._s3.lake.clock.now())
+        encryption = write_encryption(call, self._s3.customer_keys_over_http)
+        bucket, key = call.path_params["Bucket"], call.path_params["Key"]
+        owned = await to_thread.run_sync(
+            self._s3.permissions.for_new_object, bucket, call.caller, acl_request(call.headers)
         )
-        return xml_reply("CopyObjectResult", fields(LastModified=iso(info.last_modified), ETag=info.etag))
+        info = await to_thread.run_sync(
+            lambda: self._s3.lake.copy_object(
+                source,
+                bucket,
+                key,
+                meta,
+                call.caller,
+                tags=tags,
+                retention=retention,
+                legal_hold=hold,
+                owned=owned,
+                encryption=encryption,
+                source_key=source_secret,
+            )
+        )
+        reply = xml_reply("CopyObjectResult", fields(LastModified=iso(info.last_modified), ETag=info.etag))
+        reply.headers.update(version_headers(info))
+        reply.headers.update(encryption_headers(info.encryption, encryption.customer_key if encryption else None))
+        if source_version is not None:
+            reply.headers["x-amz-copy-source-version-id"] = source_version
+        return reply
 
-    async def _head(self, call: Call) -> ObjectInfo:
-        info = await to_thread.run_sync(self._s3.lake.head, call.path_params["Bucket"], call.path_params["Key"])
+    async def _head(self, call: Call) -> tuple[ObjectInfo, CustomerKey | None]:
+        """The object a GET or HEAD names, and the customer key it is opened with (refused if it does not open it)."""
+        bucket, key, version_id = call.path_params["Bucket"], call.path_params["Key"], call.query.get("versionId")
+        secret = customer_key(call, self._s3.customer_keys_over_http)
+        info = await to_thread.run_sync(self._s3.lake.head_for_reading, bucket, key, version_id, secret)
         check_conditions(call.headers, info)
-        return info
+        return info, secret
 
 
 def parse_copy_source(value: str) -> tuple[str, str]:
@@ -193,6 +262,20 @@ def parse_copy_source(value: str) -> tuple[str, str]:
     if not bucket or not key:
         raise InvalidArgument(f"x-amz-copy-source={value!r}; expected '<bucket>/<key>'")
     return bucket, key
+
+
+def copy_source_version(value: str) -> str | None:
+    """The versionId an x-amz-copy-source names ("bucket/key?versionId=..."), or None for the latest version."""
+    _, _, query = value.partition("?")
+    versions = [v for name, v in parse_qsl(query, keep_blank_values=True) if name == "versionId"]
+    if query and not versions:
+        raise InvalidArgument(f"x-amz-copy-source={value!r}; the only parameter it may carry is versionId")
+    return versions[-1] if versions else None
+
+
+def version_headers(info: ObjectInfo) -> dict[str, str]:
+    """x-amz-version-id for a version of a versioned bucket (a "null" version names none)."""
+    return {} if info.version_id == NULL_VERSION else {"x-amz-version-id": info.version_id}
 
 
 def _check_copy_conditions(headers: Mapping[str, str], source: ObjectInfo) -> None:
@@ -208,8 +291,8 @@ def _check_copy_conditions(headers: Mapping[str, str], source: ObjectInfo) -> No
 
 
 def _write_headers(info: ObjectInfo) -> dict[str, str]:
-    return {"etag": info.etag, **_checksum_headers(info)}
+    return {"etag": info.etag, **_checksum_headers(info), **version_headers(info)}
 
 
 def _checksum_headers(info: ObjectInfo) -> dict[str, str]:
-    return {CHECKSUM_PREFIX + name.lower(): value for name, value in info.checksums.items()}
+    return checksum_headers(info.checksums)
