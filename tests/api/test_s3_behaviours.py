@@ -584,3 +584,12 @@ def test_boto3_presigned_url_past_a_week_is_refused(http: httpx.Client, server: 
     url = client.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "k"}, ExpiresIn=609901)
     answer = http.get(url)
     assert (answer.status_code, error_code(answer)) == (403, "AuthorizationQueryParametersError")
+
+
+def test_attributes_without_naming_any_are_refused(server: Any, bucket: str) -> None:
+    raw = server.client("s3", parameter_validation=False)
+    raw.put_object(Bucket=bucket, Key="k", Body=b"x")
+    error = fails(
+        lambda: raw.get_object_attributes(Bucket=bucket, Key="k", ObjectAttributes=[]), "InvalidArgument", 400
+    )
+    assert "x-amz-object-attributes" in error.response["Error"]["Message"]
