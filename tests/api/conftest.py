@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.api.principals import new_user, user_client
 from tests.live_server import LiveServer, live_server
 
 _names = itertools.count()
@@ -44,3 +45,22 @@ def http() -> Iterator[httpx.Client]:
     """One plain HTTP client for raw requests (making a client per request costs about 80 ms)."""
     with httpx.Client(timeout=30) as client:
         yield client
+
+
+# Three users of the lake, each with an admin key of their own and a boto3 client signed with it (a module's worth).
+@pytest.fixture(scope="module")
+def ada(server: LiveServer) -> tuple[dict[str, str], Any]:
+    user = new_user(server, "ada")
+    return user, user_client(server, user)
+
+
+@pytest.fixture(scope="module")
+def bob(server: LiveServer) -> tuple[dict[str, str], Any]:
+    user = new_user(server, "bob")
+    return user, user_client(server, user)
+
+
+@pytest.fixture(scope="module")
+def carol(server: LiveServer) -> tuple[dict[str, str], Any]:
+    user = new_user(server, "carol")
+    return user, user_client(server, user)

@@ -9,29 +9,11 @@ import httpx
 import pytest
 
 from tests.api.errors import fails
-from tests.api.principals import anonymous_client, new_user, user_client
+from tests.api.principals import anonymous_client
 from tests.live_server import LiveServer
 
 ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers"
 AUTHENTICATED = "http://acs.amazonaws.com/groups/global/AuthenticatedUsers"
-
-
-@pytest.fixture(scope="module")
-def ada(server: LiveServer) -> tuple[dict[str, str], Any]:
-    user = new_user(server, "ada")
-    return user, user_client(server, user)
-
-
-@pytest.fixture(scope="module")
-def bob(server: LiveServer) -> tuple[dict[str, str], Any]:
-    user = new_user(server, "bob")
-    return user, user_client(server, user)
-
-
-@pytest.fixture(scope="module")
-def carol(server: LiveServer) -> tuple[dict[str, str], Any]:
-    user = new_user(server, "carol")
-    return user, user_client(server, user)
 
 
 @pytest.fixture

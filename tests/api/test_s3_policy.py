@@ -16,18 +16,6 @@ from tests.live_server import LiveServer
 ACCOUNT = "000000000000"
 
 
-@pytest.fixture(scope="module")
-def ada(server: LiveServer) -> tuple[dict[str, str], Any]:
-    user = new_user(server, "ada")
-    return user, user_client(server, user)
-
-
-@pytest.fixture(scope="module")
-def bob(server: LiveServer) -> tuple[dict[str, str], Any]:
-    user = new_user(server, "bob")
-    return user, user_client(server, user)
-
-
 @pytest.fixture
 def owned(ada: tuple[dict[str, str], Any], bucket: str) -> str:
     """A bucket of ada's holding public/a.txt, private/b.txt and logs/c.txt."""

@@ -3,30 +3,12 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
-
-from altostratus.core.clock import SystemClock
 from altostratus.core.errors import AltoError
-from altostratus.core.events import EventBus
 from altostratus.lake.objects import ObjectMeta, WriteCondition
 from altostratus.lake.service import LakeService
-from altostratus.storage.local_blobs import LocalBlobStore
-from altostratus.storage.metadata import MetadataStore
 
 WRITERS = 8
-
-
-@pytest.fixture
-def lake(database_url: str, tmp_path: Path) -> Iterator[LakeService]:
-    store = MetadataStore(database_url)
-    store.migrate()
-    service = LakeService(store, LocalBlobStore(tmp_path / "blobs"), EventBus(), SystemClock(), "us-east-1")
-    service.create_bucket("data")
-    yield service
-    store.close()
 
 
 def race(lake: LakeService, condition: WriteCondition | None) -> list[str]:

@@ -2,37 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from altostratus.core.caller import Caller
-from altostratus.core.clock import SystemClock
 from altostratus.core.errors import AltoError, InvalidArgument
-from altostratus.core.events import Event, EventBus
+from altostratus.core.events import Event
 from altostratus.lake import notifications
 from altostratus.lake.errors import InvalidTag, NoSuchTagSet, OperationAborted, TooManyTags
 from altostratus.lake.objects import NotificationRule, ObjectInfo, ObjectMeta
 from altostratus.lake.service import LakeService
 from altostratus.lake.tagging import BUCKET_TAGS, OBJECT_TAGS, Tagging, check_tags, header_tags, parse_header
-from altostratus.storage.local_blobs import LocalBlobStore
-from altostratus.storage.metadata import MetadataStore
 
 ARN = "arn:aws:lambda:us-east-1:000000000000:function:on-tags"
 # A letter outside the Basic Multilingual Plane (MATHEMATICAL BOLD CAPITAL A): two UTF-16 code units.
 WIDE = "\U0001d400"
-
-
-@pytest.fixture
-def lake(database_url: str, tmp_path: Path) -> Iterator[LakeService]:
-    store = MetadataStore(database_url)
-    store.migrate()
-    service = LakeService(store, LocalBlobStore(tmp_path / "blobs"), EventBus(), SystemClock(), "us-east-1")
-    service.create_bucket("data")
-    yield service
-    store.close()
 
 
 def put(lake: LakeService, key: str, data: bytes, tags: dict[str, str] | None = None) -> ObjectInfo:

@@ -3,32 +3,16 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, true
 
-from altostratus.core.clock import SystemClock
-from altostratus.core.events import EventBus
 from altostratus.lake.objects import ObjectMeta
 from altostratus.lake.service import LakeService
 from altostratus.lake.tables import objects
 from altostratus.lake.versions import Versioning
-from altostratus.storage.local_blobs import LocalBlobStore
-from altostratus.storage.metadata import MetadataStore
 
 WRITERS = 8
-
-
-@pytest.fixture
-def lake(database_url: str, tmp_path: Path) -> Iterator[LakeService]:
-    store = MetadataStore(database_url)
-    store.migrate()
-    service = LakeService(store, LocalBlobStore(tmp_path / "blobs"), EventBus(), SystemClock(), "us-east-1")
-    service.create_bucket("data")
-    yield service
-    store.close()
 
 
 def at_once(count: int, work: object) -> None:

@@ -111,24 +111,7 @@ def wire_lake(base: Foundation) -> Lake:
         ServiceSlice(
             "lake",
             jobs={LAKE_GC_JOB: collect_garbage, LIFECYCLE_JOB: apply_lifecycles},
-            adapters=lambda: [
-                S3Adapter(
-                    S3Api(
-                        S3Services(
-                            lake,
-                            multipart,
-                            tagging,
-                            locks,
-                            permissions,
-                            lifecycles,
-                            cors,
-                            bucket_encryption,
-                            settings.lake_sse_c_over_http,
-                        )
-                    ),
-                    max_object_bytes=settings.max_request_bytes,
-                )
-            ],
+            adapters=adapters,
             start=start,
         ),
         access,

@@ -8,7 +8,6 @@ import enum
 import os
 import secrets
 import string
-import threading
 from pathlib import Path
 
 from sqlalchemy import delete, insert, select
@@ -17,6 +16,7 @@ from altostratus.auth.s3_actions import S3_ACTIONS
 from altostratus.auth.tables import access_keys, users
 from altostratus.core.clock import Clock
 from altostratus.core.errors import InvalidArgument, NotFound
+from altostratus.core.ttl_cache import TtlCache
 from altostratus.storage.metadata import MetadataStore
 from altostratus.storage.private_files import PRIVATE_FILE_MODE, make_private_dirs
 
@@ -107,8 +107,7 @@ class KeyStore:
     def __init__(self, store: MetadataStore, clock: Clock) -> None:
         self._store = store
         self._clock = clock
-        self._cache: dict[str, tuple[float, AccessKey | None]] = {}
-        self._lock = threading.Lock()
+        self._cache: TtlCache[AccessKey | None] = TtlCache(clock, CACHE_SECONDS)
 
     def create(self, role: Role = Role.ADMIN, description: str = "", *, user_name: str | None = None) -> AccessKey:
         """A new key pair with the given role, for the user named (None: the account's own key);
@@ -132,17 +131,12 @@ class KeyStore:
 
     def get(self, access_key_id: str) -> AccessKey | None:
         """The key with this id, or None."""
-        now = self._clock.monotonic()
-        with self._lock:
-            hit = self._cache.get(access_key_id)
-        if hit is not None and now - hit[0] < CACHE_SECONDS:
-            return hit[1]
+        return self._cache.get(access_key_id, lambda: self._load(access_key_id))
+
+    def _load(self, access_key_id: str) -> AccessKey | None:
         with self._store.read() as db:
             row = db.execute(select(access_keys).where(access_keys.c.access_key_id == access_key_id)).first()
-        key = _to_key(row._mapping) if row is not None else None
-        with self._lock:
-            self._cache[access_key_id] = (now, key)
-        return key
+        return _to_key(row._mapping) if row is not None else None
 
     def list(self) -> list[AccessKey]:
         """Every key, oldest first."""
@@ -156,8 +150,7 @@ class KeyStore:
             result = db.execute(delete(access_keys).where(access_keys.c.access_key_id == access_key_id))
         if result.rowcount == 0:
             raise AccessKeyNotFound(f"access key {access_key_id!r} does not exist")
-        with self._lock:
-            self._cache.pop(access_key_id, None)
+        self._cache.forget(access_key_id)
 
     def ensure_initial_key(self, credentials_file: Path) -> AccessKey | None:
         """On first start, create an admin key and write it as an AWS credentials file; None if keys exist."""

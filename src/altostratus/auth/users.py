@@ -13,7 +13,6 @@ import hashlib
 import re
 import secrets
 import string
-import threading
 from collections.abc import Callable, Iterable
 
 from sqlalchemy import delete, insert, select
@@ -22,6 +21,7 @@ from altostratus.auth.keys import UserNotFound
 from altostratus.auth.tables import access_keys, users
 from altostratus.core.clock import Clock
 from altostratus.core.errors import Conflict, InvalidArgument
+from altostratus.core.ttl_cache import TtlCache
 from altostratus.storage.metadata import MetadataStore
 
 # The one local account (core/ids.py writes it in every ARN), and its canonical id in ACLs and listings.
@@ -72,8 +72,7 @@ class UserStore:
         self._store = store
         self._clock = clock
         self._holdings: list[Holdings] = []
-        self._cache: dict[str, tuple[float, User | None]] = {}
-        self._lock = threading.Lock()
+        self._cache: TtlCache[User | None] = TtlCache(clock, CACHE_SECONDS)
 
     def hold_deletion_by(self, holdings: Holdings) -> None:
         """Refuse to delete a user while `holdings` names something of it (a service's buckets, say)."""
@@ -93,17 +92,12 @@ class UserStore:
 
     def get(self, name: str) -> User | None:
         """The user of this name, or None."""
-        now = self._clock.monotonic()
-        with self._lock:
-            hit = self._cache.get(name)
-        if hit is not None and now - hit[0] < CACHE_SECONDS:
-            return hit[1]
+        return self._cache.get(name, lambda: self._load(name))
+
+    def _load(self, name: str) -> User | None:
         with self._store.read() as db:
             row = db.execute(select(users).where(users.c.user_name == name)).first()
-        user = User(row.user_name, row.user_id, row.created_at) if row is not None else None
-        with self._lock:
-            self._cache[name] = (now, user)
-        return user
+        return User(row.user_name, row.user_id, row.created_at) if row is not None else None
 
     def by_id(self, user_id: str) -> User | None:
         """The user whose id (canonical id) this is, or None."""
@@ -131,5 +125,4 @@ class UserStore:
         self._forget(name)
 
     def _forget(self, name: str) -> None:
-        with self._lock:
-            self._cache.pop(name, None)
+        self._cache.forget(name)

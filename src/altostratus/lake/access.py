@@ -13,7 +13,6 @@ through that bucket's policy or ACLs. The anonymous principal (an unsigned reque
 from __future__ import annotations
 
 import dataclasses
-import threading
 from collections.abc import Callable, Mapping
 from typing import Protocol
 
@@ -26,6 +25,7 @@ from altostratus.auth.s3_actions import KNOWN_ACTIONS, READ_ACTIONS
 from altostratus.auth.users import ACCOUNT_CANONICAL_ID, ACCOUNT_ID, User
 from altostratus.core.clock import Clock
 from altostratus.core.errors import AccessDenied
+from altostratus.core.ttl_cache import TtlCache
 from altostratus.lake.acl import Grant, Ownership, Permission, effective, grants_from_json, permits
 from altostratus.lake.tables import buckets, objects
 from altostratus.storage.metadata import MetadataStore
@@ -188,30 +188,24 @@ class BucketRecords:
         self._store = store
         self._users = users
         self._clock = clock
-        self._cache: dict[str, tuple[float, BucketAccess]] = {}
-        self._lock = threading.Lock()
+        self._cache: TtlCache[BucketAccess | None] = TtlCache(clock, CACHE_SECONDS)
 
     def bucket(self, name: str) -> BucketAccess | None:
         """The bucket's access state, or None when there is no such bucket (never cached: it may appear)."""
-        now = self._clock.monotonic()
-        with self._lock:
-            hit = self._cache.get(name)
-        if hit is not None and now - hit[0] < CACHE_SECONDS:
-            return hit[1]
+        return self._cache.get(name, lambda: self._load(name), keep=lambda state: state is not None)
+
+    def _load(self, name: str) -> BucketAccess | None:
         with self._store.read() as db:
             row = db.execute(_BUCKET, {"bucket": name}).first()
         if row is None:
             return None
-        state = BucketAccess(
+        return BucketAccess(
             owner=row.owner,
             acl=grants_from_json(row.acl),
             policy=parse_policy(row.policy, name) if row.policy else (),
             block=block_from_json(row.public_access_block),
             ownership=Ownership(row.ownership) if row.ownership else None,
         )
-        with self._lock:
-            self._cache[name] = (now, state)
-        return state
 
     def object(self, bucket: str, key: str, version_id: str | None) -> ObjectAccess | None:
         """The object's (its latest version's, or the one named) access state; None for none or a delete marker."""
@@ -226,8 +220,7 @@ class BucketRecords:
 
     def forget(self, name: str) -> None:
         """Drop the bucket's cached state: it changed."""
-        with self._lock:
-            self._cache.pop(name, None)
+        self._cache.forget(name)
 
     def canonical_id(self, owner: str | None) -> str:
         """The canonical id of an owner (a user's name; None: the account)."""
