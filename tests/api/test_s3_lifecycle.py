@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import json
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -12,6 +13,7 @@ from typing import Any
 import pytest
 
 from tests.api.errors import fails
+from tests.api.test_aws_cli import aws, aws_json
 from tests.live_server import LiveServer, live_server
 
 DAY = 1.0  # seconds in a lifecycle day on the server under test
@@ -195,3 +197,15 @@ def test_rules_keep_working_across_a_restart(tmp_path: Path) -> None:
         s3 = second.client("s3")
         assert s3.get_bucket_lifecycle_configuration(Bucket="restarts")["Rules"][0]["Expiration"] == {"Days": 3}
         eventually(lambda: keys(s3, "restarts") == [])
+
+
+def test_the_aws_cli_puts_and_reads_a_lifecycle(server: Any, bucket: str, tmp_path: Path) -> None:
+    document = tmp_path / "lifecycle.json"
+    document.write_text(json.dumps({"Rules": [rule(ID="cli", Filter={"Prefix": "tmp/"}, Expiration={"Days": 7})]}))
+    config = ["--bucket", bucket, "--lifecycle-configuration", f"file://{document}"]
+    aws_json(server, "s3api", "put-bucket-lifecycle-configuration", *config)
+    got = aws_json(server, "s3api", "get-bucket-lifecycle-configuration", "--bucket", bucket)
+    assert got["Rules"] == [{"ID": "cli", "Filter": {"Prefix": "tmp/"}, "Status": "Enabled", "Expiration": {"Days": 7}}]
+    aws(server, "s3api", "delete-bucket-lifecycle", "--bucket", bucket)
+    missing = aws(server, "s3api", "get-bucket-lifecycle-configuration", "--bucket", bucket, ok=False)
+    assert "NoSuchLifecycleConfiguration" in missing.stderr

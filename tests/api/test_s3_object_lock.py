@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from tests.api.errors import fails
+from tests.api.test_aws_cli import aws, aws_json
 
 _names = itertools.count()
 
@@ -213,3 +214,12 @@ def test_lock_parameters_need_an_integrity_header(server: Any, locked: str) -> N
     )
     assert "Content-MD5 OR x-amz-checksum-" in error.response["Error"]["Message"]
     assert not any(name.lower().startswith(("content-md5", "x-amz-checksum-")) for name in sent[0])
+
+
+def test_the_aws_cli_sets_and_reads_a_legal_hold(server: Any, s3: Any, locked: str) -> None:
+    version = put(s3, locked)
+    hold = ["--bucket", locked, "--key", "k", "--version-id", version]
+    aws_json(server, "s3api", "put-object-legal-hold", *hold, "--legal-hold", "Status=ON")
+    assert aws_json(server, "s3api", "get-object-legal-hold", *hold) == {"LegalHold": {"Status": "ON"}}
+    refused = aws(server, "s3api", "delete-object", *hold, ok=False)
+    assert refused.returncode != 0 and "AccessDenied" in refused.stderr
