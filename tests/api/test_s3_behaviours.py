@@ -234,6 +234,8 @@ def test_completing_a_finished_upload_again_answers_the_same(s3: Any, bucket: st
         404,
     )
     fails(lambda: s3.complete_multipart_upload(**{**complete, "Key": "other"}), "NoSuchUpload", 404)
+    # An upload id never handed out is unknown, even with the very parts that made the object.
+    fails(lambda: s3.complete_multipart_upload(**{**complete, "UploadId": "x" * 32}), "NoSuchUpload", 404)
     # Once the key holds another object, the old upload is gone for good.
     s3.put_object(Bucket=bucket, Key="mp", Body=b"replaced")
     fails(lambda: s3.complete_multipart_upload(**complete), "NoSuchUpload", 404)

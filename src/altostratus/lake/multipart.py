@@ -201,7 +201,7 @@ class MultipartUploads:
         try:
             upload = self.get(bucket, key, upload_id)
         except NoSuchUpload as missing:
-            return self._completed_before(bucket, key, chosen, missing)
+            return self._completed_before(bucket, key, upload_id, chosen, missing)
         if not chosen:
             raise InvalidArgument("You must specify at least one part")
         if customer_key is not None:  # not needed (the parts are sealed already), but a wrong one is refused
@@ -240,6 +240,7 @@ class MultipartUploads:
             encryption=upload.encryption.with_segments(tuple((p.number, p.size) for p in picked))
             if upload.encryption
             else None,
+            upload_id=upload_id,
         )
         try:
             info = self._lake.commit_object(
@@ -257,19 +258,20 @@ class MultipartUploads:
         return info
 
     def _completed_before(
-        self, bucket: str, key: str, chosen: Sequence[tuple[int, str]], missing: NoSuchUpload
+        self, bucket: str, key: str, upload_id: str, chosen: Sequence[tuple[int, str]], missing: NoSuchUpload
     ) -> ObjectInfo:
-        """The key's object if the same parts made it (an upload completed again); `missing` raised otherwise.
+        """The key's object if this upload made it from the same parts (an upload completed again); `missing`
+        raised otherwise.
 
         S3 answers a repeated completion with the first one's result. The upload's rows are gone by then; the
-        object's ETag, the MD5 of the chosen parts' ETags, says whether these parts made it.
+        object records the upload that made it, and its ETag (the MD5 of the parts' ETags) which parts.
         """
         etag = multipart_etag([etag for _, etag in chosen])
         try:
             current = self._lake.head(bucket, key)
         except NoSuchKey:
             raise missing from None
-        if etag is None or current.etag != etag:
+        if etag is None or current.etag != etag or current.upload_id != upload_id:
             raise missing
         return current
 

@@ -57,6 +57,8 @@ class ObjectInfo:
     legal_hold: bool = False
     # How its bytes are sealed (encryption at rest); None: stored as they came.
     encryption: Envelope | None = None
+    # The multipart upload that made this version, if one did.
+    upload_id: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)

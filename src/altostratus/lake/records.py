@@ -183,6 +183,7 @@ def to_object(m: RowMapping) -> ObjectInfo:
         owner=m["owner"],
         acl=grants_from_json(m["acl"]),
         encryption=Envelope.from_json(m["encryption"]),
+        upload_id=m["upload_id"],
     )
 
 
@@ -210,4 +211,5 @@ def row_values(info: ObjectInfo) -> dict[str, Any]:
         "owner": info.owner,
         "acl": grants_to_json(info.acl),
         "encryption": info.encryption.to_json() if info.encryption else None,
+        "upload_id": info.upload_id,
     }

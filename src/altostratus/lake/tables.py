@@ -61,6 +61,8 @@ objects = Table(
     Column("retention", JSON, nullable=True),
     Column("legal_hold", Boolean, nullable=False, default=False),
     Column("encryption", JSON, nullable=True),
+    # The multipart upload that made this version (a repeated CompleteMultipartUpload answers with it).
+    Column("upload_id", String(128), nullable=True),
 )
 # The latest version of each key: GET, HEAD and listings read through it.
 Index(

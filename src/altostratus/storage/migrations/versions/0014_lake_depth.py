@@ -84,6 +84,7 @@ def _rebuild_objects() -> None:
         sa.Column("retention", sa.JSON, nullable=True),
         sa.Column("legal_hold", sa.Boolean, nullable=False),
         sa.Column("encryption", sa.JSON, nullable=True),
+        sa.Column("upload_id", sa.String(128), nullable=True),
     )
     op.execute(
         f"INSERT INTO objects_versioned ({_OLD_OBJECT_COLUMNS}, version_id, sequence, is_latest, delete_marker, "
