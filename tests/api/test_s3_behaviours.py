@@ -595,3 +595,11 @@ def test_attributes_without_naming_any_are_refused(server: Any, bucket: str) -> 
         lambda: raw.get_object_attributes(Bucket=bucket, Key="k", ObjectAttributes=[]), "InvalidArgument", 400
     )
     assert "x-amz-object-attributes" in error.response["Error"]["Message"]
+
+
+def test_expected_bucket_owner_is_checked(s3: Any, bucket: str) -> None:
+    s3.put_object(Bucket=bucket, Key="k", Body=b"x", ExpectedBucketOwner="000000000000")
+    fails(lambda: s3.get_object(Bucket=bucket, Key="k", ExpectedBucketOwner="111122223333"), "AccessDenied", 403)
+    copy = {"Bucket": bucket, "Key": "c", "CopySource": {"Bucket": bucket, "Key": "k"}}
+    fails(lambda: s3.copy_object(**copy, ExpectedSourceBucketOwner="111122223333"), "AccessDenied", 403)
+    assert s3.copy_object(**copy, ExpectedSourceBucketOwner="000000000000")["CopyObjectResult"]["ETag"]

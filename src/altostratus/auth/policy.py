@@ -32,6 +32,7 @@ from typing import Any
 
 from altostratus.auth.conditions import Condition, Context, parse_conditions
 from altostratus.core.errors import BadRequest
+from altostratus.core.ids import ACCOUNT_ID
 
 VERSIONS = ("2012-10-17", "2008-10-17")
 STATEMENT_FIELDS = frozenset({"Sid", "Effect", "Action", "Resource"})
@@ -43,7 +44,6 @@ BUCKET_STATEMENT_FIELDS = frozenset(
     {"Sid", "Effect", "Principal", "Action", "NotAction", "Resource", "NotResource", "Condition"}
 )
 MAX_BUCKET_POLICY_BYTES = 20 * 1024  # S3's limit for a bucket policy
-ACCOUNT_ID = "000000000000"
 _ACCESS_KEY_ID = re.compile(r"AKIA[A-Z0-9]{16}")
 _USER_ARN = re.compile(rf"arn:aws:iam::{ACCOUNT_ID}:user/[A-Za-z0-9+=,.@_-]{{1,64}}")
 

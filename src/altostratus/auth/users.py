@@ -21,11 +21,11 @@ from altostratus.auth.keys import UserNotFound
 from altostratus.auth.tables import access_keys, users
 from altostratus.core.clock import Clock
 from altostratus.core.errors import Conflict, InvalidArgument
+from altostratus.core.ids import ACCOUNT_ID
 from altostratus.core.ttl_cache import TtlCache
 from altostratus.storage.metadata import MetadataStore
 
 # The one local account (core/ids.py writes it in every ARN), and its canonical id in ACLs and listings.
-ACCOUNT_ID = "000000000000"
 ACCOUNT_CANONICAL_ID = hashlib.sha256(f"altostratus account {ACCOUNT_ID}".encode()).hexdigest()
 ACCOUNT_DISPLAY_NAME = "account"
 USER_NAME = re.compile(r"[A-Za-z0-9+=,.@_-]{1,64}")

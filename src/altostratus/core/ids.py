@@ -26,6 +26,10 @@ def token(nbytes: int = 24) -> str:
     return secrets.choice(string.ascii_letters) + secrets.token_urlsafe(nbytes)
 
 
-def arn(service: str, region: str, resource: str, account: str = "000000000000") -> str:
+# The platform's one local account: every ARN, bucket owner and policy principal names it.
+ACCOUNT_ID = "000000000000"
+
+
+def arn(service: str, region: str, resource: str, account: str = ACCOUNT_ID) -> str:
     """An ARN in this platform's single local account."""
     return f"arn:aws:{service}:{region}:{account}:{resource}"

@@ -22,9 +22,10 @@ from altostratus.auth import policy
 from altostratus.auth.keys import Role
 from altostratus.auth.policy import PolicyRequest, Statement, Verdict
 from altostratus.auth.s3_actions import KNOWN_ACTIONS, READ_ACTIONS
-from altostratus.auth.users import ACCOUNT_CANONICAL_ID, ACCOUNT_ID, User
+from altostratus.auth.users import ACCOUNT_CANONICAL_ID, User
 from altostratus.core.clock import Clock
 from altostratus.core.errors import AccessDenied
+from altostratus.core.ids import ACCOUNT_ID
 from altostratus.core.ttl_cache import TtlCache
 from altostratus.lake.acl import Grant, Ownership, Permission, effective, grants_from_json, permits
 from altostratus.lake.tables import buckets, objects

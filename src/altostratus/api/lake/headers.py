@@ -10,7 +10,8 @@ from email.utils import parsedate_to_datetime
 
 from altostratus.api.lake.object_lock import lock_headers
 from altostratus.api.lake.xml import http_date
-from altostratus.core.errors import InvalidArgument, NotImplementedOperation, PreconditionFailed
+from altostratus.core.errors import AccessDenied, InvalidArgument, NotImplementedOperation, PreconditionFailed
+from altostratus.core.ids import ACCOUNT_ID
 from altostratus.lake.errors import InvalidRange, NotModified
 from altostratus.lake.objects import NULL_VERSION, ObjectInfo, ObjectMeta, WriteCondition
 from altostratus.lake.tagging import header_tags
@@ -29,6 +30,20 @@ OVERRIDES = {
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 # What an HTTP header value may hold: visible Latin-1 and tabs, no line breaks or other controls.
 _HEADER_VALUE = re.compile(r"^[\t\x20-\x7e\x80-\xff]*$")
+
+
+EXPECTED_OWNER_HEADERS = ("x-amz-expected-bucket-owner", "x-amz-source-expected-bucket-owner")
+
+
+def check_expected_owner(headers: Mapping[str, str]) -> None:
+    """AccessDenied, as S3 answers, when a request expects its bucket (or its copy source's) to belong to another
+    account than this platform's one account, which owns every bucket (its users own theirs within it)."""
+    for name in EXPECTED_OWNER_HEADERS:
+        wanted = headers.get(name)
+        if wanted is not None and wanted.strip() != ACCOUNT_ID:
+            raise AccessDenied(
+                f"Access Denied: {name}={wanted!r}, but every bucket here belongs to account {ACCOUNT_ID}"
+            )
 
 
 def meta_from_headers(headers: Mapping[str, str]) -> ObjectMeta:
