@@ -603,3 +603,17 @@ def test_expected_bucket_owner_is_checked(s3: Any, bucket: str) -> None:
     copy = {"Bucket": bucket, "Key": "c", "CopySource": {"Bucket": bucket, "Key": "k"}}
     fails(lambda: s3.copy_object(**copy, ExpectedSourceBucketOwner="111122223333"), "AccessDenied", 403)
     assert s3.copy_object(**copy, ExpectedSourceBucketOwner="000000000000")["CopyObjectResult"]["ETag"]
+
+
+def test_storage_classes_and_website_redirects_are_refused_not_ignored(server: Any, s3: Any, bucket: str) -> None:
+    s3.put_object(Bucket=bucket, Key="k", Body=b"x", StorageClass="STANDARD")
+    fails(lambda: s3.put_object(Bucket=bucket, Key="g", Body=b"x", StorageClass="GLACIER"), "NotImplemented", 501)
+    fails(lambda: s3.create_multipart_upload(Bucket=bucket, Key="g", StorageClass="STANDARD_IA"), "NotImplemented", 501)
+    raw = server.client("s3", parameter_validation=False)
+    fails(lambda: raw.put_object(Bucket=bucket, Key="g", Body=b"x", StorageClass="COLD"), "InvalidStorageClass", 400)
+    fails(
+        lambda: s3.put_object(Bucket=bucket, Key="w", Body=b"x", WebsiteRedirectLocation="/elsewhere"),
+        "NotImplemented",
+        501,
+    )
+    assert [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]] == ["k"]

@@ -11,7 +11,7 @@ from altostratus.api.context import BodyLimit, Call
 from altostratus.api.lake import S3Api
 from altostratus.api.lake.browser import BROWSER_OPERATIONS, FORM_UPLOAD, browser_operation
 from altostratus.api.lake.encryption_headers import refuse_unhonoured
-from altostratus.api.lake.headers import check_expected_owner
+from altostratus.api.lake.headers import check_expected_owner, refuse_unoffered
 from altostratus.api.lake.post_object import MAX_FIELDS_BYTES
 from altostratus.api.model_adapters import operation_handlers
 from altostratus.api.operations import RestRouter, RouteMatch, service_model
@@ -73,4 +73,5 @@ class S3Adapter:
             raise NotImplementedOperation(f"S3 operation {call.operation} is not implemented by this server")
         refuse_unhonoured(call.operation, call.headers)
         check_expected_owner(call.headers)
+        refuse_unoffered(call.headers)
         return to_response(await handler(call))

@@ -10,7 +10,13 @@ from email.utils import parsedate_to_datetime
 
 from altostratus.api.lake.object_lock import lock_headers
 from altostratus.api.lake.xml import http_date
-from altostratus.core.errors import AccessDenied, InvalidArgument, NotImplementedOperation, PreconditionFailed
+from altostratus.core.errors import (
+    AccessDenied,
+    BadRequest,
+    InvalidArgument,
+    NotImplementedOperation,
+    PreconditionFailed,
+)
 from altostratus.core.ids import ACCOUNT_ID
 from altostratus.lake.errors import InvalidRange, NotModified
 from altostratus.lake.objects import NULL_VERSION, ObjectInfo, ObjectMeta, WriteCondition
@@ -30,6 +36,51 @@ OVERRIDES = {
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 # What an HTTP header value may hold: visible Latin-1 and tabs, no line breaks or other controls.
 _HEADER_VALUE = re.compile(r"^[\t\x20-\x7e\x80-\xff]*$")
+
+
+# S3's storage classes: one exists here, STANDARD; the others are refused rather than silently stored as STANDARD.
+STORAGE_CLASSES = frozenset(
+    {
+        "STANDARD",
+        "REDUCED_REDUNDANCY",
+        "STANDARD_IA",
+        "ONEZONE_IA",
+        "INTELLIGENT_TIERING",
+        "GLACIER",
+        "DEEP_ARCHIVE",
+        "OUTPOSTS",
+        "GLACIER_IR",
+        "SNOW",
+        "EXPRESS_ONEZONE",
+        "FSX_OPENZFS",
+    }
+)
+
+
+class InvalidStorageClass(BadRequest):
+    """The storage class you specified is not valid."""
+
+    code = "InvalidStorageClass"
+
+
+def refuse_unoffered(headers: Mapping[str, str]) -> None:
+    """InvalidStorageClass or NotImplemented for what a write asks of S3 that the lake does not offer: storage
+    classes other than STANDARD, website redirects (there is no website hosting)."""
+    storage_class = headers.get("x-amz-storage-class")
+    if storage_class is not None and storage_class != "STANDARD":
+        if storage_class not in STORAGE_CLASSES:
+            raise InvalidStorageClass(
+                f"x-amz-storage-class={storage_class[:64]!r}; expected one of {sorted(STORAGE_CLASSES)}"
+            )
+        raise NotImplementedOperation(
+            "A header you provided implies functionality that is not implemented: "
+            f"x-amz-storage-class={storage_class!r} (the lake keeps every object in one class, STANDARD)"
+        )
+    if "x-amz-website-redirect-location" in headers:
+        raise NotImplementedOperation(
+            "A header you provided implies functionality that is not implemented: x-amz-website-redirect-location "
+            "(this server does not host websites)"
+        )
 
 
 EXPECTED_OWNER_HEADERS = ("x-amz-expected-bucket-owner", "x-amz-source-expected-bucket-owner")
