@@ -237,3 +237,18 @@ def test_bad_listing_arguments(http: httpx.Client, server: LiveServer, bucket: s
 
 def test_listing_missing_bucket(s3: Any) -> None:
     fails(lambda: s3.list_objects_v2(Bucket="no-such-bucket-here"), "NoSuchBucket", 404)
+
+
+def test_listings_show_each_objects_owner(s3: Any, ada: tuple[dict[str, str], Any]) -> None:
+    user, client = ada
+    name = f"owners-{user['UserName'].lower()}"[:63]
+    client.create_bucket(Bucket=name)
+    client.put_object(Bucket=name, Key="by-ada", Body=b"x")
+    s3.put_object(Bucket=name, Key="by-account", Body=b"x")
+    listed = {o["Key"]: o["Owner"] for o in s3.list_objects(Bucket=name)["Contents"]}
+    assert listed["by-ada"] == {"ID": user["UserId"], "DisplayName": user["UserName"]}
+    assert listed["by-account"]["DisplayName"] == "account" and len(listed["by-account"]["ID"]) == 64
+    v2 = {o["Key"]: o["Owner"] for o in client.list_objects_v2(Bucket=name, FetchOwner=True)["Contents"]}
+    assert v2 == listed
+    versions = {v["Key"]: v["Owner"] for v in s3.list_object_versions(Bucket=name)["Versions"]}
+    assert versions == listed

@@ -186,9 +186,6 @@ def test_version_markers_are_checked(server: Any, s3: Any, bucket: str) -> None:
     s3.put_object(Bucket=bucket, Key="k", Body=b"x")
     raw = server.client("s3", parameter_validation=False)
     fails(lambda: raw.list_object_versions(Bucket=bucket, VersionIdMarker="D" * 32), "InvalidArgument", 400)
-    fails(
-        lambda: raw.list_object_versions(Bucket=bucket, KeyMarker="k", VersionIdMarker="E" * 32), "InvalidArgument", 400
-    )
     fails(lambda: raw.list_object_versions(Bucket=bucket, MaxKeys=-1), "InvalidArgument", 400)
 
 
@@ -241,3 +238,24 @@ def test_the_aws_cli_turns_versioning_on_and_lists_versions(server: Any, s3: Any
     deleted = aws_json(server, "s3api", "delete-object", "--bucket", bucket, "--key", "k", "--version-id", ids[1])
     assert deleted == {"VersionId": ids[1]}
     assert s3.get_object(Bucket=bucket, Key="k")["VersionId"] == ids[0]
+
+
+def test_deleting_page_by_page_while_listing_versions(s3: Any, bucket: str) -> None:
+    # The way S3 clients empty a bucket: list a page, delete it, list from the markers, though they name
+    # versions that are gone by then.
+    enable(s3, bucket)
+    for n in range(7):
+        s3.put_object(Bucket=bucket, Key=f"k{n % 3}", Body=b"%d" % n)
+    s3.delete_object(Bucket=bucket, Key="k1")
+    kwargs: dict[str, Any] = {"Bucket": bucket, "MaxKeys": 2}
+    while True:
+        page = s3.list_object_versions(**kwargs)
+        entries = page.get("Versions", []) + page.get("DeleteMarkers", [])
+        if entries:
+            objects = [{"Key": e["Key"], "VersionId": e["VersionId"]} for e in entries]
+            s3.delete_objects(Bucket=bucket, Delete={"Objects": objects, "Quiet": True})
+        if not page["IsTruncated"]:
+            break
+        kwargs.update(KeyMarker=page["NextKeyMarker"], VersionIdMarker=page["NextVersionIdMarker"])
+    assert all_versions(s3, bucket) == []
+    s3.delete_bucket(Bucket=bucket)

@@ -159,8 +159,11 @@ def resolve(request: AclRequest, owner_id: str, bucket_owner_id: str) -> tuple[G
         "bucket-owner-read": [Grant(Permission.READ, bucket_owner_id)],
         "bucket-owner-full-control": [Grant(Permission.FULL_CONTROL, bucket_owner_id)],
     }[check_canned(request.canned)]
-    # The owner's grant is not repeated where the bucket's owner is the object's owner too.
-    return (owner, *[g for g in extra if g != owner])
+    # Group grants come first, as S3-compatible servers list them (ceph's s3-tests compare the order); the
+    # owner's grant is not repeated where the bucket's owner is the object's owner too.
+    groups = [g for g in extra if g.group is not None]
+    people = [g for g in extra if g.group is None and g != owner]
+    return (*groups, owner, *people)
 
 
 def effective(grants: tuple[Grant, ...] | None, owner_id: str) -> tuple[Grant, ...]:

@@ -96,7 +96,11 @@ class Permissions:
 
     def owner_of(self, caller: Caller) -> tuple[str, str]:
         """The caller's canonical id and display name, as listings show an owner."""
-        return self._records.canonical_id(caller.user_name), self._records.display_name(caller.user_name)
+        return self.owner_named(caller.user_name)
+
+    def owner_named(self, owner: str | None) -> tuple[str, str]:
+        """An owner's (a user's name; None: the account) canonical id and display name, as listings show them."""
+        return self._records.canonical_id(owner), self._records.display_name(owner)
 
     # ACLs
 

@@ -129,9 +129,9 @@ class _Cursor:
             )
         ).scalar()
         if sequence is None:
-            raise InvalidArgument(
-                f"version-id-marker={version_id_marker!r} is not a version of key-marker={key_marker!r}"
-            )
+            # The marker's version is gone (a client deleting what it lists, page by page): resume with the key's
+            # newest remaining version, so nothing is skipped.
+            return cls(key_marker, _BEFORE_ALL, version_id_marker)
         return cls(key_marker, sequence, version_id_marker)
 
 

@@ -23,6 +23,14 @@ from altostratus.lake.objects import Listing, NotificationRule
 from altostratus.lake.tagging import BUCKET_TAGS, check_tags
 
 Encoder = Callable[[str], str]
+# Owners' (canonical id, display name), by the owner's name (None: the account).
+Owners = dict[str | None, tuple[str, str]]
+
+
+def _owner(shown: tuple[str, str]) -> ET.Element:
+    return element("Owner", *fields(ID=shown[0], DisplayName=shown[1]))
+
+
 MAX_BUCKETS = 10_000
 
 
@@ -116,7 +124,7 @@ class BucketOperations:
                 StartAfter=optional(encode, q.get("start-after")),
                 EncodingType=q.get("encoding-type"),
             ),
-            *_entries(page, encode, owner=call.caller.principal_id if q.get("fetch-owner") == "true" else None),
+            *_entries(page, encode, await self._owners(page) if q.get("fetch-owner") == "true" else None),
         ]
         return xml_reply("ListBucketResult", body)
 
@@ -137,9 +145,14 @@ class BucketOperations:
                 IsTruncated=page.is_truncated,
                 EncodingType=q.get("encoding-type"),
             ),
-            *_entries(page, encode, owner=call.caller.principal_id),
+            *_entries(page, encode, await self._owners(page)),
         ]
         return xml_reply("ListBucketResult", body)
+
+    async def _owners(self, page: Listing) -> Owners:
+        """Each listed object's owner as listings show one: (canonical id, display name), by the owner's name."""
+        named = {obj.owner for obj in page.objects}
+        return await to_thread.run_sync(lambda: {name: self._s3.permissions.owner_named(name) for name in named})
 
     async def put_bucket_notification_configuration(self, call: Call) -> Reply:
         """PutBucketNotificationConfiguration: Lambda function rules with event and prefix/suffix filters."""
@@ -226,7 +239,7 @@ def parse_max_keys(q: Mapping[str, str]) -> int:
     return max_keys
 
 
-def _entries(page: Listing, encode: Encoder, owner: str | None) -> list[ET.Element]:
+def _entries(page: Listing, encode: Encoder, owners: Owners | None) -> list[ET.Element]:
     out = [
         element(
             "Contents",
@@ -237,7 +250,7 @@ def _entries(page: Listing, encode: Encoder, owner: str | None) -> list[ET.Eleme
                 Size=obj.size,
                 StorageClass="STANDARD",
             ),
-            element("Owner", *fields(ID=owner, DisplayName=owner)) if owner else None,
+            _owner(owners[obj.owner]) if owners is not None else None,
         )
         for obj in page.objects
     ]

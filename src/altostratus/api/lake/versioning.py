@@ -53,9 +53,12 @@ class VersioningOperations:
                 max_keys=max_keys,
             )
         )
-        owner = element("Owner", *fields(ID=call.caller.principal_id, DisplayName=call.caller.principal_id))
+        named = {info.owner for info, _ in page.versions}
+        owners = await to_thread.run_sync(lambda: {name: self._s3.permissions.owner_named(name) for name in named})
         entries = []
         for info, latest in page.versions:
+            shown = owners[info.owner]
+            owner = element("Owner", *fields(ID=shown[0], DisplayName=shown[1]))
             common = fields(Key=encode(info.key), VersionId=info.version_id, IsLatest=latest)
             if info.delete_marker:
                 entries.append(element("DeleteMarker", *common, *fields(LastModified=iso(info.last_modified)), owner))
