@@ -155,14 +155,20 @@ class LakeService:
             return records.get_bucket(db, name)
 
     def delete_bucket(self, name: str) -> None:
-        """Remove an empty bucket; BucketNotEmpty if it holds objects or uploads in progress."""
+        """Remove a bucket that holds no object version; BucketNotEmpty otherwise. Multipart uploads still in
+        progress do not keep it, as in S3: they end with it, their parts thrown away."""
         with self.store.begin() as db:
             records.get_bucket(db, name)
             held = db.execute(select(func.count()).select_from(objects).where(objects.c.bucket == name)).scalar()
-            pending = db.execute(select(func.count()).select_from(uploads).where(uploads.c.bucket == name)).scalar()
-            if held or pending:
+            if held:
                 raise BucketNotEmpty(f"Bucket={name!r} is not empty", bucket=name)
+            pending = select(uploads.c.upload_id).where(uploads.c.bucket == name)
+            unused = list(db.execute(select(parts.c.blob_key).where(parts.c.upload_id.in_(pending))).scalars())
+            db.execute(delete(parts).where(parts.c.upload_id.in_(pending)))
+            db.execute(delete(uploads).where(uploads.c.bucket == name))
             db.execute(delete(buckets).where(buckets.c.name == name))
+        for blob in unused:
+            self.blobs.delete(blob)
         self._bucket_changed(name)
 
     # Objects
