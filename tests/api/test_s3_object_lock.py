@@ -133,7 +133,7 @@ def test_default_retention_applies_to_new_versions(s3: Any, locked: str) -> None
     retention = s3.get_object_retention(Bucket=locked, Key="k", VersionId=version)["Retention"]
     assert retention["Mode"] == "GOVERNANCE" and later(hours=23) < retention["RetainUntilDate"] < later(days=1, hours=1)
     blocked = s3.delete_objects(Bucket=locked, Delete={"Objects": [{"Key": "k", "VersionId": version}]})
-    assert blocked["Errors"][0]["Code"] == "AccessDenied"
+    assert (blocked["Errors"][0]["Code"], blocked["Errors"][0]["VersionId"]) == ("AccessDenied", version)
     upload = s3.create_multipart_upload(Bucket=locked, Key="mp")["UploadId"]
     etag = s3.upload_part(Bucket=locked, Key="mp", UploadId=upload, PartNumber=1, Body=b"part")["ETag"]
     done = s3.complete_multipart_upload(

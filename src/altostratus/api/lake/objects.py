@@ -188,7 +188,9 @@ class ObjectOperations:
         for key, version_id in keys:
             if not call.allows("s3:DeleteObject", f"arn:aws:s3:::{bucket}/{key}"):
                 denied = f"Access Denied: this key's access does not allow s3:DeleteObject on {bucket}/{key}"
-                results.append(element("Error", *fields(Key=key, Code="AccessDenied", Message=denied)))
+                results.append(
+                    element("Error", *fields(Key=key, VersionId=version_id, Code="AccessDenied", Message=denied))
+                )
                 continue
             try:
                 removal = await to_thread.run_sync(self._delete_one, bucket, key, call, version_id)
@@ -202,7 +204,9 @@ class ObjectOperations:
                     )
                     results.append(element("Deleted", *shown))
             except AltoError as error:
-                results.append(element("Error", *fields(Key=key, Code=error.code, Message=error.message)))
+                results.append(
+                    element("Error", *fields(Key=key, VersionId=version_id, Code=error.code, Message=error.message))
+                )
         return xml_reply("DeleteResult", results)
 
     def _delete_one(self, bucket: str, key: str, call: Call, version_id: str | None) -> Removal:
