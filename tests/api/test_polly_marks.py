@@ -102,7 +102,13 @@ def test_viseme_marks_follow_the_phones(polly: Any) -> None:
 
 
 def test_mark_times_match_the_audio_at_any_rate(polly: Any) -> None:
-    text = "<speak><prosody rate='slow'>One two three four five.</prosody></speak>"
-    found = marks(polly, text, ["word"])
-    audio = seconds(speak(polly, text)) * 1000
-    assert found[-1]["time"] > audio * 0.6 and found[-1]["time"] < audio
+    # Marks and audio come from two syntheses, and Piper draws its noise anew for each (a full CI run once heard
+    # the last word start at 59% of the audio): the checks keep margins, and the rate's effect is compared.
+    words = "One two three four five."
+    slow = f"<speak><prosody rate='slow'>{words}</prosody></speak>"
+    fast = f"<speak><prosody rate='x-fast'>{words}</prosody></speak>"
+    slow_last = marks(polly, slow, ["word"])[-1]["time"]
+    fast_last = marks(polly, fast, ["word"])[-1]["time"]
+    audio = seconds(speak(polly, slow)) * 1000
+    assert audio * 0.45 < slow_last < audio
+    assert slow_last > fast_last * 1.3
