@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -136,55 +135,14 @@ def alto(out: Path) -> None:
 
 
 def weed(out: Path) -> None:
-    root = Path(tempfile.mkdtemp(prefix="seaweedfs-"))
-    (root / "data").mkdir()
-    chosen = servers.free_ports(2 * len(servers._WEED_PORTS))
-    ports = dict(zip(servers._WEED_PORTS, chosen[: len(servers._WEED_PORTS)], strict=True))
-    grpc = dict(zip(servers._WEED_PORTS, chosen[len(servers._WEED_PORTS) :], strict=True))
-    people = {name: ("K" + uuid.uuid4().hex[:19].upper(), uuid.uuid4().hex) for name in ("main", "alt", "tenant")}
-    identities = [
-        {
-            "name": name,
-            "credentials": [{"accessKey": k, "secretKey": s}],
-            "actions": ["Admin", "Read", "Write", "List", "Tagging"]
-            if name == "main"
-            else ["Read", "Write", "List", "Tagging"],
-        }
-        for name, (k, s) in people.items()
-    ]
-    (root / "s3.json").write_text(json.dumps({"identities": identities}))
-    args = [
-        str(servers.weed_binary()),
-        "-logtostderr",
-        "mini",
-        f"-dir={root / 'data'}",
-        "-ip=127.0.0.1",
-        "-ip.bind=127.0.0.1",
-        "-webdav=false",
-        "-admin.ui=false",
-        *(f"-{n}.port={p}" for n, p in ports.items()),
-        *(f"-{n}.port.grpc={p}" for n, p in grpc.items()),
-        "-s3.port.iceberg=0",
-        "-s3.port.lance=0",
-        "-master.telemetry=false",
-        "-volume.preStopSeconds=0",
-        f"-filer.localSocket={root / 'filer.sock'}",
-        f"-s3.localSocket={root / 's3.sock'}",
-        f"-s3.config={root / 's3.json'}",
-    ]
-    log = root / "weed.log"
-    with log.open("wb") as handle:
-        process = subprocess.Popen(args, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        endpoint = f"http://127.0.0.1:{ports['s3']}"
-        servers._wait_until(lambda: servers._http_answers(endpoint), process, log, "SeaweedFS S3")
-        who = {name: (k, s, name, name) for name, (k, s) in people.items()}
+    others = {name: ("K" + uuid.uuid4().hex[:19].upper(), uuid.uuid4().hex) for name in ("alt", "tenant")}
+    with servers.seaweedfs_server(Path(tempfile.mkdtemp()), others) as server:
+        port = int(server.endpoint_url.rsplit(":", 1)[1])
+        main = (server.access_key, server.secret_key, "admin", "admin")
+        who = {name: (k, v, name, name) for name, (k, v) in others.items()}
         config = out / "s3tests.conf"
-        config.write_text(conf(ports["s3"], who["main"], who["alt"], who["tenant"]))
+        config.write_text(conf(port, main, who["alt"], who["tenant"]))
         print("weed exit", run_tests(config, out))
-    finally:
-        servers._stop(process)
-        shutil.rmtree(root, ignore_errors=True)
 
 
 S3TESTS = Path("s3-tests")

@@ -21,7 +21,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -75,8 +75,9 @@ def weed_binary() -> Path:
 
 
 @contextmanager
-def seaweedfs_server(tmpdir: Path) -> Iterator[S3Server]:
-    """Run `weed mini` (master, volume, filer, S3) on a fresh data folder; yield its S3 endpoint."""
+def seaweedfs_server(tmpdir: Path, others: Mapping[str, tuple[str, str]] | None = None) -> Iterator[S3Server]:
+    """Run `weed mini` (master, volume, filer, S3) on a fresh data folder; yield its S3 endpoint. Beside its admin,
+    `others` names more identities (name: (access key, secret)) that may read, write, list and tag."""
     weed = weed_binary()
     root = Path(tempfile.mkdtemp(prefix="seaweedfs-", dir=tmpdir))
     (root / "data").mkdir()
@@ -89,7 +90,15 @@ def seaweedfs_server(tmpdir: Path) -> Iterator[S3Server]:
         "credentials": [{"accessKey": server.access_key, "secretKey": server.secret_key}],
         "actions": ["Admin", "Read", "Write", "List", "Tagging"],
     }
-    (root / "s3.json").write_text(json.dumps({"identities": [identity]}))
+    extra = [
+        {
+            "name": name,
+            "credentials": [{"accessKey": k, "secretKey": v}],
+            "actions": ["Read", "Write", "List", "Tagging"],
+        }
+        for name, (k, v) in (others or {}).items()
+    ]
+    (root / "s3.json").write_text(json.dumps({"identities": [identity, *extra]}))
     args = [
         str(weed),
         "-logtostderr",  # into weed.log, instead of glog files in /tmp
