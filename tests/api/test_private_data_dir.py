@@ -37,7 +37,7 @@ def traffic(server: LiveServer) -> None:
     """Buckets, objects, multipart uploads (one left open), a function, predict models and the registry."""
     s3 = server.client("s3")
     s3.create_bucket(Bucket="private")
-    s3.put_object(Bucket="private", Key="secret.txt", Body=b"the secret")
+    s3.put_object(Bucket="private", Key="secret.txt", Body=b"the secret" * 20_000)  # a file: past 128 KiB
     upload = s3.create_multipart_upload(Bucket="private", Key="big")["UploadId"]
     parts = [
         {
@@ -84,7 +84,8 @@ def test_every_folder_is_0700_and_every_file_0600_after_real_traffic(open_place:
         seen = modes(data)
     # What there is to see: the database and its journals, the key, the lake's blobs, the functions' folder.
     assert {"metadata.db", "metadata.db-wal", "metadata.db-shm", "credentials", "functions"} <= set(seen)
-    assert sum(path.startswith("blobs/") and kind == "file" for path, (kind, _) in seen.items()) > 10
+    # Blobs: parts, objects past lake_inline_bytes, function code, models (small objects live in the database).
+    assert sum(path.startswith("blobs/") and kind == "file" for path, (kind, _) in seen.items()) > 4
     wrong = {path: f"{kind} {mode:04o}" for path, (kind, mode) in seen.items() if mode != PRIVATE[kind]}
     assert wrong == {}
 
@@ -102,7 +103,9 @@ def test_another_local_user_can_read_nothing_in_it(open_place: Path) -> None:
 
     with live_server(data) as server:
         server.client("s3").create_bucket(Bucket="private")
-        server.client("s3").put_object(Bucket="private", Key="secret.txt", Body=b"the secret")
+        server.client("s3").put_object(
+            Bucket="private", Key="secret.txt", Body=b"the secret" * 20_000
+        )  # a file: past lake_inline_bytes
         assert as_nobody("cat", str(control)).stdout == "anyone may read this"  # runuser works: the place is open
         blob = next(path for path in (data / "blobs").rglob("*") if path.is_file())
         for target in (data / "credentials", data / "metadata.db", blob):

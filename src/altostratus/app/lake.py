@@ -51,6 +51,7 @@ def wire_lake(base: Foundation) -> Lake:
         settings.region,
         check_destination=functools.partial(destination_problem, region=settings.region),
         keyring=Keyring(lambda: load_or_create(master_key_path(settings.data_dir))),
+        inline_limit=settings.lake_inline_bytes,
     )
     multipart = MultipartUploads(lake)
     tagging = Tagging(lake)

@@ -41,6 +41,9 @@ class Settings:
     # fsync every object before it becomes visible, so a power cut cannot lose an acknowledged write.
     # Turning it off trades that for small-object throughput (SeaweedFS and MinIO's defaults do not fsync).
     lake_fsync: bool = True
+    # Objects of at most this many bytes keep them in the metadata store beside their row: one transaction and one
+    # fsync, shared by concurrent PUTs, store one whole (MinIO inlines under 128 KiB too). 0: every object is a file.
+    lake_inline_bytes: int = 128 * 1024
     # Customer-provided keys (SSE-C) are taken only over TLS, as S3 takes them; this lets plain HTTP carry them
     # too (loopback tests, a network one trusts).
     lake_sse_c_over_http: bool = False
@@ -107,6 +110,8 @@ class Settings:
         for name in ("lake_lifecycle_interval_seconds", "lake_lifecycle_day_seconds"):
             if not getattr(self, name) > 0:
                 raise ConfigurationError(f"{name}={getattr(self, name)}; expected a number of seconds above 0")
+        if not 0 <= self.lake_inline_bytes <= 1024 * 1024:
+            raise ConfigurationError(f"lake_inline_bytes={self.lake_inline_bytes}; expected 0 to 1048576")
         if self.job_workers < 0:
             raise ConfigurationError(f"job_workers={self.job_workers}; expected 0 or more")
         if self.functions_event_workers < 1:

@@ -15,7 +15,7 @@ from altostratus.core.caller import Caller
 from altostratus.core.clock import Clock
 from altostratus.core.errors import BadRequest, InvalidArgument
 from altostratus.core.events import EventBus
-from altostratus.lake import notifications, records, version_records
+from altostratus.lake import bodies, notifications, records, version_records
 from altostratus.lake.acl import Grant, Owned, Ownership, grants_to_json
 from altostratus.lake.bucket_encryption import default_encryption
 from altostratus.lake.checksums import Checksums, check_content_md5
@@ -39,7 +39,15 @@ from altostratus.lake.errors import (
 from altostratus.lake.listing import list_page
 from altostratus.lake.names import check_bucket_name, check_key
 from altostratus.lake.object_lock import InvalidBucketState, LockConfiguration, Retention, protected
-from altostratus.lake.objects import Bucket, Listing, NotificationRule, ObjectInfo, ObjectMeta, WriteCondition
+from altostratus.lake.objects import (
+    NULL_VERSION,
+    Bucket,
+    Listing,
+    NotificationRule,
+    ObjectInfo,
+    ObjectMeta,
+    WriteCondition,
+)
 from altostratus.lake.tables import buckets, objects, parts, uploads
 from altostratus.lake.tagging import OBJECT_TAGS, check_tags
 from altostratus.lake.version_records import Removal
@@ -85,8 +93,10 @@ class LakeService:
         *,
         check_destination: DestinationCheck | None = None,
         keyring: Keyring | None = None,
+        inline_limit: int = bodies.INLINE_LIMIT,
     ) -> None:
         self.store = store
+        self._inline_limit = inline_limit  # 0: never keep an object's bytes beside its row (lake/bodies.py)
         self.blobs = blobs
         self.bus = bus
         self.clock = clock
@@ -193,10 +203,14 @@ class LakeService:
         with self.store.read() as db:
             wanted = encryption or default_encryption(db, bucket)
         digests = Checksums(checksum_algorithms or set(), checksums or {})
-        blob: BlobWriter = self.blobs.writer(new_blob_key("objects", bucket))
+        blob_key = new_blob_key("objects", bucket)
+        buffered = bodies.BufferedBlobWriter(self.blobs, blob_key, self._inline_limit) if self._inline_limit else None
+        blob: BlobWriter = buffered or self.blobs.writer(blob_key)
         if wanted is not None:
             blob = SealedBlobWriter(blob, self.keyring.seal(wanted), segment=0)
-        return ObjectWriter(self, bucket, key, meta, blob, digests, content_md5, tags=checked_tags, owned=owned)
+        return ObjectWriter(
+            self, bucket, key, meta, blob, digests, content_md5, tags=checked_tags, owned=owned, buffered=buffered
+        )
 
     def head_for_reading(
         self, bucket: str, key: str, version_id: str | None, customer_key: CustomerKey | None
@@ -234,10 +248,19 @@ class LakeService:
         """Stream bytes [start, end) of the object, opened with the customer's key if it was stored with one: a
         missing, wrong or inapplicable key is refused here, before a byte is read."""
         sealing = self.keyring.open(info.encryption, customer_key)
+        stored = self._stored_reader(info)
         if sealing is None:
-            return self.blobs.read(info.blob_key, start, end)
+            return stored(start, end)
         stop = info.size if end is None else min(end, info.size)
-        return open_range(sealing, lambda lo, hi: self.blobs.read(info.blob_key, lo, hi), start, stop)
+        return open_range(sealing, stored, start, stop)
+
+    def _stored_reader(self, info: ObjectInfo) -> Callable[[int, int | None], Iterator[bytes]]:
+        """Reads bytes [lo, hi) as stored: from the version's blob, or from beside its row (lake/bodies.py)."""
+        if info.blob_key:
+            return lambda lo, hi: self.blobs.read(info.blob_key, lo, hi)
+        with self.store.read() as db:
+            data = bodies.get_body(db, info)
+        return lambda lo, hi: iter((data[lo:hi],))
 
     def check_customer_key(self, info: ObjectInfo, customer_key: CustomerKey | None) -> None:
         """Refuse a request whose customer key (SSE-C) does not open the object: missing, wrong or inapplicable."""
@@ -439,21 +462,31 @@ class LakeService:
         *,
         within: Callable[[Connection], None] | None = None,
         condition: WriteCondition | None = None,
+        body: bytes | None = None,
     ) -> ObjectInfo:
         """Make info the current version of its key, drop the blob it replaced, announce it.
 
         `within` runs in the same transaction first (multipart completion ends its upload there), so the
         object appears exactly when whatever it replaces disappears, or neither happens. A `condition` is
-        checked in that transaction too, against the key's object at that moment.
+        checked in that transaction too, against the key's object at that moment. A small object's `body` is
+        stored in that transaction too (lake/bodies.py), which concurrent writes may share (group commit).
         """
+
+        def write(db: Connection) -> tuple[ObjectInfo, list[str], list[NotificationRule]]:
+            if within is not None:
+                within(db)
+            state = records.write_state(db, info.bucket)
+            version, unused = version_records.write(
+                db, protected(info, state.lock, self.clock.now()), Versioning(state.versioning), condition
+            )
+            if body is not None:
+                bodies.put_body(db, version, body)
+            elif version.version_id == NULL_VERSION:  # a null version rewritten in place may have kept bytes
+                bodies.drop_body(db, version)
+            return version, unused, state.rules
+
         try:
-            with self.store.begin() as db:
-                if within is not None:
-                    within(db)
-                state = records.write_state(db, info.bucket)
-                rules = state.rules
-                info = protected(info, state.lock, self.clock.now())
-                info, unused = version_records.write(db, info, Versioning(state.versioning), condition)
+            info, unused, rules = self.store.grouped(write)
         except IntegrityError:
             if condition is None:
                 raise
@@ -536,8 +569,10 @@ class ObjectWriter(StreamingWriter):
         *,
         tags: Mapping[str, str] | None = None,
         owned: Owned | None = None,
+        buffered: bodies.BufferedBlobWriter | None = None,
     ) -> None:
         super().__init__(lake, blob, digests)
+        self._buffered = buffered
         self._bucket = bucket
         self._key = key
         self._meta = meta
@@ -576,9 +611,11 @@ class ObjectWriter(StreamingWriter):
         )
         try:
             check_content_md5(self._content_md5, blob.md5)
-            return self._lake.commit_object(info, caller, event_name, condition=condition)
+            body = self._buffered.body if self._buffered is not None else None
+            return self._lake.commit_object(info, caller, event_name, condition=condition, body=body)
         except BaseException:
-            self._lake.blobs.delete(blob.key)
+            if blob.key:
+                self._lake.blobs.delete(blob.key)
             raise
 
 

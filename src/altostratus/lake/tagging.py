@@ -180,13 +180,15 @@ class Tagging:
 
     def _replace(self, bucket: str, key: str, version_id: str | None, tags: dict[str, str]) -> ObjectInfo:
         info = self._lake.head(bucket, key, version_id)
-        # The version found above, by its own blob: an overwrite meanwhile (which replaces an unversioned
-        # object's row) leaves nothing to tag, rather than tagging the newer object.
+        # The version found above, by its own blob (a small one has none: by its ETag and time): an overwrite
+        # meanwhile (which replaces an unversioned object's row) leaves nothing to tag, rather than the newer object.
         same = (
             objects.c.bucket == bucket,
             objects.c.key == key,
             objects.c.version_id == info.version_id,
             objects.c.blob_key == info.blob_key,
+            objects.c.etag == info.etag,
+            objects.c.last_modified == info.last_modified,
         )
         with self._lake.store.begin() as db:
             if not db.execute(update(objects).where(*same).values(tags=tags)).rowcount:

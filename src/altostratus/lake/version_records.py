@@ -39,7 +39,7 @@ def write(
     """Make info the key's latest version; returns it (with its version id) and the blobs no longer used."""
     if versioning is Versioning.UNVERSIONED:
         old = records.put_object_row(db, info, condition)
-        return info, [old] if old is not None and old != info.blob_key else []
+        return info, [old] if old and old != info.blob_key else []  # "": its bytes went with the row (bodies.py)
     lock_key(db, info.bucket, info.key)
     if condition is not None:
         records.check_write_condition(db, info.bucket, info.key, condition)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from urllib.parse import parse_qsl, unquote
 
 from anyio import to_thread
@@ -32,7 +32,7 @@ from altostratus.core.errors import AltoError, BadRequest, InvalidArgument, Prec
 from altostratus.lake.encryption import CustomerKey
 from altostratus.lake.errors import NotModified
 from altostratus.lake.objects import NULL_VERSION, ObjectInfo
-from altostratus.lake.service import StreamingWriter
+from altostratus.lake.service import ObjectWriter, StreamingWriter
 from altostratus.lake.tagging import header_tags
 from altostratus.lake.version_records import Removal
 
@@ -92,6 +92,25 @@ async def stream_into(writer: StreamingWriter, body: Body) -> None:
         raise
 
 
+def _declared_length(headers: Mapping[str, str]) -> int:
+    """The body's length as its headers declare it (require_length checked it); past WHOLE_BODY_BYTES if unknown."""
+    length = headers.get("x-amz-decoded-content-length", headers.get("content-length", ""))
+    return int(length) if length.isdigit() else WHOLE_BODY_BYTES + 1
+
+
+def _write_whole(
+    writer: ObjectWriter, chunks: list[bytes], body: Body, commit: Callable[[ObjectWriter], ObjectInfo]
+) -> ObjectInfo:
+    """Write the chunks of a body read whole, check its trailing checksums, and commit."""
+    with writer:
+        for chunk in chunks:
+            writer.write(chunk)
+        for name, value in body.trailers.values.items():
+            if name.startswith(CHECKSUM_PREFIX):
+                writer.expect_checksum(name[len(CHECKSUM_PREFIX) :].upper(), value)
+        return commit(writer)
+
+
 class ObjectOperations:
     """S3's object operations, one method each, named as boto3 names them."""
 
@@ -108,14 +127,14 @@ class ObjectOperations:
         retention, hold = lock_from_headers(call.headers, self._s3.lake.clock.now())
         encryption = write_encryption(call, self._s3.customer_keys_over_http)
         bucket, key = call.path_params["Bucket"], call.path_params["Key"]
-        owned = await to_thread.run_sync(
-            self._s3.permissions.for_new_object, bucket, call.caller, acl_request(call.headers)
-        )
-        writer = await to_thread.run_sync(
-            lambda: self._s3.lake.object_writer(
+        meta = meta_from_headers(call.headers)
+
+        def open_writer() -> ObjectWriter:
+            owned = self._s3.permissions.for_new_object(bucket, call.caller, acl_request(call.headers))
+            return self._s3.lake.object_writer(
                 bucket,
                 key,
-                meta_from_headers(call.headers),
+                meta,
                 content_md5=call.headers.get("content-md5"),
                 checksums=claimed,
                 checksum_algorithms=trailing,
@@ -123,11 +142,18 @@ class ObjectOperations:
                 owned=owned,
                 encryption=encryption,
             )
-        )
-        await stream_into(writer, call.body)
-        info = await to_thread.run_sync(
-            lambda: writer.commit(call.caller, condition=condition, retention=retention, legal_hold=hold)
-        )
+
+        def commit(writer: ObjectWriter) -> ObjectInfo:
+            return writer.commit(call.caller, condition=condition, retention=retention, legal_hold=hold)
+
+        if _declared_length(call.headers) <= WHOLE_BODY_BYTES:
+            # A small body is read first, then written and committed in one thread hop: hops cost more than it.
+            chunks = [chunk async for chunk in call.body]
+            info = await to_thread.run_sync(lambda: _write_whole(open_writer(), chunks, call.body, commit))
+        else:
+            writer = await to_thread.run_sync(open_writer)
+            await stream_into(writer, call.body)
+            info = await to_thread.run_sync(commit, writer)
         sealed = encryption_headers(info.encryption, encryption.customer_key if encryption else None)
         return Reply(headers={**_write_headers(info), **sealed})
 

@@ -1,0 +1,91 @@
+"""Group commit: concurrent writers share one transaction, so one commit (one fsync of the journal) serves them all.
+
+Databases do this for their own log (PostgreSQL's WAL flush, InnoDB's binlog group commit); SQLite leaves it to
+its callers. A writer queues its work and waits for the leader's lock. Whoever takes the lock first runs every
+queued piece of work, its own and the others', in one transaction, each in a savepoint of its own so that one
+failure rolls back that work alone. The writers that arrive while a group commits form the next group. With a
+single writer nothing changes: one transaction each, as before.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import Connection
+
+T = TypeVar("T")
+
+
+class _Pending(Generic[T]):
+    """One writer's work, and its outcome once its group has committed."""
+
+    __slots__ = ("done", "error", "value", "work")
+
+    def __init__(self, work: Callable[[Connection], T]) -> None:
+        self.work = work
+        self.done = False
+        self.value: Any = None
+        self.error: BaseException | None = None
+
+    def outcome(self) -> T:
+        if self.error is not None:
+            raise self.error
+        return self.value  # type: ignore[no-any-return]
+
+
+class GroupCommit:
+    """Runs writers' work in shared transactions opened by `begin` (a MetadataStore's)."""
+
+    def __init__(self, begin: Callable[[], AbstractContextManager[Connection]]) -> None:
+        self._begin = begin
+        self._queue: list[_Pending[Any]] = []
+        self._queue_lock = threading.Lock()
+        self._leader = threading.Lock()
+
+    def run(self, work: Callable[[Connection], T]) -> T:
+        """Run work(db) in a transaction, perhaps shared with other writers', and return what it returned once that
+        transaction has committed; what work raises is raised here, and its changes are rolled back."""
+        pending: _Pending[T] = _Pending(work)
+        with self._queue_lock:
+            self._queue.append(pending)
+        with self._leader:
+            if not pending.done:
+                with self._queue_lock:
+                    group, self._queue = self._queue, []
+                self._commit(group)
+        return pending.outcome()
+
+    def _commit(self, group: list[_Pending[Any]]) -> None:
+        try:
+            with self._begin() as db:
+                if len(group) == 1:  # alone: the transaction itself undoes a failure, no savepoint needed
+                    _run_alone(group[0], db)
+                else:
+                    for pending in group:
+                        _run_in_savepoint(pending, db)
+        except BaseException as error:  # the commit itself failed: nothing of the group was stored
+            for pending in group:
+                if pending.error is None:
+                    pending.error = error
+        finally:
+            for pending in group:
+                pending.done = True
+
+
+def _run_alone(pending: _Pending[Any], db: Connection) -> None:
+    try:
+        pending.value = pending.work(db)
+    except BaseException as error:
+        pending.error = error
+        raise
+
+
+def _run_in_savepoint(pending: _Pending[Any], db: Connection) -> None:
+    try:
+        with db.begin_nested():
+            pending.value = pending.work(db)
+    except Exception as error:
+        pending.error = error
