@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import hashlib
 from types import TracebackType
+from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, select
+from sqlalchemy import Connection, and_, bindparam, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from altostratus.core.errors import AltoError
 from altostratus.lake.objects import ObjectInfo
-from altostratus.lake.tables import object_bodies
-from altostratus.storage.blobs import BlobInfo, BlobStore, BlobWriter
+from altostratus.lake.tables import object_bodies, objects
+from altostratus.storage.blobs import BlobInfo, BlobMissing, BlobStore, BlobWriter
 
 INLINE_LIMIT = 128 * 1024  # bytes stored; a larger object is a blob of its own (MinIO's threshold)
 
@@ -26,12 +26,23 @@ _PK = (
     object_bodies.c.key == bindparam("key"),
     object_bodies.c.version_id == bindparam("version_id"),
 )
-_GET = select(object_bodies.c.data).where(*_PK)
+# The bytes, only while the row is still the version asked for: an unversioned key's overwrite keeps the version id
+# "null", and a reader holding the older row must not get the newer bytes (a file's reader finds its blob gone).
+_GET = (
+    select(object_bodies.c.data)
+    .select_from(
+        object_bodies.join(
+            objects,
+            and_(
+                objects.c.bucket == object_bodies.c.bucket,
+                objects.c.key == object_bodies.c.key,
+                objects.c.version_id == object_bodies.c.version_id,
+            ),
+        )
+    )
+    .where(*_PK, objects.c.etag == bindparam("etag"), objects.c.last_modified == bindparam("last_modified"))
+)
 _DELETE = delete(object_bodies).where(*_PK)
-
-
-class MissingBody(AltoError):
-    """A small object's row has no bytes beside it: the metadata store was changed by hand."""
 
 
 class BufferedBlobWriter:
@@ -87,12 +98,21 @@ class BufferedBlobWriter:
         self.abort()
 
 
+def _upsert(dialect: Any) -> Any:
+    statement = dialect.insert(object_bodies)
+    return statement.on_conflict_do_update(
+        index_elements=["bucket", "key", "version_id"], set_={"data": statement.excluded.data}
+    )
+
+
+# Built once, as records.py builds the statements on the request path: building one costs more than running it.
+_UPSERT = {"sqlite": _upsert(sqlite), "postgresql": _upsert(postgresql)}
+
+
 def put_body(db: Connection, info: ObjectInfo, data: bytes) -> None:
     """Store the bytes of the version info (its row is written already), replacing any it had (a null version)."""
-    dialect = postgresql if db.dialect.name == "postgresql" else sqlite
     values = {"bucket": info.bucket, "key": info.key, "version_id": info.version_id, "data": data}
-    statement = dialect.insert(object_bodies).values(values)
-    db.execute(statement.on_conflict_do_update(index_elements=["bucket", "key", "version_id"], set_={"data": data}))
+    db.execute(_UPSERT[db.dialect.name], values)
 
 
 def drop_body(db: Connection, info: ObjectInfo) -> None:
@@ -101,8 +121,10 @@ def drop_body(db: Connection, info: ObjectInfo) -> None:
 
 
 def get_body(db: Connection, info: ObjectInfo) -> bytes:
-    """The bytes of a small version (blob_key ""); MissingBody (InternalError) when its row has none."""
-    data = db.execute(_GET, {"bucket": info.bucket, "key": info.key, "version_id": info.version_id}).scalar()
+    """The bytes of a small version (blob_key ""); BlobMissing (NoSuchKey) when the version is gone or was
+    rewritten since info was read, as a file's reader finds its blob gone."""
+    where = {"bucket": info.bucket, "key": info.key, "version_id": info.version_id}
+    data = db.execute(_GET, {**where, "etag": info.etag, "last_modified": info.last_modified}).scalar()
     if data is None:
-        raise MissingBody(f"the bytes of Key={info.key!r} VersionId={info.version_id!r} are missing")
+        raise BlobMissing(f"Key={info.key!r} VersionId={info.version_id!r} changed or went away while it was read")
     return bytes(data)

@@ -67,6 +67,7 @@ class BucketEncryption:
             default_encryption(db, bucket)
             config = {"algorithm": rule.algorithm, "bucket_key_enabled": rule.bucket_key_enabled}
             db.execute(update(buckets).where(buckets.c.name == bucket).values(encryption=config))
+        self._lake.bucket_changed(bucket)
 
     def configuration(self, bucket: str) -> EncryptionRule:
         """The bucket's rule; ServerSideEncryptionConfigurationNotFound if it has none."""
@@ -82,6 +83,7 @@ class BucketEncryption:
         with self._lake.store.begin() as db:
             default_encryption(db, bucket)
             db.execute(update(buckets).where(buckets.c.name == bucket).values(encryption=None))
+        self._lake.bucket_changed(bucket)
 
 
 __all__ = ["BucketEncryption", "EncryptionRule", "ServerSideEncryptionConfigurationNotFound", "default_encryption"]

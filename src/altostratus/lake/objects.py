@@ -59,6 +59,8 @@ class ObjectInfo:
     encryption: Envelope | None = None
     # The multipart upload that made this version, if one did.
     upload_id: str | None = None
+    # A small version's stored bytes (lake/bodies.py), when the read that found it fetched them too.
+    body: bytes | None = dataclasses.field(default=None, repr=False, compare=False)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
-from types import TracebackType
 from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, select, update
@@ -15,14 +15,14 @@ from altostratus.core.caller import Caller
 from altostratus.core.clock import Clock
 from altostratus.core.errors import BadRequest, InvalidArgument
 from altostratus.core.events import EventBus
+from altostratus.core.ttl_cache import TtlCache
 from altostratus.lake import bodies, notifications, records, version_records
 from altostratus.lake.acl import Grant, Owned, Ownership, grants_to_json
 from altostratus.lake.bucket_encryption import default_encryption
-from altostratus.lake.checksums import Checksums, check_content_md5
+from altostratus.lake.checksums import Checksums
 from altostratus.lake.encryption import (
     CustomerKey,
     EncryptionRequest,
-    Envelope,
     Keyring,
     SealedBlobWriter,
     open_range,
@@ -52,9 +52,12 @@ from altostratus.lake.tables import buckets, objects, parts, uploads
 from altostratus.lake.tagging import OBJECT_TAGS, check_tags
 from altostratus.lake.version_records import Removal
 from altostratus.lake.versions import Versioning, VersionListing, check_version_id, list_versions
-from altostratus.storage.blobs import BlobInfo, BlobStore, BlobWriter
+from altostratus.lake.writers import ObjectWriter, StreamingWriter
+from altostratus.storage.blobs import BlobStore, BlobWriter
 from altostratus.storage.metadata import MetadataStore
 
+# How long a bucket's default encryption is kept (changes made in this process are seen at once).
+DEFAULT_ENCRYPTION_SECONDS = 5.0
 # Blobs younger than this are never collected: another process may be about to commit them.
 GARBAGE_GRACE_SECONDS = 3600
 
@@ -104,6 +107,9 @@ class LakeService:
         self._check_destination = check_destination
         self.keyring = keyring or refuse_without_keyring()
         self._bucket_listeners: list[Callable[[str], None]] = []
+        # Every PUT asks its bucket's default encryption: kept for a few seconds, as the access state is.
+        self._default_encryption: TtlCache[EncryptionRequest | None] = TtlCache(clock, DEFAULT_ENCRYPTION_SECONDS)
+        self.on_bucket_change(self._default_encryption.forget)
 
     def on_bucket_change(self, listener: Callable[[str], None]) -> None:
         """Call listener(bucket) whenever a bucket is created or deleted (access caches forget it)."""
@@ -144,7 +150,7 @@ class LakeService:
                     f"Bucket={name!r} already exists and belongs to someone else; choose another name", bucket=name
                 ) from None
             raise BucketAlreadyOwnedByYou(f"Bucket={name!r} already exists and is yours", bucket=name) from None
-        self._bucket_changed(name)
+        self.bucket_changed(name)
         return bucket
 
     def list_buckets(self, *, owner: str | None = None, everyone: bool = True) -> list[Bucket]:
@@ -155,7 +161,8 @@ class LakeService:
         with self.store.read() as db:
             return [Bucket(r.name, r.region, r.created_at) for r in db.execute(query)]
 
-    def _bucket_changed(self, name: str) -> None:
+    def bucket_changed(self, name: str) -> None:
+        """Tell whoever caches the bucket's state (access, default encryption) that it changed in this process."""
         for listener in self._bucket_listeners:
             listener(name)
 
@@ -179,7 +186,7 @@ class LakeService:
             db.execute(delete(buckets).where(buckets.c.name == name))
         for blob in unused:
             self.blobs.delete(blob)
-        self._bucket_changed(name)
+        self.bucket_changed(name)
 
     # Objects
 
@@ -200,8 +207,7 @@ class LakeService:
         (None: as the bucket's default encryption says); the object appears whole on commit, or not at all."""
         check_key(key)
         checked_tags = check_tags((tags or {}).items(), OBJECT_TAGS)
-        with self.store.read() as db:
-            wanted = encryption or default_encryption(db, bucket)
+        wanted = encryption or self._default_encryption.get(bucket, lambda: self._read_default_encryption(bucket))
         digests = Checksums(checksum_algorithms or set(), checksums or {})
         blob_key = new_blob_key("objects", bucket)
         buffered = bodies.BufferedBlobWriter(self.blobs, blob_key, self._inline_limit) if self._inline_limit else None
@@ -212,33 +218,50 @@ class LakeService:
             self, bucket, key, meta, blob, digests, content_md5, tags=checked_tags, owned=owned, buffered=buffered
         )
 
+    def _read_default_encryption(self, bucket: str) -> EncryptionRequest | None:
+        with self.store.read() as db:
+            return default_encryption(db, bucket)
+
     def head_for_reading(
-        self, bucket: str, key: str, version_id: str | None, customer_key: CustomerKey | None
+        self,
+        bucket: str,
+        key: str,
+        version_id: str | None,
+        customer_key: CustomerKey | None,
+        *,
+        with_body: bool = False,
     ) -> ObjectInfo:
         """The object as head() finds it, for a request that reads its bytes (or would: HEAD) with this customer
         key: refused unless the key opens it (see check_customer_key)."""
-        found = self.head(bucket, key, version_id)
+        found = self.head(bucket, key, version_id, with_body=with_body)
         self.check_customer_key(found, customer_key)
         return found
 
-    def head(self, bucket: str, key: str, version_id: str | None = None) -> ObjectInfo:
+    def head(self, bucket: str, key: str, version_id: str | None = None, *, with_body: bool = False) -> ObjectInfo:
         """What is known of the object (its latest version, or the one named); NoSuchBucket, NoSuchKey (the latest
-        is a delete marker: its headers say so), NoSuchVersion, or MethodNotAllowed for a delete marker named."""
+        is a delete marker: its headers say so), NoSuchVersion, or MethodNotAllowed for a delete marker named.
+        with_body: a small object's bytes come in the same read (ObjectInfo.body), for a GET to send."""
         with self.store.read() as db:
             if version_id is None:
-                return records.get_object(db, bucket, key)
-            found = version_records.get_version(db, bucket, key, check_version_id(version_id))
-            if found is None:
-                records.get_bucket(db, bucket)
-                raise NoSuchVersion(
-                    f"VersionId={version_id!r} is not a version of Key={key!r} in Bucket={bucket!r}",
-                    bucket=bucket,
-                    key=key,
-                )
+                found = records.get_object(db, bucket, key)
+            else:
+                found = self._version(db, bucket, key, version_id)
+            if with_body and not found.blob_key and not found.delete_marker:
+                found = dataclasses.replace(found, body=bodies.get_body(db, found))
         if found.delete_marker:
             raise MethodNotAllowed(
                 "The specified method is not allowed against this resource: the version is a delete marker",
                 response_headers={"x-amz-delete-marker": "true", "x-amz-version-id": version_id, "allow": "DELETE"},
+            )
+        return found
+
+    @staticmethod
+    def _version(db: Connection, bucket: str, key: str, version_id: str) -> ObjectInfo:
+        found = version_records.get_version(db, bucket, key, check_version_id(version_id))
+        if found is None:
+            records.get_bucket(db, bucket)
+            raise NoSuchVersion(
+                f"VersionId={version_id!r} is not a version of Key={key!r} in Bucket={bucket!r}", bucket=bucket, key=key
             )
         return found
 
@@ -258,8 +281,10 @@ class LakeService:
         """Reads bytes [lo, hi) as stored: from the version's blob, or from beside its row (lake/bodies.py)."""
         if info.blob_key:
             return lambda lo, hi: self.blobs.read(info.blob_key, lo, hi)
-        with self.store.read() as db:
-            data = bodies.get_body(db, info)
+        data = info.body
+        if data is None:
+            with self.store.read() as db:
+                data = bodies.get_body(db, info)
         return lambda lo, hi: iter((data[lo:hi],))
 
     def check_customer_key(self, info: ObjectInfo, customer_key: CustomerKey | None) -> None:
@@ -500,123 +525,4 @@ class LakeService:
         return info
 
 
-class StreamingWriter:
-    """Streams bytes into a new blob while checksums run; subclasses decide what committing means."""
-
-    def __init__(self, lake: LakeService, blob: BlobWriter, digests: Checksums) -> None:
-        self._lake = lake
-        self._blob = blob
-        self._digests = digests
-        self.size = 0
-
-    def write(self, chunk: bytes) -> None:
-        """Append bytes."""
-        self._blob.write(chunk)
-        self._digests.update(chunk)
-        self.size += len(chunk)
-
-    def expect_checksum(self, algorithm: str, value: str) -> None:
-        """Require that the bytes written hash to value under algorithm (sent as a trailer)."""
-        self._digests.expect(algorithm, value)
-
-    def _store_blob(self) -> tuple[BlobInfo, dict[str, str]]:
-        try:
-            checksums = self._digests.verify()
-        except BaseException:
-            self._blob.abort()
-            raise
-        return self._blob.commit(), checksums
-
-    def _etag(self, blob: BlobInfo) -> str:
-        """S3's ETag of the bytes stored: their MD5 (see SealedBlobWriter.etag_md5 for an encrypted blob's)."""
-        return f'"{self._blob.etag_md5 if isinstance(self._blob, SealedBlobWriter) else blob.md5}"'
-
-    @property
-    def encryption(self) -> Envelope | None:
-        """How the bytes are sealed; None when they are stored as they come."""
-        return self._envelope(())
-
-    def _envelope(self, segments: tuple[tuple[int, int], ...]) -> Envelope | None:
-        """How the bytes stored are sealed, as these segments; None when they are stored as they came."""
-        if isinstance(self._blob, SealedBlobWriter):
-            return self._blob.sealing.envelope.with_segments(segments)
-        return None
-
-    def abort(self) -> None:
-        """Throw the bytes away."""
-        self._blob.abort()
-
-    def __enter__(self) -> StreamingWriter:
-        return self
-
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
-        if exc is not None:
-            self.abort()
-
-
-class ObjectWriter(StreamingWriter):
-    """Streams one object's bytes into a new blob, then commits it as the object's current version."""
-
-    def __init__(
-        self,
-        lake: LakeService,
-        bucket: str,
-        key: str,
-        meta: ObjectMeta,
-        blob: BlobWriter,
-        digests: Checksums,
-        content_md5: str | None,
-        *,
-        tags: Mapping[str, str] | None = None,
-        owned: Owned | None = None,
-        buffered: bodies.BufferedBlobWriter | None = None,
-    ) -> None:
-        super().__init__(lake, blob, digests)
-        self._buffered = buffered
-        self._bucket = bucket
-        self._key = key
-        self._meta = meta
-        self._content_md5 = content_md5
-        self._tags = dict(tags or {})
-        self._owned = owned or Owned()
-
-    def commit(
-        self,
-        caller: Caller | None = None,
-        *,
-        event_name: str = "ObjectCreated:Put",
-        condition: WriteCondition | None = None,
-        retention: Retention | None = None,
-        legal_hold: bool = False,
-    ) -> ObjectInfo:
-        """Check digests, store the blob, make it the object if `condition` holds; on any error nothing is stored.
-
-        The version keeps the retention and legal hold given (object lock), else its bucket's default retention."""
-        blob, checksums = self._store_blob()
-        info = ObjectInfo(
-            bucket=self._bucket,
-            key=self._key,
-            size=blob.size,
-            etag=self._etag(blob),
-            last_modified=self._lake.clock.now(),
-            meta=self._meta,
-            checksums=checksums,
-            blob_key=blob.key,
-            tags=self._tags,
-            owner=self._owned.owner,
-            acl=self._owned.acl,
-            retention=retention,
-            legal_hold=legal_hold,
-            encryption=self._envelope(((0, blob.size),)),
-        )
-        try:
-            check_content_md5(self._content_md5, blob.md5)
-            body = self._buffered.body if self._buffered is not None else None
-            return self._lake.commit_object(info, caller, event_name, condition=condition, body=body)
-        except BaseException:
-            if blob.key:
-                self._lake.blobs.delete(blob.key)
-            raise
-
-
-__all__ = ["LakeService", "ObjectWriter", "StreamingWriter"]
+__all__ = ["LakeService", "ObjectWriter", "StreamingWriter"]  # the writers live in lake/writers.py

@@ -13,7 +13,7 @@ import hashlib
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 
 from altostratus.core.clock import Clock
 from altostratus.core.errors import NotFound
@@ -26,6 +26,10 @@ from altostratus.pipelines.tables import pipeline_logs, pipeline_runs, pipeline_
 from altostratus.storage.metadata import MetadataStore
 
 STEP_JOB = "pipelines.step"
+# Asked at every object the lake stores, so built once (building a select costs more than running it).
+_WATCHING = select(pipelines.c.prefix, pipelines.c.document).where(
+    pipelines.c.on_new_data.is_(True), pipelines.c.bucket == bindparam("bucket")
+)
 
 
 class State(enum.StrEnum):
@@ -162,7 +166,7 @@ class PipelineRuns:
     def start_for_new_data(self, bucket: str, key: str, etag: str) -> list[Run]:
         """Start a run of every on_new_data pipeline whose source holds this new object (once per ETag)."""
         with self._store.read() as db:
-            rows = db.execute(select(pipelines).where(pipelines.c.on_new_data.is_(True), pipelines.c.bucket == bucket))
+            rows = db.execute(_WATCHING, {"bucket": bucket})
             documents = [r.document for r in rows if key.startswith(r.prefix)]
         started = []
         for document in documents:
