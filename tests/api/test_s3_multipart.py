@@ -289,6 +289,26 @@ def test_upload_part_copy_copies_whole_objects_and_ranges(s3: Any, bucket: str) 
     assert s3.get_object(Bucket=bucket, Key="joined")["Body"].read() == first + tail
 
 
+def test_upload_part_copy_reads_the_version_its_copy_source_names(s3: Any, bucket: str) -> None:
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    older = s3.put_object(Bucket=bucket, Key="src", Body=b"the older version")["VersionId"]
+    s3.put_object(Bucket=bucket, Key="src", Body=b"the newer version")
+    upload = s3.create_multipart_upload(Bucket=bucket, Key="joined")["UploadId"]
+    copied = s3.upload_part_copy(
+        Bucket=bucket,
+        Key="joined",
+        UploadId=upload,
+        PartNumber=1,
+        CopySource={"Bucket": bucket, "Key": "src", "VersionId": older},
+    )
+    assert copied["CopySourceVersionId"] == older
+    etag = copied["CopyPartResult"]["ETag"]
+    s3.complete_multipart_upload(
+        Bucket=bucket, Key="joined", UploadId=upload, MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": etag}]}
+    )
+    assert s3.get_object(Bucket=bucket, Key="joined")["Body"].read() == b"the older version"
+
+
 def test_upload_part_copy_refuses_ranges_outside_the_source(s3: Any, bucket: str) -> None:
     s3.put_object(Bucket=bucket, Key="small", Body=b"0123456789")
     upload = s3.create_multipart_upload(Bucket=bucket, Key="k")["UploadId"]

@@ -340,3 +340,22 @@ def test_a_policy_that_is_not_json_or_too_big_is_malformed(ada: tuple[dict[str, 
     fails(lambda: ada[1].put_bucket_policy(Bucket=owned, Policy="{not json"), "MalformedPolicy", 400)
     deep = "[" * 100_000 + "]" * 100_000
     fails(lambda: ada[1].put_bucket_policy(Bucket=owned, Policy=deep), "MalformedPolicy", 400)
+
+
+def test_delete_objects_naming_a_version_needs_delete_object_version(
+    ada: tuple[dict[str, str], Any], bob: tuple[dict[str, str], Any], owned: str
+) -> None:
+    ada[1].put_bucket_versioning(Bucket=owned, VersioningConfiguration={"Status": "Enabled"})
+    version = ada[1].put_object(Bucket=owned, Key="logs/c.txt", Body=b"v2")["VersionId"]
+    allow = {"Effect": "Allow", "Principal": {"AWS": user_arn(bob[0])}, "Resource": f"arn:aws:s3:::{owned}/logs/*"}
+    put_policy(ada[1], owned, {**allow, "Action": "s3:DeleteObject"})
+    named = bob[1].delete_objects(Bucket=owned, Delete={"Objects": [{"Key": "logs/c.txt", "VersionId": version}]})
+    assert [(e["Code"], e["VersionId"]) for e in named["Errors"]] == [("AccessDenied", version)]
+    assert "s3:DeleteObjectVersion" in named["Errors"][0]["Message"]
+    latest = bob[1].delete_objects(Bucket=owned, Delete={"Objects": [{"Key": "logs/c.txt"}]})
+    assert latest["Deleted"][0]["DeleteMarker"] is True  # without a version id: s3:DeleteObject, a delete marker
+    put_policy(ada[1], owned, {**allow, "Action": "s3:DeleteObjectVersion"})
+    named = bob[1].delete_objects(Bucket=owned, Delete={"Objects": [{"Key": "logs/c.txt", "VersionId": version}]})
+    assert [d["VersionId"] for d in named["Deleted"]] == [version]
+    versions = ada[1].list_object_versions(Bucket=owned, Prefix="logs/")["Versions"]
+    assert version not in [v["VersionId"] for v in versions]

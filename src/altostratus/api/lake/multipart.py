@@ -26,6 +26,7 @@ from altostratus.api.lake.headers import meta_from_headers, write_condition
 from altostratus.api.lake.object_lock import refuse_lock_headers
 from altostratus.api.lake.objects import (
     claimed_checksums,
+    copy_source_version,
     parse_copy_source,
     require_length,
     stream_into,
@@ -102,9 +103,10 @@ class MultipartOperations:
         """UploadPartCopy: a part copied from an object in the lake, whole or a byte range of it."""
         number = _int(call.query["partNumber"], "partNumber")
         source_bucket, source_key = parse_copy_source(call.headers["x-amz-copy-source"])
+        source_version = copy_source_version(call.headers["x-amz-copy-source"])
         source_secret = customer_key(call, self._s3.customer_keys_over_http, COPY_SOURCE_SSE_C)
         source = await to_thread.run_sync(
-            self._s3.lake.head_for_reading, source_bucket, source_key, None, source_secret
+            self._s3.lake.head_for_reading, source_bucket, source_key, source_version, source_secret
         )
         start, end = _copy_range(call.headers.get("x-amz-copy-source-range"), source.size)
         secret = customer_key(call, self._s3.customer_keys_over_http)
@@ -126,6 +128,8 @@ class MultipartOperations:
             [*fields(ETag=part.etag, LastModified=iso(part.last_modified)), *checksum_fields(part.checksums)],
         )
         reply.headers.update(encryption_headers(writer.encryption, secret))
+        if source_version is not None:
+            reply.headers["x-amz-copy-source-version-id"] = source_version
         return reply
 
     async def complete_multipart_upload(self, call: Call) -> Reply:

@@ -217,8 +217,9 @@ class ObjectOperations:
         await to_thread.run_sync(self._s3.lake.get_bucket, bucket)
         results = []
         for key, version_id in keys:
-            if not call.allows("s3:DeleteObject", f"arn:aws:s3:::{bucket}/{key}"):
-                denied = f"Access Denied: this key's access does not allow s3:DeleteObject on {bucket}/{key}"
+            action = "s3:DeleteObject" if version_id is None else "s3:DeleteObjectVersion"  # as DeleteObject's
+            if not call.allows(action, f"arn:aws:s3:::{bucket}/{key}"):
+                denied = f"Access Denied: this key's access does not allow {action} on {bucket}/{key}"
                 results.append(
                     element("Error", *fields(Key=key, VersionId=version_id, Code="AccessDenied", Message=denied))
                 )
