@@ -25,8 +25,9 @@ from altostratus.deploy.registry import Registry
 from altostratus.deploy.sources import ArtifactSources
 from altostratus.deploy.versions import GateStatus, ModelVersion
 from altostratus.jobs import JobQueue, WorkerPool
+from altostratus.lake import bodies
 from altostratus.lake.object_locks import ObjectLocks
-from altostratus.lake.objects import ObjectMeta
+from altostratus.lake.objects import ObjectInfo, ObjectMeta
 from altostratus.lake.service import LakeService
 from altostratus.predict import PredictService, Status
 from altostratus.predict.lake_locations import LakeLocations
@@ -86,6 +87,21 @@ class RegistryHarness:
             writer.write(body)
             writer.commit(Caller("tester"))
         return f"s3://{bucket}/{key}"
+
+    def stored(self, info: ObjectInfo) -> bytes:
+        """The object's bytes as stored: its blob file, or a small object's body row (lake/bodies.py)."""
+        if info.blob_key:
+            return (self.root / "blobs" / info.blob_key).read_bytes()
+        with self.lake.store.read() as db:
+            return bodies.get_body(db, info)
+
+    def overwrite_stored(self, info: ObjectInfo, data: bytes) -> None:
+        """Change the object's stored bytes under the lake, as a disk fault or a hand would."""
+        if info.blob_key:
+            (self.root / "blobs" / info.blob_key).write_bytes(data)
+            return
+        with self.lake.store.begin() as db:
+            bodies.put_body(db, info, data)
 
     def train(self, model_id: str, datasource_id: str) -> None:
         """Queue a BINARY model on a datasource."""

@@ -109,7 +109,7 @@ def test_bad_registrations_are_refused(harness: RegistryHarness) -> None:
     # An object in the lake whose bytes no longer match its ETag is refused on copy.
     url = harness.put("training", "artifacts/rotten.bin", b"model bytes")
     info = harness.lake.head("training", "artifacts/rotten.bin")
-    (harness.root / "blobs" / info.blob_key).write_bytes(b"model bytez")
+    harness.overwrite_stored(info, b"model bytez")
     with pytest.raises(ArtifactRefused, match="does not match its ETag"):
         registry.register("refusals", url, actor="alice")
     assert registry.list_versions("refusals").items == []
@@ -230,10 +230,9 @@ def test_a_corrupted_artifact_is_refused(harness: RegistryHarness) -> None:
 
     # Bytes changed on disk under the lake.
     info = harness.lake.head("alto-model-store", "corrupt/2/artifact")
-    path = harness.root / "blobs" / info.blob_key
-    data = bytearray(path.read_bytes())
+    data = bytearray(harness.stored(info))
     data[-1] ^= 0xFF
-    path.write_bytes(bytes(data))
+    harness.overwrite_stored(info, bytes(data))
     with pytest.raises(ArtifactRefused):
         registry.load("corrupt/2")
     assert harness.promote("corrupt", 2).stage is Stage.TEST

@@ -113,7 +113,8 @@ def test_threads_match_serial_calls(speaker: EspeakSpeaker) -> None:
     """Calls from many threads neither crash nor mix their runs.
 
     espeak is not bit-exact from one call to the next even serially (its noise source and smoothing carry
-    over), so the runs must match in length and visemes, and in timings to within 5 ms.
+    over), so the runs must match in visemes and in timings to within 5 ms, and in length to within 100 ms (the
+    trailing pause after the last phone varies: 17,296 against 18,377 samples was seen under load).
     """
     runs = [run_of(text) for text in ("one two three", "the quick brown fox", "jumps over", "the lazy dog")] * 4
     serial = [speaker.speak(run) for run in runs]
@@ -121,7 +122,7 @@ def test_threads_match_serial_calls(speaker: EspeakSpeaker) -> None:
         parallel = list(pool.map(speaker.speak, runs))
     tolerance = speaker.sample_rate // 200
     for one, other in zip(serial, parallel, strict=True):
-        assert one.samples.size == other.samples.size
+        assert abs(one.samples.size - other.samples.size) <= speaker.sample_rate // 10
         assert np.allclose(one.word_offsets, other.word_offsets, atol=tolerance)
         assert [phone.viseme for phone in one.phones] == [phone.viseme for phone in other.phones]
         assert np.allclose([p.offset for p in one.phones], [p.offset for p in other.phones], atol=tolerance)
