@@ -60,23 +60,24 @@ class RestRouter:
             key=lambda o: o.specificity,
             reverse=True,
         )
+        # Each method's operations, in the same order: the cheap checks of query and headers run before the path's
+        # pattern, which S3's hundred operations made the most of a small request's routing time.
+        self._by_method: dict[str, list[RestOperation]] = {}
+        for op in self._operations:
+            self._by_method.setdefault(op.method, []).append(op)
 
     def match(self, method: str, raw_path: str, query: Mapping[str, str], headers: Mapping[str, str]) -> RouteMatch:
         """The best operation for the request; MethodNotAllowed or UnknownOperation when none fits."""
-        path_fits = False
-        for op in self._operations:
-            found = op.pattern.match(raw_path)
-            if found is None:
-                continue
-            path_fits = True
-            if op.method != method:
-                continue
+        for op in self._by_method.get(method, ()):
             if any(k not in query or (v is not None and query[k] != v) for k, v in op.literal_query.items()):
                 continue
             if not op.required_query <= query.keys() or not op.required_headers <= headers.keys():
                 continue
+            found = op.pattern.match(raw_path)
+            if found is None:
+                continue
             return RouteMatch(op.name, {k: unquote(v) for k, v in found.groupdict().items()})
-        if path_fits:
+        if any(op.pattern.match(raw_path) for op in self._operations):
             raise MethodNotAllowed(f"The method {method} is not allowed against this resource")
         raise UnknownOperation(f"No operation matches {method} {raw_path}")
 

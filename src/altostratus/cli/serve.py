@@ -109,6 +109,9 @@ def gateway_server(settings: Settings, app: ASGIApp) -> uvicorn.Server:
         host=settings.host,
         port=settings.port,
         log_level="warning",
+        # uvicorn's access log quotes each request's path and reads its client before its logger drops the line,
+        # on the event loop; at this log level it printed nothing anyway.
+        access_log=False,
         lifespan="on",
         http=bounded_protocol(limits),
         # uvicorn believes X-Forwarded-* from 127.0.0.1 unless told otherwise: any local client could then claim

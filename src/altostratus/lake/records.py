@@ -36,6 +36,12 @@ _BLOB_KEY = select(objects.c.blob_key).where(*_OBJECT_WHERE)
 _ETAG = select(objects.c.etag, objects.c.delete_marker).where(*_OBJECT_WHERE)
 _INSERT_OBJECT = insert(objects)
 _DELETE_OBJECT = delete(objects).where(*_OBJECT_WHERE)
+# The latest version replaced in place: the columns set are the parameters' (all of row_values but the key's).
+_REPLACE_LATEST = update(objects).where(
+    objects.c.bucket == bindparam("where_bucket"),
+    objects.c.key == bindparam("where_key"),
+    objects.c.is_latest == true(),
+)
 
 
 _last_sequence = 0
@@ -149,8 +155,8 @@ def upsert_object(db: Connection, info: ObjectInfo) -> str | None:
             return None
         except IntegrityError:
             old = db.execute(query, where).scalar()
-    latest = (objects.c.bucket == info.bucket, objects.c.key == info.key, objects.c.is_latest == true())
-    db.execute(update(objects).where(*latest).values(**values))
+    del values["bucket"], values["key"]
+    db.execute(_REPLACE_LATEST, {**values, "where_bucket": info.bucket, "where_key": info.key})
     return old
 
 
