@@ -100,3 +100,13 @@ def test_object_keys_sort_by_bytes(store: MetadataStore) -> None:
         assert list(after_a) == [k for k in sorted(keys, key=str.encode) if k.encode() > b"a"]
     assert ordered == sorted(keys, key=str.encode)
     assert ordered.index("B") < ordered.index("a") < ordered.index("é")
+
+
+def test_only_sqlite_reads_run_on_the_event_loop(database_url: str) -> None:
+    # A SQLite read is a point read from a local file that never waits for the writer (WAL); PostgreSQL's is a
+    # network round trip, which must not hold up the event loop (api/lake/objects.py asks before a HEAD or GET).
+    store = MetadataStore(database_url)
+    try:
+        assert store.quick_reads is (store.dialect == "sqlite")
+    finally:
+        store.close()

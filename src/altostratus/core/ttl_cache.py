@@ -38,8 +38,3 @@ class TtlCache(Generic[V]):
         """Drop what is kept for key."""
         with self._lock:
             self._values.pop(key, None)
-
-    def clear(self) -> None:
-        """Drop everything kept."""
-        with self._lock:
-            self._values.clear()

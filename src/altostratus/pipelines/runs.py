@@ -18,7 +18,6 @@ from sqlalchemy import bindparam, insert, select, update
 from altostratus.core.clock import Clock
 from altostratus.core.errors import NotFound
 from altostratus.core.ids import short_id
-from altostratus.core.ttl_cache import TtlCache
 from altostratus.core.waiting import wait_for
 from altostratus.functions.names import parse_ref
 from altostratus.jobs import JobQueue
@@ -31,9 +30,6 @@ STEP_JOB = "pipelines.step"
 _WATCHING = select(pipelines.c.prefix, pipelines.c.document).where(
     pipelines.c.on_new_data.is_(True), pipelines.c.bucket == bindparam("bucket")
 )
-# How long the pipelines watching a bucket are kept once read: a pipeline saved by this process is seen at once,
-# one saved by another process sharing the metadata store within this many seconds.
-WATCHING_CACHE_SECONDS = 2.0
 
 
 class State(enum.StrEnum):
@@ -130,7 +126,6 @@ class PipelineRuns:
         self._store = store
         self._jobs = jobs
         self._clock = clock
-        self._watching: TtlCache[list[tuple[str, dict[str, Any]]]] = TtlCache(clock, WATCHING_CACHE_SECONDS)
 
     def start(self, spec: PipelineSpec, *, trigger: str = "manual", run_id: str | None = None) -> Run:
         """Save the pipeline file and start a run of it (an existing `run_id` is returned as it is)."""
@@ -164,29 +159,21 @@ class PipelineRuns:
                         run_id=run_id, step=step, position=position, state=State.PENDING, attempts=0, lineage={}
                     )
                 )
-        self._watching.clear()  # the pipeline may have watched another bucket, or stopped watching
         self.log(run_id, "run", f"started ({trigger}); steps {', '.join(spec.steps)}")
         self.queue(run_id, spec.steps[0])
         return self.get(run_id)
 
     def start_for_new_data(self, bucket: str, key: str, etag: str) -> list[Run]:
         """Start a run of every on_new_data pipeline whose source holds this new object (once per ETag)."""
-        documents = [document for prefix, document in self._watchers(bucket) if key.startswith(prefix)]
+        with self._store.read() as db:
+            rows = db.execute(_WATCHING, {"bucket": bucket})
+            documents = [r.document for r in rows if key.startswith(r.prefix)]
         started = []
         for document in documents:
             spec = from_mapping(document)
             digest = hashlib.sha256(f"{key}\n{etag}".encode()).hexdigest()[:12]
             started.append(self.start(spec, trigger=f"new data s3://{bucket}/{key}", run_id=f"{spec.name}-{digest}"))
         return started
-
-    def _watchers(self, bucket: str) -> list[tuple[str, dict[str, Any]]]:
-        """(prefix, pipeline file) of each on_new_data pipeline watching the bucket: asked at every PUT."""
-
-        def load() -> list[tuple[str, dict[str, Any]]]:
-            with self._store.read() as db:
-                return [(r.prefix, r.document) for r in db.execute(_WATCHING, {"bucket": bucket})]
-
-        return self._watching.get(bucket, load)
 
     def preprocessed_buckets(self, function_name: str) -> list[str]:
         """The source buckets of the saved pipelines whose preprocess step runs this function."""

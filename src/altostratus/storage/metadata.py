@@ -47,6 +47,13 @@ class MetadataStore:
         """The database's dialect name: 'sqlite' or 'postgresql'."""
         return self.engine.dialect.name
 
+    @property
+    def quick_reads(self) -> bool:
+        """Whether a read transaction may run on the event loop rather than take a thread hop: SQLite's, a point
+        read from a file in this process that never waits for the writer (WAL); a server's costs a round trip.
+        A hop here (a queue, a wake-up, two threads taking turns at the GIL) cost more than the read itself."""
+        return self.dialect == "sqlite"
+
     def migrate(self) -> None:
         """Bring the schema to the newest migration."""
         config = Config()

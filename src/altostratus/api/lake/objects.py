@@ -293,9 +293,11 @@ class ObjectOperations:
         with_body: a small object's bytes too (ObjectInfo.body)."""
         bucket, key, version_id = call.path_params["Bucket"], call.path_params["Key"], call.query.get("versionId")
         secret = customer_key(call, self._s3.customer_keys_over_http)
-        info = await to_thread.run_sync(
-            lambda: self._s3.lake.head_for_reading(bucket, key, version_id, secret, with_body=with_body)
-        )
+
+        def head() -> ObjectInfo:
+            return self._s3.lake.head_for_reading(bucket, key, version_id, secret, with_body=with_body)
+
+        info = head() if self._s3.lake.store.quick_reads else await to_thread.run_sync(head)
         check_conditions(call.headers, info)
         return info, secret
 
