@@ -69,9 +69,11 @@ class RestRouter:
     def match(self, method: str, raw_path: str, query: Mapping[str, str], headers: Mapping[str, str]) -> RouteMatch:
         """The best operation for the request; MethodNotAllowed or UnknownOperation when none fits."""
         for op in self._by_method.get(method, ()):
-            if any(k not in query or (v is not None and query[k] != v) for k, v in op.literal_query.items()):
+            if op.literal_query and not _has_literals(query, op.literal_query):
                 continue
-            if not op.required_query <= query.keys() or not op.required_headers <= headers.keys():
+            if op.required_query and not op.required_query <= query.keys():
+                continue
+            if op.required_headers and not op.required_headers <= headers.keys():
                 continue
             found = op.pattern.match(raw_path)
             if found is None:
@@ -80,6 +82,15 @@ class RestRouter:
         if any(op.pattern.match(raw_path) for op in self._operations):
             raise MethodNotAllowed(f"The method {method} is not allowed against this resource")
         raise UnknownOperation(f"No operation matches {method} {raw_path}")
+
+
+def _has_literals(query: Mapping[str, str], literals: Mapping[str, str | None]) -> bool:
+    """Whether the query holds each literal key (with its value, where the requestUri names one)."""
+    for key, value in literals.items():
+        sent = query.get(key)
+        if sent is None or (value is not None and sent != value):
+            return False
+    return True
 
 
 def _compile(name: str, op: Mapping[str, Any], shapes: Mapping[str, Any]) -> RestOperation:

@@ -243,10 +243,10 @@ class LakeService:
         with_body: a small object's bytes come in the same read (ObjectInfo.body), for a GET to send."""
         with self.store.read() as db:
             if version_id is None:
-                found = records.get_object(db, bucket, key)
+                found = records.get_object(db, bucket, key, with_body=with_body)
             else:
                 found = self._version(db, bucket, key, version_id)
-            if with_body and not found.blob_key and not found.delete_marker:
+            if with_body and not found.blob_key and not found.delete_marker and found.body is None:
                 found = dataclasses.replace(found, body=bodies.get_body(db, found))
         if found.delete_marker:
             raise MethodNotAllowed(
