@@ -168,3 +168,36 @@ def test_a_failed_commit_fails_every_writer_of_its_group(store: MetadataStore) -
     assert [type(found) for found in outcomes] == [CommitFailed, WorkFailed, CommitFailed]  # its own error stays
     assert outcomes[0] is outcomes[2]
     assert stored(store) == []
+
+
+def test_several_works_given_together_share_one_transaction_and_fail_alone(store: MetadataStore) -> None:
+    commits = count_commits(store)
+    outcomes = store.grouped_many([add(n, fail=n == 2) for n in range(5)])
+    committed = len(commits)
+    assert outcomes[:2] == [0, 1] and outcomes[3:] == [3, 4]
+    assert isinstance(outcomes[2], WorkFailed) and str(outcomes[2]) == "writer 2"
+    assert stored(store) == [0, 1, 3, 4]
+    # SQLite: one transaction for the five; PostgreSQL (no group): one per work that succeeded.
+    assert committed == (1 if store.dialect == "sqlite" else 4)
+
+
+def test_works_given_together_join_the_writers_already_queued(store: MetadataStore) -> None:
+    running, release = threading.Event(), threading.Event()
+    group = store._group
+
+    def leader(db: Connection) -> str:
+        running.set()
+        release.wait(10)
+        return "leader"
+
+    first, first_outcome = in_threads([lambda: store.grouped(leader)], at_once=False)
+    assert running.wait(10)
+    single, single_outcome = in_threads([lambda: store.grouped(add(10))], at_once=False)
+    wait_until_queued(group, 1)
+    many, many_outcome = in_threads([lambda: store.grouped_many([add(11), add(12, fail=True)])], at_once=False)
+    wait_until_queued(group, 3)
+    release.set()
+    joined(first + single + many)
+    assert first_outcome == ["leader"] and single_outcome == [10]
+    assert many_outcome[0][0] == 11 and isinstance(many_outcome[0][1], WorkFailed)
+    assert stored(store) == [10, 11]

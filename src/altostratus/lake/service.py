@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, select, update
@@ -52,7 +52,7 @@ from altostratus.lake.tables import buckets, objects, parts, uploads
 from altostratus.lake.tagging import OBJECT_TAGS, check_tags
 from altostratus.lake.version_records import Removal
 from altostratus.lake.versions import Versioning, VersionListing, check_version_id, list_versions
-from altostratus.lake.writers import ObjectWriter, StreamingWriter
+from altostratus.lake.writers import ObjectWriter, PendingCommit, StreamingWriter
 from altostratus.storage.blobs import BlobStore, BlobWriter
 from altostratus.storage.metadata import MetadataStore
 
@@ -217,6 +217,11 @@ class LakeService:
         return ObjectWriter(
             self, bucket, key, meta, blob, digests, content_md5, tags=checked_tags, owned=owned, buffered=buffered
         )
+
+    @property
+    def inline_limit(self) -> int:
+        """The most bytes of an object kept beside its row rather than in a blob (0: none; lake/bodies.py)."""
+        return self._inline_limit
 
     def _read_default_encryption(self, bucket: str) -> EncryptionRequest | None:
         with self.store.read() as db:
@@ -496,7 +501,33 @@ class LakeService:
         checked in that transaction too, against the key's object at that moment. A small object's `body` is
         stored in that transaction too (lake/bodies.py), which concurrent writes may share (group commit).
         """
+        try:
+            written = self.store.grouped(self._commit_work(info, within, condition, body))
+        except IntegrityError as error:
+            raise _commit_error(error, condition) from None
+        return self._committed(event_name, caller, *written)
 
+    def commit_objects(self, batch: Sequence[PendingCommit]) -> list[ObjectInfo | BaseException]:
+        """Commit each pending version as commit_object does, all in one transaction where they can (one commit,
+        one fsync), each failing alone: the versions, or what each one's commit raised (its blob then dropped)."""
+        works = [self._commit_work(p.info, None, p.condition, p.body) for p in batch]
+        results: list[ObjectInfo | BaseException] = []
+        for pending, outcome in zip(batch, self.store.grouped_many(works), strict=True):
+            if isinstance(outcome, BaseException):
+                if pending.info.blob_key:
+                    self.blobs.delete(pending.info.blob_key)
+                results.append(_commit_error(outcome, pending.condition))
+            else:
+                results.append(self._committed(pending.event_name, pending.caller, *outcome))
+        return results
+
+    def _commit_work(
+        self,
+        info: ObjectInfo,
+        within: Callable[[Connection], None] | None,
+        condition: WriteCondition | None,
+        body: bytes | None,
+    ) -> Callable[[Connection], tuple[ObjectInfo, list[str], list[NotificationRule]]]:
         def write(db: Connection) -> tuple[ObjectInfo, list[str], list[NotificationRule]]:
             if within is not None:
                 within(db)
@@ -510,19 +541,25 @@ class LakeService:
                 bodies.drop_body(db, version)
             return version, unused, state.rules
 
-        try:
-            info, unused, rules = self.store.grouped(write)
-        except IntegrityError:
-            if condition is None:
-                raise
-            # Another write created the key between this one's check and its insert (PostgreSQL).
-            raise ConditionalRequestConflict(
-                "A conflicting operation occurred. If using PutObject you can retry the request."
-            ) from None
+        return write
+
+    def _committed(
+        self, event_name: str, caller: Caller | None, info: ObjectInfo, unused: list[str], rules: list[NotificationRule]
+    ) -> ObjectInfo:
         for blob in unused:
             self.blobs.delete(blob)
         self.announce(event_name, info.bucket, info.key, info, caller, rules)
         return info
 
 
-__all__ = ["LakeService", "ObjectWriter", "StreamingWriter"]  # the writers live in lake/writers.py
+def _commit_error(error: BaseException, condition: WriteCondition | None) -> BaseException:
+    """What a failed commit raises: a conditional write's lost race (PostgreSQL) is S3's conflict."""
+    if isinstance(error, IntegrityError) and condition is not None:
+        # Another write created the key between this one's check and its insert (PostgreSQL).
+        return ConditionalRequestConflict(
+            "A conflicting operation occurred. If using PutObject you can retry the request."
+        )
+    return error
+
+
+__all__ = ["LakeService", "ObjectWriter", "PendingCommit", "StreamingWriter"]  # the writers live in lake/writers.py

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING
@@ -73,6 +74,17 @@ class StreamingWriter:
             self.abort()
 
 
+@dataclasses.dataclass(frozen=True)
+class PendingCommit:
+    """A new object version whose bytes are all in (and checked), ready for LakeService.commit_objects."""
+
+    info: ObjectInfo
+    caller: Caller | None
+    event_name: str
+    condition: WriteCondition | None
+    body: bytes | None  # a small object's bytes, stored beside its row (lake/bodies.py); None: in its blob
+
+
 class ObjectWriter(StreamingWriter):
     """Streams one object's bytes into a new blob, then commits it as the object's current version."""
 
@@ -111,6 +123,27 @@ class ObjectWriter(StreamingWriter):
         """Check digests, store the blob, make it the object if `condition` holds; on any error nothing is stored.
 
         The version keeps the retention and legal hold given (object lock), else its bucket's default retention."""
+        pending = self.prepare(
+            caller, event_name=event_name, condition=condition, retention=retention, legal_hold=legal_hold
+        )
+        try:
+            return self._lake.commit_object(pending.info, caller, event_name, condition=condition, body=pending.body)
+        except BaseException:
+            if pending.info.blob_key:
+                self._lake.blobs.delete(pending.info.blob_key)
+            raise
+
+    def prepare(
+        self,
+        caller: Caller | None = None,
+        *,
+        event_name: str = "ObjectCreated:Put",
+        condition: WriteCondition | None = None,
+        retention: Retention | None = None,
+        legal_hold: bool = False,
+    ) -> PendingCommit:
+        """Check digests and store the blob (a small object's bytes stay in memory): the version ready to commit,
+        as commit() does, or, with others, LakeService.commit_objects. On any error nothing is stored."""
         blob, checksums = self._store_blob()
         info = ObjectInfo(
             bucket=self._bucket,
@@ -130,9 +163,9 @@ class ObjectWriter(StreamingWriter):
         )
         try:
             check_content_md5(self._content_md5, blob.md5)
-            body = self._buffered.body if self._buffered is not None else None
-            return self._lake.commit_object(info, caller, event_name, condition=condition, body=body)
         except BaseException:
             if blob.key:
                 self._lake.blobs.delete(blob.key)
             raise
+        body = self._buffered.body if self._buffered is not None else None
+        return PendingCommit(info, caller, event_name, condition, body)

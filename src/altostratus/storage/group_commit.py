@@ -10,7 +10,7 @@ single writer nothing changes: one transaction each, as before.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Generic, TypeVar
 
@@ -57,6 +57,19 @@ class GroupCommit:
                     group, self._queue = self._queue, []
                 self._commit(group)
         return pending.outcome()
+
+    def run_many(self, works: Sequence[Callable[[Connection], T]]) -> list[T | BaseException]:
+        """Run several writers' work as run() runs one, queued together (so in one group unless the queue's
+        leader takes some first): what each returned, or what it raised, once its transaction has ended."""
+        pendings: list[_Pending[T]] = [_Pending(work) for work in works]
+        with self._queue_lock:
+            self._queue.extend(pendings)
+        with self._leader:
+            if not all(pending.done for pending in pendings):
+                with self._queue_lock:
+                    group, self._queue = self._queue, []
+                self._commit(group)
+        return [pending.error if pending.error is not None else pending.value for pending in pendings]
 
     def _commit(self, group: list[_Pending[Any]]) -> None:
         try:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any, TypeVar
@@ -87,6 +87,20 @@ class MetadataStore:
             with self.begin() as db:
                 return work(db)
         return self._group.run(work)
+
+    def grouped_many(self, works: Sequence[Callable[[Connection], T]]) -> list[T | BaseException]:
+        """Each work(db) as grouped() runs it, all sharing one transaction where they can: what each returned, or
+        what it raised (its changes rolled back, the others' kept)."""
+        if self._group is not None:
+            return self._group.run_many(works)
+        outcomes: list[T | BaseException] = []
+        for work in works:
+            try:
+                with self.begin() as db:
+                    outcomes.append(work(db))
+            except Exception as error:
+                outcomes.append(error)
+        return outcomes
 
     @contextmanager
     def read(self) -> Iterator[Connection]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from typing import TypeVar
 from urllib.parse import parse_qsl, unquote
 
 from anyio import to_thread
@@ -26,16 +27,18 @@ from altostratus.api.lake.headers import (
 from altostratus.api.lake.object_lock import bypasses_governance, lock_from_headers, require_integrity_header
 from altostratus.api.lake.object_parts import read_span
 from altostratus.api.lake.services import S3Services
+from altostratus.api.lake.small_commits import CommitBatcher
 from altostratus.api.lake.xml import MalformedXML, children, element, fields, iso, parse, text, xml_reply
 from altostratus.api.replies import Reply
 from altostratus.core.errors import AltoError, BadRequest, InvalidArgument, PreconditionFailed
 from altostratus.lake.encryption import CustomerKey
 from altostratus.lake.errors import NotModified
 from altostratus.lake.objects import NULL_VERSION, ObjectInfo
-from altostratus.lake.service import ObjectWriter, StreamingWriter
+from altostratus.lake.service import ObjectWriter, PendingCommit, StreamingWriter
 from altostratus.lake.tagging import header_tags
 from altostratus.lake.version_records import Removal
 
+R = TypeVar("R")
 MAX_DELETE_KEYS = 1000
 # Bodies up to this size are read in one go and sent as one piece: a streamed body costs a thread hop
 # per chunk and a task group per response, which dominates the time of a small GET.
@@ -87,12 +90,17 @@ async def stream_into(writer: StreamingWriter, body: Body) -> None:
     try:
         async for chunk in body:
             writer.write(chunk)
-        for name, value in body.trailers.values.items():
-            if name.startswith(CHECKSUM_PREFIX):
-                writer.expect_checksum(name[len(CHECKSUM_PREFIX) :].upper(), value)
+        _expect_trailing_checksums(writer, body)
     except BaseException:
         writer.abort()
         raise
+
+
+def _expect_trailing_checksums(writer: StreamingWriter, body: Body) -> None:
+    """The checksums that came in the body's trailers (aws-chunked), checked when the writer commits."""
+    for name, value in body.trailers.values.items():
+        if name.startswith(CHECKSUM_PREFIX):
+            writer.expect_checksum(name[len(CHECKSUM_PREFIX) :].upper(), value)
 
 
 def _declared_length(headers: Mapping[str, str]) -> int:
@@ -101,23 +109,20 @@ def _declared_length(headers: Mapping[str, str]) -> int:
     return int(length) if length.isdigit() else WHOLE_BODY_BYTES + 1
 
 
-def _write_whole(
-    writer: ObjectWriter, chunks: list[bytes], body: Body, commit: Callable[[ObjectWriter], ObjectInfo]
-) -> ObjectInfo:
-    """Write the chunks of a body read whole, check its trailing checksums, and commit."""
+def _write_whole(writer: ObjectWriter, chunks: list[bytes], body: Body, finish: Callable[[ObjectWriter], R]) -> R:
+    """Write the chunks of a body read whole, expect its trailing checksums, and finish (commit or prepare)."""
     with writer:
         for chunk in chunks:
             writer.write(chunk)
-        for name, value in body.trailers.values.items():
-            if name.startswith(CHECKSUM_PREFIX):
-                writer.expect_checksum(name[len(CHECKSUM_PREFIX) :].upper(), value)
-        return commit(writer)
+        _expect_trailing_checksums(writer, body)
+        return finish(writer)
 
 
 class ObjectOperations:
     """S3's object operations, one method each, named as boto3 names them."""
 
     _s3: S3Services
+    _small_commits: CommitBatcher
 
     async def put_object(self, call: Call) -> Reply:
         """PutObject, streamed to a new blob; the object appears only when all of it arrived intact."""
@@ -149,7 +154,16 @@ class ObjectOperations:
         def commit(writer: ObjectWriter) -> ObjectInfo:
             return writer.commit(call.caller, condition=condition, retention=retention, legal_hold=hold)
 
-        if _declared_length(call.headers) <= WHOLE_BODY_BYTES:
+        def prepare(writer: ObjectWriter) -> PendingCommit:
+            return writer.prepare(call.caller, condition=condition, retention=retention, legal_hold=hold)
+
+        length = _declared_length(call.headers)
+        if length <= self._s3.lake.inline_limit and self._s3.lake.store.quick_reads:
+            # Kept beside its row: read, checked and held on the event loop (its metadata reads are SQLite's
+            # quick ones), then committed with the other small PUTs of the moment in one hop (small_commits.py).
+            chunks = [chunk async for chunk in call.body]
+            info = await self._small_commits.commit(_write_whole(open_writer(), chunks, call.body, prepare))
+        elif length <= WHOLE_BODY_BYTES:
             # A small body is read first, then written and committed in one thread hop: hops cost more than it.
             chunks = [chunk async for chunk in call.body]
             info = await to_thread.run_sync(lambda: _write_whole(open_writer(), chunks, call.body, commit))

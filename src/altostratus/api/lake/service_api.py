@@ -14,6 +14,7 @@ from altostratus.api.lake.objects import ObjectOperations
 from altostratus.api.lake.policy import PolicyOperations
 from altostratus.api.lake.post_object import PostObjectOperations
 from altostratus.api.lake.services import S3Services
+from altostratus.api.lake.small_commits import CommitBatcher
 from altostratus.api.lake.tagging import TaggingOperations
 from altostratus.api.lake.versioning import VersioningOperations
 
@@ -37,3 +38,4 @@ class S3Api(
 
     def __init__(self, services: S3Services) -> None:
         self._s3 = services
+        self._small_commits = CommitBatcher(services.lake)
