@@ -201,3 +201,45 @@ def test_works_given_together_join_the_writers_already_queued(store: MetadataSto
     assert first_outcome == ["leader"] and single_outcome == [10]
     assert many_outcome[0][0] == 11 and isinstance(many_outcome[0][1], WorkFailed)
     assert stored(store) == [10, 11]
+
+
+def savepoints(store: MetadataStore) -> list[str]:
+    """The SAVEPOINT statements the store's engine runs from now on."""
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.upper().startswith("SAVEPOINT"):
+            seen.append(statement)
+
+    event.listen(store.engine, "before_cursor_execute", record)
+    return seen
+
+
+def test_a_group_that_succeeds_runs_each_work_once_without_savepoints(store: MetadataStore) -> None:
+    taken = savepoints(store)
+    runs: list[int] = []
+
+    def counted(writer: int) -> Callable[[Connection], int]:
+        work = add(writer)
+        return lambda db: runs.append(writer) or work(db)
+
+    assert store.grouped_many([counted(n) for n in range(4)]) == [0, 1, 2, 3]
+    assert sorted(runs) == [0, 1, 2, 3] and taken == []
+
+
+def test_a_failing_work_makes_its_group_run_again_once_in_savepoints(store: MetadataStore) -> None:
+    taken = savepoints(store)
+    runs: list[int] = []
+
+    def counted(writer: int) -> Callable[[Connection], int]:
+        work = add(writer, fail=writer == 1)
+        return lambda db: runs.append(writer) or work(db)
+
+    outcomes = store.grouped_many([counted(n) for n in range(3)])
+    assert outcomes[0] == 0 and outcomes[2] == 2 and isinstance(outcomes[1], WorkFailed)
+    assert stored(store) == [0, 2]
+    if store.dialect == "sqlite":
+        # Together until writer 1 failed (0, 1), then each in a savepoint (0, 1, 2): two runs at most each.
+        assert runs == [0, 1, 0, 1, 2] and len(taken) == 3
+    else:
+        assert runs == [0, 1, 2] and taken == []

@@ -2,9 +2,10 @@
 
 Databases do this for their own log (PostgreSQL's WAL flush, InnoDB's binlog group commit); SQLite leaves it to
 its callers. A writer queues its work and waits for the leader's lock. Whoever takes the lock first runs every
-queued piece of work, its own and the others', in one transaction, each in a savepoint of its own so that one
-failure rolls back that work alone. The writers that arrive while a group commits form the next group. With a
-single writer nothing changes: one transaction each, as before.
+queued piece of work, its own and the others', in one transaction. If one of them fails, that transaction is rolled
+back and the group runs again, each work in a savepoint of its own, so that the failure rolls back that work alone
+(a work may therefore run twice: it must act on the database only). The writers that arrive while a group
+commits form the next group. With a single writer nothing changes: one transaction each, as before.
 """
 
 from __future__ import annotations
@@ -73,12 +74,13 @@ class GroupCommit:
 
     def _commit(self, group: list[_Pending[Any]]) -> None:
         try:
-            with self._begin() as db:
-                if len(group) == 1:  # alone: the transaction itself undoes a failure, no savepoint needed
-                    _run_alone(group[0], db)
-                else:
-                    for pending in group:
-                        _run_in_savepoint(pending, db)
+            if len(group) == 1 or not self._run_together(group):
+                with self._begin() as db:
+                    if len(group) == 1:  # alone: the transaction itself undoes a failure, no savepoint needed
+                        _run_alone(group[0], db)
+                    else:
+                        for pending in group:
+                            _run_in_savepoint(pending, db)
         except BaseException as error:  # the commit itself failed: nothing of the group was stored
             for pending in group:
                 if pending.error is None:
@@ -86,6 +88,27 @@ class GroupCommit:
         finally:
             for pending in group:
                 pending.done = True
+
+    def _run_together(self, group: list[_Pending[Any]]) -> bool:
+        """The group's work in one transaction with no savepoints (each costs two statements more): True once it
+        has committed; False, with nothing stored, as soon as one work fails, and the group then runs again with
+        each work in a savepoint. A failing writer makes its group run twice at most."""
+        try:
+            with self._begin() as db:
+                for pending in group:
+                    try:
+                        pending.value = pending.work(db)
+                    except Exception:
+                        raise _OneFailed from None
+        except _OneFailed:
+            for pending in group:
+                pending.value = None
+            return False
+        return True
+
+
+class _OneFailed(Exception):
+    """A work of a group run together failed: the transaction is rolled back and the group runs again."""
 
 
 def _run_alone(pending: _Pending[Any], db: Connection) -> None:

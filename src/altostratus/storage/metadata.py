@@ -82,7 +82,8 @@ class MetadataStore:
 
     def grouped(self, work: Callable[[Connection], T]) -> T:
         """work(db) in a write transaction that concurrent callers may share (storage/group_commit.py): its result
-        once committed. Only for work whose effects wait for the commit (none outside the database)."""
+        once committed. Only for work whose effects wait for the commit (none outside the database): work that
+        shares a transaction with a failing one runs again (storage/group_commit.py)."""
         if self._group is None:
             with self.begin() as db:
                 return work(db)
