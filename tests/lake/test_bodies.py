@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 from alembic import command
@@ -10,7 +11,9 @@ from alembic.config import Config
 from sqlalchemy import Connection, inspect, select, text
 
 from altostratus.core.clock import SystemClock
+from altostratus.core.errors import ConfigurationError
 from altostratus.core.events import EventBus
+from altostratus.core.settings import Settings
 from altostratus.lake.bodies import INLINE_LIMIT
 from altostratus.lake.encryption import SSE_S3, CustomerKey, EncryptionKind, EncryptionRequest, Keyring
 from altostratus.lake.objects import ObjectInfo, ObjectMeta
@@ -229,3 +232,15 @@ def test_a_reader_of_an_overwritten_small_object_never_gets_the_newer_bytes(lake
     with pytest.raises(BlobMissing):  # as a file's reader finds its blob gone
         b"".join(lake.read(stale))
     assert b"".join(lake.read(lake.head("data", "k"))) == b"NEWER, LONGER BYTES"
+
+
+@pytest.mark.parametrize(("value", "accepted"), [("0", True), ("1048576", True), ("-1", False), ("1048577", False)])
+def test_the_inline_limit_is_a_setting_of_0_to_1_mib(tmp_path: Path, value: str, accepted: bool) -> None:
+    load = lambda: Settings.load(  # noqa: E731
+        {"ALTO_LAKE_INLINE_BYTES": value}, config_file=tmp_path / "absent.toml", data_dir=tmp_path
+    )
+    if accepted:
+        assert load().lake_inline_bytes == int(value)
+    else:
+        with pytest.raises(ConfigurationError, match=rf"lake_inline_bytes={value}; expected 0 to 1048576"):
+            load()

@@ -158,7 +158,8 @@ class ObjectOperations:
             return writer.prepare(call.caller, condition=condition, retention=retention, legal_hold=hold)
 
         length = _declared_length(call.headers)
-        if length <= self._s3.lake.inline_limit and self._s3.lake.store.quick_reads:
+        inline_limit = self._s3.lake.inline_limit  # 0: every object is a file, which the event loop never writes
+        if inline_limit > 0 and length <= inline_limit and self._s3.lake.store.quick_reads:
             # Kept beside its row: read, checked and held on the event loop (its metadata reads are SQLite's
             # quick ones), then committed with the other small PUTs of the moment in one hop (small_commits.py).
             chunks = [chunk async for chunk in call.body]
