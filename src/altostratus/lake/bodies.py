@@ -12,11 +12,11 @@ import hashlib
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, delete, select
+from sqlalchemy import Connection, bindparam, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from altostratus.lake.objects import ObjectInfo
-from altostratus.lake.tables import object_bodies, objects
+from altostratus.lake.tables import BODY_OF_VERSION, object_bodies, objects
 from altostratus.storage.blobs import BlobInfo, BlobMissing, BlobStore, BlobWriter
 
 INLINE_LIMIT = 128 * 1024  # bytes stored; a larger object is a blob of its own (MinIO's threshold)
@@ -30,16 +30,7 @@ _PK = (
 # "null", and a reader holding the older row must not get the newer bytes (a file's reader finds its blob gone).
 _GET = (
     select(object_bodies.c.data)
-    .select_from(
-        object_bodies.join(
-            objects,
-            and_(
-                objects.c.bucket == object_bodies.c.bucket,
-                objects.c.key == object_bodies.c.key,
-                objects.c.version_id == object_bodies.c.version_id,
-            ),
-        )
-    )
+    .select_from(object_bodies.join(objects, BODY_OF_VERSION))
     .where(*_PK, objects.c.etag == bindparam("etag"), objects.c.last_modified == bindparam("last_modified"))
 )
 _DELETE = delete(object_bodies).where(*_PK)

@@ -7,7 +7,7 @@ import threading
 import time
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, and_, bindparam, delete, insert, select, true, update
+from sqlalchemy import Connection, RowMapping, bindparam, delete, insert, select, true, update
 from sqlalchemy.exc import IntegrityError
 
 from altostratus.core.errors import PreconditionFailed
@@ -17,7 +17,7 @@ from altostratus.lake.errors import NoSuchBucket, NoSuchKey
 from altostratus.lake.notifications import rules_from_json
 from altostratus.lake.object_lock import LockConfiguration, Retention
 from altostratus.lake.objects import Bucket, NotificationRule, ObjectInfo, ObjectMeta, PartSummary, WriteCondition
-from altostratus.lake.tables import buckets, object_bodies, objects
+from altostratus.lake.tables import BODY_OF_VERSION, buckets, object_bodies, objects
 
 # The statements on every request's path are built once: building one costs more than running it on
 # SQLite (about 150 us against 60 here); their values come as bound parameters.
@@ -35,16 +35,7 @@ _OBJECT = select(objects).where(*_OBJECT_WHERE)
 # With a small object's bytes (lake/bodies.py) in the same statement: a GET's one query.
 _OBJECT_AND_BODY = (
     select(objects, object_bodies.c.data.label("inline_body"))
-    .select_from(
-        objects.outerjoin(
-            object_bodies,
-            and_(
-                object_bodies.c.bucket == objects.c.bucket,
-                object_bodies.c.key == objects.c.key,
-                object_bodies.c.version_id == objects.c.version_id,
-            ),
-        )
-    )
+    .select_from(objects.outerjoin(object_bodies, BODY_OF_VERSION))
     .where(*_OBJECT_WHERE)
 )
 _BLOB_KEY = select(objects.c.blob_key).where(*_OBJECT_WHERE)

@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    and_,
     true,
 )
 
@@ -136,4 +137,11 @@ parts = Table(
     Column("etag", String(80), nullable=False),
     Column("last_modified", UTCDateTime, nullable=False),
     Column("checksums", JSON, nullable=False, default=dict),
+)
+
+# An object version's row and its bytes beside it: the join both a GET's read and a stale reader's check use.
+BODY_OF_VERSION = and_(
+    object_bodies.c.bucket == objects.c.bucket,
+    object_bodies.c.key == objects.c.key,
+    object_bodies.c.version_id == objects.c.version_id,
 )

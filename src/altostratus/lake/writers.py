@@ -126,12 +126,10 @@ class ObjectWriter(StreamingWriter):
         pending = self.prepare(
             caller, event_name=event_name, condition=condition, retention=retention, legal_hold=legal_hold
         )
-        try:
-            return self._lake.commit_object(pending.info, caller, event_name, condition=condition, body=pending.body)
-        except BaseException:
-            if pending.info.blob_key:
-                self._lake.blobs.delete(pending.info.blob_key)
-            raise
+        (outcome,) = self._lake.commit_objects([pending])
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome
 
     def prepare(
         self,

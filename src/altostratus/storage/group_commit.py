@@ -31,11 +31,6 @@ class _Pending(Generic[T]):
         self.value: Any = None
         self.error: BaseException | None = None
 
-    def outcome(self) -> T:
-        if self.error is not None:
-            raise self.error
-        return self.value  # type: ignore[no-any-return]
-
 
 class GroupCommit:
     """Runs writers' work in shared transactions opened by `begin` (a MetadataStore's)."""
@@ -49,15 +44,10 @@ class GroupCommit:
     def run(self, work: Callable[[Connection], T]) -> T:
         """Run work(db) in a transaction, perhaps shared with other writers', and return what it returned once that
         transaction has committed; what work raises is raised here, and its changes are rolled back."""
-        pending: _Pending[T] = _Pending(work)
-        with self._queue_lock:
-            self._queue.append(pending)
-        with self._leader:
-            if not pending.done:
-                with self._queue_lock:
-                    group, self._queue = self._queue, []
-                self._commit(group)
-        return pending.outcome()
+        (outcome,) = self.run_many([work])
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome
 
     def run_many(self, works: Sequence[Callable[[Connection], T]]) -> list[T | BaseException]:
         """Run several writers' work as run() runs one, queued together (so in one group unless the queue's
@@ -74,13 +64,13 @@ class GroupCommit:
 
     def _commit(self, group: list[_Pending[Any]]) -> None:
         try:
-            if len(group) == 1 or not self._run_together(group):
+            if len(group) == 1:  # alone: the transaction itself undoes a failure, no savepoint needed
                 with self._begin() as db:
-                    if len(group) == 1:  # alone: the transaction itself undoes a failure, no savepoint needed
-                        _run_alone(group[0], db)
-                    else:
-                        for pending in group:
-                            _run_in_savepoint(pending, db)
+                    _run_alone(group[0], db)
+            elif not self._run_together(group):
+                with self._begin() as db:
+                    for pending in group:
+                        _run_in_savepoint(pending, db)
         except BaseException as error:  # the commit itself failed: nothing of the group was stored
             for pending in group:
                 if pending.error is None:

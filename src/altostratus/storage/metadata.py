@@ -84,10 +84,10 @@ class MetadataStore:
         """work(db) in a write transaction that concurrent callers may share (storage/group_commit.py): its result
         once committed. Only for work whose effects wait for the commit (none outside the database): work that
         shares a transaction with a failing one runs again (storage/group_commit.py)."""
-        if self._group is None:
-            with self.begin() as db:
-                return work(db)
-        return self._group.run(work)
+        (outcome,) = self.grouped_many([work])
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome
 
     def grouped_many(self, works: Sequence[Callable[[Connection], T]]) -> list[T | BaseException]:
         """Each work(db) as grouped() runs it, all sharing one transaction where they can: what each returned, or
